@@ -1,0 +1,67 @@
+# rnce-bag: the README's two commands are `make demo` and `make test`.
+# Both run `make setup` first, which is idempotent: it rebuilds .venv only when
+# pyproject.toml changed, and installs system tools only when they are missing.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+TORCH  := torch==2.13.0
+SYSTEM_TOOLS := plink2 gemma
+PYTEST_ARGS ?=
+
+.PHONY: setup system-tools demo test lint bench clean help
+
+help:
+	@echo "make setup  - create .venv, install torch (CPU), the project, plink2/gemma"
+	@echo "make demo   - run the main job on the embedded synthetic cohort"
+	@echo "make test   - run the test suite (pytest -n 2)"
+	@echo "make lint   - ruff + import-linter"
+	@echo "make bench  - run the benchmarks in benchmarks/"
+
+setup: $(STAMP) system-tools
+	@$(VENV)/bin/rnce-bag doctor --no-spark || true
+	@echo "setup done: '.venv/bin/rnce-bag doctor' also starts Hail's local Spark to check it"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	@# torch first and pinned: the CPU build on this machine's disk; a looser
+	@# requirement would download a multi-GB CUDA build.
+	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+system-tools:
+	@if command -v java >/dev/null 2>&1; then \
+	  echo "java: $$(java -version 2>&1 | head -n 1)"; \
+	else \
+	  echo "java: MISSING - Hail needs a JRE: sudo apt-get install openjdk-17-jre-headless"; \
+	fi
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -z "$$missing" ]; then \
+	  echo "system tools present: $(SYSTEM_TOOLS)"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing$$missing with apt-get"; \
+	  ( apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null ) \
+	    || echo "could not install$$missing: those backends stay disabled"; \
+	else \
+	  echo "missing:$$missing - backends disabled (--engine plink2, GEMMA cross-checks)."; \
+	  echo "  install with: sudo apt-get update && sudo apt-get install$$missing"; \
+	fi
+
+demo: setup
+	$(VENV)/bin/rnce-bag doctor
+
+test: setup
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
+
+bench: setup
+	@for f in benchmarks/*.py; do [ -e "$$f" ] || continue; echo "== $$f"; $(PY) "$$f" || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info

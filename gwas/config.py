@@ -1,0 +1,55 @@
+"""Configuration of ``rnce-bag gwas``: engine, QC thresholds, ancestry PCs.
+
+Defaults are the ones a statistical geneticist expects for a biobank GWAS of a
+quantitative trait.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from rnce_bag.core.config import StrictModel
+
+
+class QCConfig(StrictModel):
+    """Variant and sample quality control thresholds."""
+
+    variant_call_rate: float = Field(0.98, ge=0, le=1, description="min variant call rate")
+    maf: float = Field(0.01, ge=0, le=0.5, description="min minor allele frequency")
+    hwe_p: float = Field(1e-6, ge=0, le=1, description="min Hardy-Weinberg exact p")
+    info: float = Field(0.8, ge=0, le=1, description="min imputation INFO (BGEN only)")
+    sample_call_rate: float = Field(0.98, ge=0, le=1, description="min sample call rate")
+
+
+class PCAConfig(StrictModel):
+    """Ancestry principal components on LD-pruned common variants."""
+
+    n_pcs: int = Field(10, ge=0, le=50)
+    prune_r2: float = Field(0.1, gt=0, le=1, description="LD pruning r2 threshold")
+    prune_window_kb: int = Field(1000, gt=0, description="LD pruning window (kb)")
+    min_maf: float = Field(0.05, ge=0, le=0.5, description="min MAF of PCA variants")
+
+
+class HailConfig(StrictModel):
+    """Where Hail runs: a local Spark session by default, a cluster URL at scale."""
+
+    spark_master: str = "local[*]"
+    driver_memory_gb: int = Field(8, ge=1)
+    tmp_dir: str | None = None
+    quiet: bool = True
+
+
+class GwasConfig(StrictModel):
+    """Everything ``rnce-bag gwas`` reads from YAML."""
+
+    engine: Literal["hail", "plink2"] = "hail"
+    qc: QCConfig = QCConfig()
+    pca: PCAConfig = PCAConfig()
+    hail: HailConfig = HailConfig()
+    minus9_is_missing: bool = Field(
+        False, description="treat -9 in phenotype files as missing (PLINK 1 convention)"
+    )
+    genome_wide_p: float = Field(5e-8, gt=0, lt=1)
+    suggestive_p: float = Field(1e-5, gt=0, lt=1)

@@ -1,0 +1,75 @@
+"""Error hierarchy shared by every package.
+
+The CLI maps each class to an exit code (see :data:`EXIT_CODES`): user errors never
+show a traceback unless ``--debug`` is given. Messages follow one pattern: what was
+expected, what was found, where (file, column, row) and how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class RnceBagError(Exception):
+    """Base class of every error rnce-bag raises on purpose.
+
+    Parameters
+    ----------
+    message
+        One-line reason, naming the file/field/value at fault.
+    hint
+        Optional second line: how to fix it.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  hint: {self.hint}"
+        return self.message
+
+
+class InputError(RnceBagError):
+    """A user-supplied file, table or argument is malformed or inconsistent."""
+
+    exit_code = 2
+
+
+class ConfigError(InputError):
+    """A YAML config or a ``--set`` override is invalid."""
+
+
+class SchemaError(InputError):
+    """A table does not match its declared schema (names file, column, row)."""
+
+
+class ExternalToolError(RnceBagError):
+    """A required external program (plink2, gcta64, java, ...) is missing or failed."""
+
+    exit_code = 3
+
+
+class StageError(RnceBagError):
+    """A pipeline stage failed for a reason that is not the user's input."""
+
+    exit_code = 1
+
+
+EXIT_CODES: dict[type[RnceBagError], int] = {
+    RnceBagError: 1,
+    InputError: 2,
+    ConfigError: 2,
+    SchemaError: 2,
+    ExternalToolError: 3,
+    StageError: 1,
+}
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """Exit code the CLI returns for ``exc`` (1 for anything unexpected)."""
+    if isinstance(exc, RnceBagError):
+        return exc.exit_code
+    return 1

@@ -1,0 +1,131 @@
+"""Atomic file writes and checksums.
+
+A file is written to a temporary sibling in the same directory, flushed, fsynced and
+renamed over the target, so a reader sees either the old file or the complete new
+one, never a half-written one (convention 9 of ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from rnce_bag.core.errors import InputError
+
+_CHUNK = 1 << 20
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path that is renamed to ``path`` when the block succeeds.
+
+    For writers that need a file name (pyarrow, nibabel, matplotlib). On any
+    exception the temporary file is removed and ``path`` is untouched.
+    """
+    target = Path(path)
+    ensure_writable_dir(target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        _fsync_file(tmp_path)
+        os.replace(tmp_path, target)
+        _fsync_dir(target.parent)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_open(
+    path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8"
+) -> Iterator[IO]:
+    """Open a temporary sibling of ``path`` for writing; rename it on success.
+
+    Parameters
+    ----------
+    path
+        Final file name.
+    mode
+        ``"w"`` (text) or ``"wb"`` (binary).
+    encoding
+        Text encoding; ignored in binary mode.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"'atomic_open': parameter 'mode': expected 'w' or 'wb', found {mode!r}")
+    with atomic_path(path) as tmp:
+        kwargs = {} if "b" in mode else {"encoding": encoding, "newline": ""}
+        with open(tmp, mode, **kwargs) as fh:
+            yield fh
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Atomically write ``text`` to ``path`` and return the path."""
+    with atomic_open(path, "w") as fh:
+        fh.write(text)
+    return Path(path)
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Atomically write ``data`` to ``path`` and return the path."""
+    with atomic_open(path, "wb") as fh:
+        fh.write(data)
+    return Path(path)
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` (and parents) if needed and check that it is writable.
+
+    Raises
+    ------
+    InputError
+        If the directory cannot be created or written to.
+    """
+    directory = Path(path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"cannot create output directory '{directory}': {exc.strerror or exc}",
+            hint="choose another --out or fix its permissions",
+        ) from exc
+    if not directory.is_dir():
+        raise InputError(
+            f"output path '{directory}' exists and is not a directory",
+            hint="choose another --out",
+        )
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise InputError(
+            f"output directory '{directory}' is not writable",
+            hint="choose another --out or fix its permissions",
+        )
+    return directory
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

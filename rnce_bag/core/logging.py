@@ -1,0 +1,79 @@
+"""Logging and progress bars, configured by the CLI only.
+
+Libraries log with ``logging.getLogger(__name__)`` and report progress through an
+optional callback; the CLI installs a rich handler on stderr (and an optional plain
+log file) and draws rich progress bars.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Protocol
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class ProgressCallback(Protocol):
+    """Called by long-running library code: ``advance`` units done of ``total``."""
+
+    def __call__(self, advance: int = 1, total: int | None = None,
+                 description: str | None = None) -> None: ...
+
+
+def configure_logging(verbose: int = 0, debug: bool = False,
+                      log_file: str | os.PathLike[str] | None = None) -> None:
+    """Install handlers on the root logger.
+
+    Parameters
+    ----------
+    verbose
+        0: warnings, 1: info, 2+: debug.
+    debug
+        Debug level and full tracebacks.
+    log_file
+        Also write every record at debug level to this file.
+    """
+    from rich.logging import RichHandler
+
+    level = logging.DEBUG if debug or verbose >= 2 else logging.INFO if verbose == 1 else (
+        logging.WARNING)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    console = RichHandler(level=level, show_path=debug, rich_tracebacks=debug, markup=False)
+    root.addHandler(console)
+    if log_file is not None:
+        fh = logging.FileHandler(log_file, encoding="utf-8")
+        fh.setLevel(logging.DEBUG)
+        fh.setFormatter(logging.Formatter(LOG_FORMAT))
+        root.addHandler(fh)
+        root.setLevel(logging.DEBUG)
+    else:
+        root.setLevel(level)
+    for noisy in ("py4j", "matplotlib", "PIL", "urllib3", "numba"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def make_progress(transient: bool = False, disable: bool = False):
+    """A rich Progress with spinner, bar, counts, rate and ETA (for the CLI)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        transient=transient,
+        disable=disable,
+    )

@@ -1,0 +1,134 @@
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cli.app import ErrorMappingGroup
+from cli.main import app
+from rnce_bag import __version__
+from rnce_bag.core.errors import ExternalToolError, InputError
+
+
+def test_help_lists_commands(runner):
+    res = runner.invoke(app, ["--help"])
+    assert res.exit_code == 0
+    for word in ("doctor", "config", "--debug", "--verbose", "--log-file", "--version"):
+        assert word in res.output
+
+
+def test_no_args_shows_help(runner):
+    res = runner.invoke(app, [])
+    assert "Usage" in res.output and res.exit_code in (0, 2)
+
+
+def test_version(runner):
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0 and f"rnce-bag {__version__}" in res.output
+
+
+@pytest.mark.parametrize("args", [["--no-such-option"], ["no-such-command"],
+                                  ["doctor", "--bogus"]])
+def test_bad_arguments_exit_2(runner, args):
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2
+
+
+def test_config_command_resolves(runner, repo_root):
+    res = runner.invoke(app, ["config", str(repo_root / "configs/gwas/default.yaml"),
+                              "--set", "qc.maf=0.05", "--set", "engine=plink2"])
+    assert res.exit_code == 0, res.output
+    assert "maf: 0.05" in res.output and "engine: plink2" in res.output
+
+
+def test_bad_config_exit_2_one_line(runner, tmp_path):
+    bad = tmp_path / "gwas" / "bad.yaml"
+    bad.parent.mkdir()
+    bad.write_text("qc:\n  maf: 0.7\n")
+    res = runner.invoke(app, ["config", str(bad)])
+    assert res.exit_code == 2
+    assert "error: invalid config" in res.output and "[qc -> maf]" in res.output
+    assert "Traceback" not in res.output
+    assert len([line for line in res.output.splitlines() if line.startswith("error:")]) == 1
+
+
+def test_bad_override_exit_2(runner, repo_root):
+    res = runner.invoke(app, ["config", str(repo_root / "configs/gwas/default.yaml"),
+                              "--set", "engine=spark"])
+    assert res.exit_code == 2 and "[engine]" in res.output
+
+
+def test_unknown_config_kind_exit_2(runner, tmp_path):
+    p = tmp_path / "x.yaml"
+    p.write_text("a: 1\n")
+    res = runner.invoke(app, ["config", str(p)])
+    assert res.exit_code == 2 and "--kind" in res.output
+
+
+def _toy_app():
+    toy = typer.Typer(cls=ErrorMappingGroup)
+
+    @toy.callback()
+    def cb(ctx: typer.Context, debug: bool = False):
+        ctx.ensure_object(dict)["debug"] = debug
+
+    @toy.command()
+    def boom(kind: str):
+        if kind == "input":
+            raise InputError("file 'x.tsv', column 'age', row 3: bad", hint="fix it")
+        if kind == "tool":
+            raise ExternalToolError("'gcta64' not found")
+        raise RuntimeError("kaboom")
+
+    return toy
+
+
+@pytest.mark.parametrize(("kind", "code", "text"), [
+    ("input", 2, "error: file 'x.tsv', column 'age', row 3: bad"),
+    ("tool", 3, "error: 'gcta64' not found"),
+    ("other", 1, "error: unexpected RuntimeError: kaboom"),
+])
+def test_error_mapping(kind, code, text):
+    res = CliRunner().invoke(_toy_app(), ["boom", kind])
+    assert res.exit_code == code and text in res.output
+    assert "Traceback" not in res.output
+
+
+def test_debug_shows_traceback():
+    res = CliRunner().invoke(_toy_app(), ["--debug", "boom", "input"])
+    assert res.exit_code == 2 and "Traceback" in res.output
+
+
+def test_log_file(runner, tmp_path, repo_root):
+    log = tmp_path / "run.log"
+    res = runner.invoke(app, ["-vv", "--log-file", str(log), "config",
+                              str(repo_root / "configs/gwas/default.yaml")])
+    assert res.exit_code == 0 and log.exists()
+
+
+def test_doctor_no_spark_json(runner):
+    res = runner.invoke(app, ["doctor", "--no-spark", "--json"])
+    rows = {r["backend"]: r for r in json.loads(res.output)}
+    assert {"python", "torch", "java", "hail", "plink2", "gemma", "gcta64", "ldsc.py",
+            "chromium"} <= set(rows)
+    assert rows["torch"]["status"] == "ok" and rows["hail"]["status"] == "skipped"
+    for r in rows.values():
+        assert r["status"] != "missing" or r["install"], r
+    assert res.exit_code == 0
+
+
+def test_doctor_missing_java_exit_3(runner, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    res = runner.invoke(app, ["doctor", "--no-spark"])
+    assert res.exit_code == 3 and "java" in res.output and "openjdk" in res.output
+
+
+@pytest.mark.hail
+@pytest.mark.slow
+def test_doctor_starts_hail(runner):
+    res = runner.invoke(app, ["doctor", "--json"])
+    rows = {r["backend"]: r for r in json.loads(res.output)}
+    assert rows["hail"]["status"] == "ok", rows["hail"]
+    assert "local Spark 3.5.3" in rows["hail"]["detail"]
+    assert rows["java"]["version"].startswith(("11", "17"))
+    assert res.exit_code == 0

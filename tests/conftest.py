@@ -1,0 +1,57 @@
+"""Shared fixtures and marker handling.
+
+Markers: ``slow`` and ``hail`` run everywhere (CI included); ``external`` runs when
+plink2 / gemma are on PATH (``make setup`` installs them) and is skipped with a
+reason otherwise; ``gpu`` is skipped without CUDA.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def pytest_collection_modifyitems(config, items):
+    have_cuda = None
+    missing_tools = [t for t in ("plink2", "gemma") if shutil.which(t) is None]
+    for item in items:
+        if "gpu" in item.keywords:
+            if have_cuda is None:
+                have_cuda = _cuda_available()
+            if not have_cuda:
+                item.add_marker(pytest.mark.skip(reason="needs CUDA"))
+        if "external" in item.keywords and missing_tools:
+            item.add_marker(pytest.mark.skip(
+                reason=f"needs {', '.join(missing_tools)} (run make setup as root)"))
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared fixtures not present")
+    return SHARED
+
+
+@pytest.fixture()
+def runner():
+    from typer.testing import CliRunner
+
+    return CliRunner()

@@ -1,0 +1,35 @@
+import pytest
+
+from rnce_bag.core.errors import (
+    ConfigError,
+    ExternalToolError,
+    InputError,
+    RnceBagError,
+    SchemaError,
+    StageError,
+    exit_code_for,
+)
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (InputError("x"), 2),
+        (ConfigError("x"), 2),
+        (SchemaError("x"), 2),
+        (ExternalToolError("x"), 3),
+        (StageError("x"), 1),
+        (RnceBagError("x"), 1),
+        (ValueError("x"), 1),
+    ],
+)
+def test_exit_codes(exc, code):
+    assert exit_code_for(exc) == code
+
+
+def test_hierarchy_and_hint():
+    assert issubclass(ConfigError, InputError) and issubclass(SchemaError, InputError)
+    assert issubclass(ExternalToolError, RnceBagError)
+    err = InputError("bad file 'a.tsv'", hint="fix it")
+    assert str(err) == "bad file 'a.tsv'\n  hint: fix it"
+    assert err.message == "bad file 'a.tsv'"

@@ -1,0 +1,56 @@
+"""Layout, import boundaries, lint and configs: the project's own rules, enforced."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_cli_import_is_light():
+    code = ("import sys, cli.main; heavy = [m for m in ('torch', 'hail', 'pyspark', "
+            "'matplotlib', 'sklearn') if m in sys.modules]; print(heavy); "
+            "sys.exit(1 if heavy else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=REPO, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_import_linter_contracts():
+    exe = Path(sys.executable).parent / "lint-imports"
+    proc = subprocess.run([str(exe)], capture_output=True, text=True, cwd=REPO, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "broken" not in proc.stdout.split("Contracts:")[-1].split("\n")[0] or \
+        " 0 broken" in proc.stdout
+
+
+def test_ruff_clean():
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "."], capture_output=True,
+                          text=True, cwd=REPO, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_layout():
+    for path in ("pyproject.toml", "Makefile", "README.md", ".ci/run", "rnce_bag/core",
+                 "gwas", "cli", "configs", "tests", "reports", "benchmarks"):
+        assert (REPO / path).exists(), path
+
+
+def test_every_config_loads():
+    from cli.configs import CONFIG_MODELS, model_for
+    from rnce_bag.core.config import load_config
+
+    files = sorted((REPO / "configs").rglob("*.yaml"))
+    assert files, "configs/ has no YAML"
+    for path in files:
+        kind, model = model_for(path)
+        assert kind in CONFIG_MODELS
+        load_config(path, model)
+
+
+@pytest.mark.parametrize("contract_source", ["gwas", "rnce_bag"])
+def test_contract_is_declared(contract_source):
+    text = (REPO / "pyproject.toml").read_text()
+    assert f'source_modules = ["{contract_source}"]' in text
