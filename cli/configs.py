@@ -12,9 +12,11 @@ from pydantic import BaseModel
 
 from gwas.config import GwasConfig
 from rnce_bag.core.errors import ConfigError
+from rnce_bag.simulate.config import SimulateConfig
 
 CONFIG_MODELS: dict[str, type[BaseModel]] = {
     "gwas": GwasConfig,
+    "simulate": SimulateConfig,
 }
 
 

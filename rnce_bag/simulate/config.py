@@ -1,0 +1,126 @@
+"""Parameters of ``rnce-bag simulate`` and its presets (tiny, demo, large).
+
+The presets here are the product's defaults; ``configs/simulate/*.yaml`` mirror
+them for users to copy and edit (a test keeps the two equal).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rnce_bag.core.config import StrictModel
+from rnce_bag.core.errors import ConfigError
+
+
+class GenotypeConfig(StrictModel):
+    """Coalescent simulation and placement on GRCh37."""
+
+    n_variants: int = Field(5000, ge=100, description="variants written to the .bim")
+    simulated_mb: float = Field(6.0, gt=0, description="total simulated sequence (Mb) "
+                                "over 22 autosomes; positions are stretched to GRCh37 lengths")
+    ne: int = Field(10_000, ge=100, description="effective population size")
+    recombination_rate: float = Field(1e-8, gt=0, description="per bp per generation")
+    mutation_rate: float = Field(1.25e-8, gt=0, description="per bp per generation")
+    split_generations: int = Field(1000, ge=1, description="split time of the two "
+                                   "sub-populations")
+    migration_rate: float = Field(2e-4, ge=0, description="symmetric migration rate")
+    fraction_pop_b: float = Field(0.2, gt=0, lt=1, description="share of sub-population B")
+    common_fraction: float = Field(0.8, ge=0, le=1, description="share of written variants "
+                                   "with MAF >= 0.01 (the rest are rarer, MAC >= 2)")
+    missing_rate: float = Field(0.01, ge=0, lt=0.5, description="mean missing-call rate")
+    locus_window_kb: int = Field(250, gt=0, description="flank around a planted locus "
+                                 "simulated at higher variant density")
+    locus_sim_fraction: float = Field(0.1, gt=0, lt=0.4, description="share of a "
+                                      "chromosome's simulated sequence given to each locus")
+
+
+class GeneticsConfig(StrictModel):
+    """Planted genetic architecture of the latent brain-ageing factor."""
+
+    h2: float = Field(0.4, ge=0, lt=1, description="SNP heritability of the latent factor")
+    n_causal: int = Field(50, ge=2)
+    mapt_variance: float = Field(0.05, ge=0, lt=0.5, description="share of the latent "
+                                 "factor's variance explained by the MAPT variant")
+    irag1_variance: float = Field(0.03, ge=0, lt=0.5, description="same for IRAG1")
+    celltype_fraction: float = Field(0.7, ge=0, le=1, description="share of the other "
+                                     "causal variants placed near oligodendrocyte/astrocyte"
+                                     "-specific genes")
+    causal_min_maf: float = Field(0.05, gt=0, lt=0.5)
+    pop_b_shift: float = Field(0.3, description="non-genetic shift of the latent factor in "
+                               "sub-population B (SD units): confounds GWAS without PCs")
+
+
+class CohortConfig(StrictModel):
+    """Demography and clinical subset."""
+
+    n_subjects: int = Field(200, ge=20)
+    clinical_fraction: float = Field(0.3, ge=0, le=1, description="ADNI-like share with "
+                                     "CN/MCI/AD; the rest is a UK Biobank-like CN cohort")
+    n_sites: int = Field(4, ge=1, le=8)
+    brain_age_sd_years: float = Field(5.0, gt=0, description="SD of the latent factor's "
+                                      "effect on brain age (years)")
+
+
+class ImageConfig(StrictModel):
+    """T1 images in MNI152 space."""
+
+    write: bool = True
+    resolution_mm: Literal[1, 2, 3, 4] = 4
+    deformation_mm: float = Field(2.0, ge=0, description="SD of smooth subject deformations")
+    noise: float = Field(0.02, ge=0, description="noise SD relative to white matter")
+    workers: int = Field(2, ge=1, le=64)
+
+
+class SimulateConfig(StrictModel):
+    """Everything ``rnce-bag simulate`` needs."""
+
+    preset: str = "custom"
+    seed: int = 0
+    cohort: CohortConfig = CohortConfig()
+    genotypes: GenotypeConfig = GenotypeConfig()
+    genetics: GeneticsConfig = GeneticsConfig()
+    images: ImageConfig = ImageConfig()
+
+    @model_validator(mode="after")
+    def _enough_variants(self) -> SimulateConfig:
+        if self.genetics.n_causal * 4 > self.genotypes.n_variants:
+            raise ValueError(f"n_causal ({self.genetics.n_causal}) needs at least 4x as many "
+                             f"variants, found n_variants={self.genotypes.n_variants}")
+        if self.genetics.mapt_variance + self.genetics.irag1_variance >= self.genetics.h2:
+            raise ValueError("mapt_variance + irag1_variance must be below h2")
+        return self
+
+
+PRESETS: dict[str, dict] = {
+    "tiny": {
+        "preset": "tiny",
+        "cohort": {"n_subjects": 200},
+        "genotypes": {"n_variants": 5000, "simulated_mb": 6.0},
+        "genetics": {"n_causal": 50},
+        "images": {"resolution_mm": 4},
+    },
+    "demo": {
+        "preset": "demo",
+        "cohort": {"n_subjects": 2000},
+        "genotypes": {"n_variants": 100_000, "simulated_mb": 60.0},
+        "genetics": {"n_causal": 200},
+        "images": {"resolution_mm": 2},
+    },
+    "large": {
+        "preset": "large",
+        "cohort": {"n_subjects": 10_000},
+        "genotypes": {"n_variants": 500_000, "simulated_mb": 250.0},
+        "genetics": {"n_causal": 500},
+        "images": {"resolution_mm": 2, "write": False},
+    },
+}
+
+
+def preset_config(name: str) -> SimulateConfig:
+    """The named preset as a validated config."""
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}",
+                          hint=f"choose one of: {', '.join(PRESETS)}")
+    return SimulateConfig.model_validate(PRESETS[name])

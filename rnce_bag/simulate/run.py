@@ -1,0 +1,341 @@
+"""Orchestration of ``rnce-bag simulate``: one synthetic cohort with planted truth.
+
+Output layout (``out/``)::
+
+    cohort.tsv                          manifest (paths relative to out/)
+    genotypes/cohort.{bed,bim,fam}      PLINK 1 binary, GRCh37, rsIDs, ~1% missing
+    images/<IID>.nii.gz                 T1 in MNI152 space (unless images.write is false)
+    freesurfer/<IID>/stats/{aseg,lh.aparc,rh.aparc}.stats   FreeSurfer 7 format
+    truth/truth.json                    generative parameters and realised values
+    truth/causal_variants.tsv           causal variants with effects
+    truth/celltype_specificity.tsv      FUMA-format expression per cell type
+    truth/latent.tsv                    latent factors per subject
+    run.json                            provenance
+
+Everything is written into a hidden sibling folder first and moved into place at the
+end, so an interrupted run leaves nothing that looks complete; a rerun starts again
+from the seed and gives byte-identical files (run.json's timestamps aside).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnce_bag.core.config import dump_config
+from rnce_bag.core.errors import InputError
+from rnce_bag.core.io import atomic_open, ensure_writable_dir, write_text
+from rnce_bag.core.provenance import RunRecord
+from rnce_bag.resources import load_gene_table
+from rnce_bag.simulate import anatomy, freesurfer, genotypes
+from rnce_bag.simulate.celltypes import CELL_TYPES, TARGET_CELL_TYPES, specificity_table
+from rnce_bag.simulate.cohort import simulate_cohort
+from rnce_bag.simulate.config import SimulateConfig
+from rnce_bag.simulate.genetics import choose_causal, genetic_value
+from rnce_bag.simulate.genome import AUTOSOMES, GRCH37_LENGTHS, PLANTED_LOCI, simulated_lengths
+from rnce_bag.simulate.measures import measured, reference_aparc, reference_aseg, true_anatomy
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+DISEASE_YEARS = 8.0
+MANIFEST_COLUMNS = ["IID", "FID", "age", "sex", "site", "diagnosis", "amyloid",
+                    "conversion_years", "t1_path", "freesurfer_dir"]
+STREAMS = ("population", "cohort", "genotypes", "missing", "celltypes", "causal", "effects",
+           "environment", "hidden", "anatomy", "freesurfer", "images", "sites")
+
+
+def _streams(seed: int) -> dict[str, np.random.Generator]:
+    seqs = np.random.SeedSequence(seed).spawn(len(STREAMS))
+    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, seqs, strict=True)}
+
+
+def _zscore(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / x.std()
+
+
+def _fmt_tsv(df: pd.DataFrame, path: Path) -> None:
+    with atomic_open(path) as fh:
+        df.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
+                  lineterminator="\n")
+
+
+def _site_effects(n_sites: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Scanner characteristics per site: gain, contrast, bias field, noise."""
+    return pd.DataFrame({
+        "site": [f"site{k + 1}" for k in range(n_sites)],
+        "gain": rng.uniform(0.8, 1.2, n_sites),
+        "gamma": rng.uniform(0.85, 1.15, n_sites),
+        "noise_factor": rng.uniform(0.7, 1.5, n_sites),
+        "bias": [tuple(rng.normal(0, 0.08, 9)) for _ in range(n_sites)],
+    })
+
+
+def simulate(cfg: SimulateConfig, out: str | os.PathLike[str], progress: Progress | None = None,
+             overwrite: bool = False) -> Path:
+    """Simulate a cohort into ``out`` and return the path.
+
+    Parameters
+    ----------
+    cfg
+        Validated configuration (a preset or a user file).
+    out
+        Output directory; must be absent or empty unless ``overwrite``.
+    progress
+        ``progress(stage, done, total)`` callback.
+    overwrite
+        Replace an existing non-empty ``out``.
+
+    Raises
+    ------
+    InputError
+        If ``out`` is not writable, or holds files and ``overwrite`` is false.
+    """
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+        raise InputError(f"output directory '{out}' already exists and is not empty",
+                         hint="choose a new --out, or pass --overwrite to replace it")
+    ensure_writable_dir(out.parent if out.parent != Path("") else Path("."))
+    staging = out.parent / f".{out.name}.partial"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        with RunRecord(staging, "simulate", config=dump_config(cfg),
+                       seeds={"seed": cfg.seed}, tools=()) as record:
+            _simulate_into(cfg, staging, progress or (lambda *a: None))
+            for rel in ("cohort.tsv", "genotypes/cohort.bed", "truth/truth.json"):
+                record.add_output(staging / rel)
+        if out.exists():
+            shutil.rmtree(out) if out.is_dir() else out.unlink()
+        os.replace(staging, out)
+        # run.json records the staging paths; point them at the final folder
+        run_json = out / "run.json"
+        write_text(run_json, run_json.read_text().replace(str(staging), str(out)))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
+
+
+def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
+    rng = _streams(cfg.seed)
+    n = cfg.cohort.n_subjects
+    n_b = max(1, int(round(n * cfg.genotypes.fraction_pop_b)))
+    n_a = n - n_b
+    order = rng["population"].permutation(n)  # cohort row i is msprime individual order[i]
+    pop = np.where(order < n_a, "A", "B")
+    cohort = simulate_cohort(cfg.cohort, pop, rng["cohort"])
+
+    # genotypes
+    done = [0]
+
+    def chrom_done(_c: str) -> None:
+        done[0] += 1
+        progress("coalescent simulation", done[0], len(AUTOSOMES))
+
+    chroms = genotypes.simulate_chromosomes(cfg.genotypes, n_a, n_b,
+                                            int(rng["genotypes"].integers(2**31)), chrom_done)
+    variants = pd.concat([c.variants for c in chroms], ignore_index=True)
+    m = len(variants)
+    rs_start = int(rng["genotypes"].integers(1_000_000, 5_000_000))
+    variants.insert(1, "rsid", [f"rs{rs_start + 7 * i}" for i in range(m)])
+    variants["maf"] = np.minimum(variants["a1_count"], 2 * n - variants["a1_count"]) / (2 * n)
+
+    genes = load_gene_table("GRCh37")
+    genes = genes[genes["chromosome"].isin(AUTOSOMES)].drop_duplicates("symbol")
+    symbols = sorted(genes["symbol"].unique())
+    spec_table, specific = specificity_table(symbols, rng["celltypes"])
+    causal = choose_causal(variants, genes, specific, cfg.genetics, rng["causal"])
+
+    # one pass per chromosome: dosages -> .bed (with missing calls), causal columns
+    var_rate, sample_mult = genotypes.missingness_model(m, n, cfg.genotypes.missing_rate,
+                                                        rng["missing"])
+    causal_rows = causal["row"].to_numpy()
+    causal_dos = np.zeros((n, causal_rows.size), dtype=np.int8)
+    missing_count = [0]
+
+    def blocks():
+        start = 0
+        for k, ch in enumerate(chroms):
+            dos = genotypes.dosages(ch.ts, order)
+            stop = start + dos.shape[0]
+            sel = (causal_rows >= start) & (causal_rows < stop)
+            causal_dos[:, sel] = dos[causal_rows[sel] - start].T
+            block = genotypes.apply_missing(dos, var_rate[start:stop], sample_mult,
+                                            rng["missing"])
+            missing_count[0] += int((block < 0).sum())
+            start = stop
+            progress("writing genotypes", k + 1, len(chroms))
+            yield block
+
+    gdir = out / "genotypes"
+    gdir.mkdir()
+    genotypes_bed = gdir / "cohort.bed"
+    from rnce_bag.simulate.plink import write_bed, write_bim, write_fam
+
+    write_bed(genotypes_bed, blocks())
+    write_bim(gdir / "cohort.bim", variants["chromosome"], variants["rsid"], variants["cm"],
+              variants["position"], variants["a1"], variants["a2"])
+    write_fam(gdir / "cohort.fam", cohort["FID"], cohort["IID"], cohort["sex"])
+
+    # latent factors
+    h2 = cfg.genetics.h2
+    g, beta_std, beta_allele = genetic_value(causal_dos, causal["variance"].to_numpy(), h2,
+                                             rng["effects"])
+    e = rng["environment"].normal(0, np.sqrt(1 - h2), n)
+    latent = g + e + cfg.genetics.pop_b_shift * (pop == "B")
+    age = cohort["age"].to_numpy()
+    severity = cohort["severity"].to_numpy()
+    brain_age = age + cfg.cohort.brain_age_sd_years * latent + DISEASE_YEARS * severity
+    hidden = _zscore(0.45 * _zscore(age) + 0.55 * latent + 0.7 * rng["hidden"].normal(0, 1, n))
+
+    # anatomy -> FreeSurfer stats
+    anat = true_anatomy(brain_age, severity, cohort["eTIV"].to_numpy(), rng["anatomy"])
+    fs = measured(anat, rng["freesurfer"])
+    glob = freesurfer.global_measures(fs)
+    fs_rng = rng["freesurfer"]
+    for i, iid in enumerate(cohort["IID"]):
+        stats = out / "freesurfer" / iid / "stats"
+        stats.mkdir(parents=True)
+        write_text(stats / "aseg.stats", freesurfer.render_aseg(iid, fs, glob.iloc[i], i, fs_rng))
+        for hemi in ("lh", "rh"):
+            write_text(stats / f"{hemi}.aparc.stats",
+                       freesurfer.render_aparc(iid, hemi, fs, glob.iloc[i], i))
+        if (i + 1) % 50 == 0 or i + 1 == n:
+            progress("writing FreeSurfer stats", i + 1, n)
+
+    # images
+    sites = _site_effects(cfg.cohort.n_sites, rng["sites"]).set_index("site")
+    if cfg.images.write:
+        _write_images(cfg, out, cohort, anat, severity, hidden, sites, rng["images"], progress)
+
+    # manifest
+    manifest = cohort.copy()
+    manifest["eTIV"] = fs.etiv
+    manifest["t1_path"] = [f"images/{i}.nii.gz" for i in manifest["IID"]] if cfg.images.write \
+        else pd.NA
+    manifest["freesurfer_dir"] = [f"freesurfer/{i}" for i in manifest["IID"]]
+    _fmt_tsv(manifest[MANIFEST_COLUMNS], out / "cohort.tsv")
+
+    # truth
+    tdir = out / "truth"
+    tdir.mkdir()
+    _fmt_tsv(spec_table, tdir / "celltype_specificity.tsv")
+    cv = variants.loc[causal_rows, ["rsid", "chromosome", "position", "a1", "a2", "maf"]]
+    cv = cv.reset_index(drop=True)
+    cv.insert(0, "variant_id", cv["chromosome"] + ":" + cv["position"].astype(str) + ":"
+              + cv["a2"] + ":" + cv["a1"])
+    cv["a1_freq"] = causal_dos.mean(axis=0) / 2
+    cv["gene"] = causal["gene"].to_numpy()
+    cv["category"] = causal["category"].to_numpy()
+    cv["variance_share"] = causal_dos.astype(float).std(axis=0) ** 2 * beta_allele**2
+    cv["beta_std"] = beta_std
+    cv["beta_a1"] = beta_allele
+    cv["beta_a1_years"] = beta_allele * cfg.cohort.brain_age_sd_years
+    _fmt_tsv(cv, tdir / "causal_variants.tsv")
+    lat = pd.DataFrame({
+        "IID": cohort["IID"], "population": pop, "genetic_value": g, "environment": e,
+        "latent_factor": latent, "age": age, "true_brain_age": brain_age,
+        "true_brain_age_gap": brain_age - age, "disease_severity": severity,
+        "hidden_signal": hidden, "eTIV_true": anat.etiv,
+    })
+    _fmt_tsv(lat, tdir / "latent.tsv")
+    total = g + e
+    truth = {
+        "seed": cfg.seed,
+        "preset": cfg.preset,
+        "config": dump_config(cfg),
+        "n_subjects": n,
+        "n_variants": m,
+        "n_pop_a": n_a,
+        "n_pop_b": n_b,
+        "h2_target": h2,
+        "h2_realised": float(np.var(g) / np.var(total)),
+        "missing_call_rate": missing_count[0] / (n * m),
+        "brain_age_model": {
+            "brain_age": "age + brain_age_sd_years * latent_factor + disease_years * severity",
+            "brain_age_sd_years": cfg.cohort.brain_age_sd_years,
+            "disease_years": DISEASE_YEARS,
+            "latent_factor": "genetic_value + environment + pop_b_shift * [population == B]",
+            "pop_b_shift": cfg.genetics.pop_b_shift,
+            "hidden_signal": "zscore(0.45 z(age) + 0.55 latent + 0.7 noise); in images only "
+                             "(white-matter signal and texture), not in FreeSurfer stats",
+        },
+        "planted_loci": [
+            {"locus": lo.name, "gene": lo.gene, "chromosome": lo.chromosome,
+             "gene_start": lo.start, "gene_stop": lo.stop,
+             "causal_variant": cv.loc[k, "rsid"], "position": int(cv.loc[k, "position"]),
+             "maf": float(cv.loc[k, "maf"]),
+             "variance_share": float(cv.loc[k, "variance_share"])}
+            for k, lo in enumerate(PLANTED_LOCI)
+        ],
+        "celltypes": {"cell_types": list(CELL_TYPES), "enriched": list(TARGET_CELL_TYPES),
+                      "n_specific_per_cell_type": len(specific[CELL_TYPES[0]]),
+                      "causal_by_category": cv["category"].value_counts().sort_index()
+                      .to_dict()},
+        "genome": {"build": "GRCh37", "chromosome_lengths": GRCH37_LENGTHS,
+                   "simulated_lengths": simulated_lengths(cfg.genotypes.simulated_mb),
+                   "note": "positions are stretched from the simulated sequence onto GRCh37; "
+                           "planted loci get a denser share (locus_sim_fraction)"},
+        "sites": {s: {"gain": float(r.gain), "gamma": float(r.gamma),
+                      "noise_factor": float(r.noise_factor)} for s, r in sites.iterrows()},
+        "freesurfer": {"version": freesurfer.FS_VERSION,
+                       "measurement_noise": {"volume_sd": 0.03, "thickness_sd": 0.02,
+                                             "etiv_sd": 0.02}},
+    }
+    write_text(tdir / "truth.json", json.dumps(truth, indent=2, sort_keys=False) + "\n")
+
+
+def _write_images(cfg, out, cohort, anat, severity, hidden, sites, rng, progress) -> None:
+    space = anatomy.load_template(cfg.images.resolution_mm, seed=cfg.seed)
+    aseg = reference_aseg()
+    names = aseg["StructName"].to_numpy()
+    vent_cols = np.isin(names, ["Left-Lateral-Ventricle", "Right-Lateral-Ventricle",
+                                "3rd-Ventricle"])
+    ref_vent = aseg["Volume_mm3"].to_numpy()[vent_cols].sum()
+    hl, hr = (np.flatnonzero(names == s)[0] for s in ("Left-Hippocampus", "Right-Hippocampus"))
+    ref_h = aseg["Volume_mm3"].to_numpy()
+    ref_thick = reference_aparc()["ThickAvg"].to_numpy()
+    head = (anat.etiv / freesurfer.reference_anatomy().etiv[0]) ** (1 / 3)
+    etiv_scale = anat.etiv / freesurfer.reference_anatomy().etiv[0]
+    subjects, paths = [], []
+    (out / "images").mkdir()
+    seeds = rng.integers(0, 2**31 - 1, len(cohort))
+    for i, (iid, site) in enumerate(zip(cohort["IID"], cohort["site"], strict=True)):
+        st = sites.loc[site]
+        subjects.append(anatomy.SubjectImage(
+            seed=int(seeds[i]),
+            head_scale=float(head[i]),
+            # ventricle and hippocampus changes beyond what head size explains
+            ventricle_scale=float((anat.aseg_volume[i, vent_cols].sum() / ref_vent
+                                   / etiv_scale[i]) ** (1 / 3)),
+            hippocampus_scale=(float((anat.aseg_volume[i, hl] / ref_h[hl]
+                                      / etiv_scale[i] ** 0.8) ** (1 / 3)),
+                               float((anat.aseg_volume[i, hr] / ref_h[hr]
+                                      / etiv_scale[i] ** 0.8) ** (1 / 3))),
+            thinning=float(1 - np.mean(anat.aparc["ThickAvg"][i] / ref_thick)),
+            temporal_thinning=float(0.1 * severity[i]),
+            hidden=float(hidden[i]),
+            site_gain=float(st.gain),
+            site_gamma=float(st.gamma),
+            site_bias=tuple(float(b) for b in st.bias),
+            noise=float(cfg.images.noise * st.noise_factor),
+            deformation_mm=float(cfg.images.deformation_mm),
+        ))
+        paths.append(str(out / "images" / f"{iid}.nii.gz"))
+    count = [0]
+
+    def tick() -> None:
+        count[0] += 1
+        if count[0] % 10 == 0 or count[0] == len(paths):
+            progress("rendering T1 images", count[0], len(paths))
+
+    anatomy.render_all(space, subjects, paths, workers=cfg.images.workers, progress=tick)

@@ -1,0 +1,213 @@
+"""The tiny preset against its planted truth. Tolerances are stated per test."""
+
+import hashlib
+import json
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnce_bag.core.errors import InputError
+from rnce_bag.core.schema import read_table
+from rnce_bag.resources import load_gene_table
+from rnce_bag.simulate.config import preset_config
+from rnce_bag.simulate.run import simulate
+from tests.rnce_bag.simulate.conftest import read_bed
+
+
+def _bim(d):
+    return pd.read_csv(d / "genotypes/cohort.bim", sep="\t", header=None, dtype={0: str},
+                       names=["chrom", "id", "cm", "pos", "a1", "a2"])
+
+
+@pytest.fixture(scope="module")
+def geno(tiny_sim):
+    n = len(pd.read_csv(tiny_sim / "genotypes/cohort.fam", sep=" ", header=None))
+    g = read_bed(tiny_sim / "genotypes/cohort", n).astype(float)
+    g[g < 0] = np.nan
+    return g
+
+
+def _standardise(g):
+    x = np.where(np.isnan(g), np.nanmean(g, axis=1, keepdims=True), g)
+    return (x - x.mean(1, keepdims=True)) / x.std(1, keepdims=True)
+
+
+def test_layout_and_manifest(tiny_sim):
+    for rel in ("cohort.tsv", "genotypes/cohort.bed", "genotypes/cohort.bim",
+                "genotypes/cohort.fam", "truth/truth.json", "truth/causal_variants.tsv",
+                "truth/celltype_specificity.tsv", "truth/latent.tsv", "run.json"):
+        assert (tiny_sim / rel).is_file(), rel
+    cohort = read_table(tiny_sim / "cohort.tsv", "cohort")
+    assert len(cohort) == 200
+    for iid, t1, fs in zip(cohort["IID"], cohort["t1_path"], cohort["freesurfer_dir"],
+                           strict=True):
+        assert (tiny_sim / t1).is_file() and t1 == f"images/{iid}.nii.gz"
+        for f in ("aseg.stats", "lh.aparc.stats", "rh.aparc.stats"):
+            assert (tiny_sim / fs / "stats" / f).is_file()
+    assert not list(tiny_sim.parent.glob(".*partial"))
+    assert json.loads((tiny_sim / "run.json").read_text())["status"] == "ok"
+
+
+def test_demography_and_clinical_labels(tiny_sim):
+    c = read_table(tiny_sim / "cohort.tsv", "cohort")
+    normative = c["amyloid"].isna()
+    assert c.loc[normative, "age"].between(45, 85).all()
+    assert set(c["diagnosis"]) == {"CN", "MCI", "AD"}
+    assert c["site"].nunique() == 4
+    clin = c[~normative]
+    rate = clin.groupby("diagnosis")["amyloid"].mean()
+    assert rate["AD"] > rate["MCI"] > rate["CN"]
+    conv = c["conversion_years"].dropna()
+    assert (c.loc[c["conversion_years"].notna(), "diagnosis"] == "MCI").all()
+    assert (conv <= 2).sum() >= 1 and (conv <= 3).sum() > (conv <= 2).sum()
+    lat = pd.read_csv(tiny_sim / "truth/latent.tsv", sep="\t")
+    etiv = lat.set_index("IID")["eTIV_true"].reindex(c["IID"]).to_numpy()
+    assert etiv[c["sex"].to_numpy() == "M"].mean() > etiv[c["sex"].to_numpy() == "F"].mean() + 1e5
+
+
+def test_same_seed_same_bytes_other_seed_differs(tiny_sim, tmp_path):
+    def digests(d):
+        return {str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(d.rglob("*")) if p.is_file() and p.name != "run.json"}
+
+    again = simulate(preset_config("tiny"), tmp_path / "again")
+    assert digests(again) == digests(tiny_sim)
+    cfg = preset_config("tiny").model_copy(update={"seed": 1})
+    cfg.images.write = False
+    other = simulate(cfg, tmp_path / "other")
+    assert (other / "genotypes/cohort.bed").read_bytes() != (
+        tiny_sim / "genotypes/cohort.bed").read_bytes()
+
+
+def test_genotypes_are_grch37_with_rsids(tiny_sim):
+    bim = _bim(tiny_sim)
+    assert len(bim) == 5000 and bim["id"].is_unique and bim["id"].str.match(r"rs\d+$").all()
+    assert set(bim["chrom"]) == {str(c) for c in range(1, 23)}
+    for _, sub in bim.groupby("chrom"):
+        assert sub["pos"].is_monotonic_increasing and sub["pos"].is_unique
+
+
+def test_missing_calls_about_one_percent(geno):
+    # mean missing rate 1% (tolerance 0.7-1.5%), a few variants fail a 98% call rate
+    assert 0.007 < np.isnan(geno).mean() < 0.015
+    assert 0 < (np.isnan(geno).mean(1) > 0.02).mean() < 0.1
+
+
+def test_maf_spectrum_skewed_to_rare(geno):
+    p = np.nanmean(geno, axis=1) / 2
+    counts, _ = np.histogram(np.minimum(p, 1 - p), bins=[0.01, 0.1, 0.2, 0.3, 0.4, 0.5])
+    assert np.all(np.diff(counts) < 0), counts
+
+
+def test_ld_decays_with_distance(tiny_sim, geno):
+    bim = _bim(tiny_sim)
+    p = np.nanmean(geno, axis=1) / 2
+    common = np.minimum(p, 1 - p) >= 0.05
+    near, far = [], []
+    for _, sub in bim[common].groupby("chrom"):
+        x = _standardise(geno[sub.index])
+        r2 = (x @ x.T / x.shape[1]) ** 2
+        d = np.abs(sub["pos"].to_numpy()[:, None] - sub["pos"].to_numpy()[None, :])
+        iu = np.triu_indices(len(sub), 1)
+        near.extend(r2[iu][d[iu] < 1e6])
+        far.extend(r2[iu][d[iu] > 2e7])
+    # measured: ~0.29 within 1 Mb, ~0.02 beyond 20 Mb (the sampling floor is 1/n = 0.005)
+    assert np.mean(near) > 5 * np.mean(far)
+
+
+def test_population_structure_on_pc1(tiny_sim, geno):
+    from sklearn.metrics import roc_auc_score
+
+    p = np.nanmean(geno, axis=1) / 2
+    x = _standardise(geno[np.minimum(p, 1 - p) >= 0.05])
+    u, _, _ = np.linalg.svd(x.T, full_matrices=False)
+    lat = pd.read_csv(tiny_sim / "truth/latent.tsv", sep="\t")
+    auc = roc_auc_score(lat["population"] == "B", u[:, 0])
+    assert max(auc, 1 - auc) > 0.95
+
+
+def test_causal_variants_and_heritability(tiny_sim, geno):
+    truth = json.loads((tiny_sim / "truth/truth.json").read_text())
+    # realised h2 is var(g) / var(g + e): 0.4 +/- 0.08 at n = 200
+    assert truth["h2_realised"] == pytest.approx(0.4, abs=0.08)
+    cv = pd.read_csv(tiny_sim / "truth/causal_variants.tsv", sep="\t", dtype={"chromosome": str})
+    assert len(cv) == 50 and cv["rsid"].is_unique
+    assert cv["gene"].iloc[0] == "MAPT" and cv["gene"].iloc[1] == "IRAG1"
+    mapt = truth["planted_loci"][0]
+    assert mapt["gene_start"] <= mapt["position"] <= mapt["gene_stop"] and mapt["maf"] >= 0.05
+    genes = load_gene_table("GRCh37").set_index("symbol")
+    for _, row in cv.iterrows():
+        g = genes.loc[[row["gene"]]]
+        assert ((g["chromosome"] == row["chromosome"]) & (g["start"] <= row["position"])
+                & (g["stop"] >= row["position"])).any(), row["gene"]
+    n_ct = cv["category"].str.startswith("celltype:").sum()
+    assert n_ct == round(0.7 * 48)
+    # the .bed holds the genotypes the genetic value was built from: corr > 0.97 (the
+    # ~1% missing calls are mean-imputed here, which costs ~0.01)
+    bim = _bim(tiny_sim).reset_index().set_index("id")
+    rows = bim.loc[cv["rsid"], "index"].to_numpy()
+    x = geno[rows].T
+    x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)
+    lat = pd.read_csv(tiny_sim / "truth/latent.tsv", sep="\t")
+    rebuilt = x @ cv["beta_a1"].to_numpy()
+    assert np.corrcoef(rebuilt, lat["genetic_value"])[0, 1] > 0.97
+
+
+def test_celltype_table_is_fuma_format(tiny_sim):
+    t = pd.read_csv(tiny_sim / "truth/celltype_specificity.tsv", sep="\t")
+    assert t.columns[0] == "GENE" and t.columns[-1] == "Average"
+    assert {"oligodendrocytes", "astrocytes"} <= set(t.columns)
+    cells = t.columns[1:-1]
+    assert np.allclose(t[cells].mean(axis=1), t["Average"], atol=1e-3)
+    cv = pd.read_csv(tiny_sim / "truth/causal_variants.tsv", sep="\t")
+    ct = cv[cv["category"] == "celltype:oligodendrocytes"]["gene"]
+    sub = t.set_index("GENE").loc[ct]
+    assert (sub["oligodendrocytes"] > sub["Average"] + 1).all()
+
+
+def test_freesurfer_stats_follow_anatomy(tiny_sim, shared_dir):
+    from tests.rnce_bag.simulate.test_freesurfer_writer import _header_shape
+
+    c = pd.read_csv(tiny_sim / "cohort.tsv", sep="\t")
+    lat = pd.read_csv(tiny_sim / "truth/latent.tsv", sep="\t")
+    hippo, vent = [], []
+    for iid in c["IID"]:
+        text = (tiny_sim / "freesurfer" / iid / "stats/aseg.stats").read_text()
+        rows = {ln.split()[4]: float(ln.split()[3]) for ln in text.splitlines()
+                if not ln.startswith("#")}
+        hippo.append(rows["Left-Hippocampus"] + rows["Right-Hippocampus"])
+        vent.append(rows["Left-Lateral-Ventricle"] + rows["Right-Lateral-Ventricle"])
+    assert np.corrcoef(hippo, lat["true_brain_age"])[0, 1] < -0.3
+    assert np.corrcoef(vent, lat["true_brain_age"])[0, 1] > 0.3
+    for name in ("aseg", "lh.aparc", "rh.aparc"):
+        ours = (tiny_sim / "freesurfer" / c["IID"][0] / f"stats/{name}.stats").read_text()
+        bert = (shared_dir / f"fixtures/freesurfer/bert/stats/{name}.stats").read_text()
+        ref_h = [_header_shape(x) for x in bert.splitlines() if x.startswith("#")]
+        our_h = [_header_shape(x) for x in ours.splitlines() if x.startswith("#")]
+        assert ref_h == our_h
+
+
+def test_images_have_template_geometry(tiny_sim):
+    from nilearn.datasets import load_mni152_template
+
+    ref = load_mni152_template(resolution=4)
+    c = pd.read_csv(tiny_sim / "cohort.tsv", sep="\t")
+    lat = pd.read_csv(tiny_sim / "truth/latent.tsv", sep="\t")
+    img = nib.load(tiny_sim / c["t1_path"][0])
+    assert img.shape == ref.shape and np.allclose(img.affine, ref.affine)
+    assert img.get_data_dtype() == np.int16 and int(img.header["sform_code"]) == 4
+    data = img.get_fdata()
+    brain = ref.get_fdata() > 0.5
+    # white-matter-like intensities ~1000 x site gain; background is noise only
+    assert 400 < np.median(data[brain]) < 1300 and np.median(data[~brain]) < 100
+    assert np.isfinite(data).all()
+    # the hidden signal darkens white matter: brain intensity falls with it (r < -0.2)
+    med = [np.median(nib.load(tiny_sim / p).get_fdata()[brain]) for p in c["t1_path"][:80]]
+    assert np.corrcoef(med, lat["hidden_signal"][:80])[0, 1] < -0.2
+
+
+def test_refuses_non_empty_out(tiny_sim):
+    with pytest.raises(InputError, match="not empty"):
+        simulate(preset_config("tiny"), tiny_sim)
