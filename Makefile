@@ -50,8 +50,11 @@ system-tools:
 	  echo "  install with: sudo apt-get update && sudo apt-get install$$missing"; \
 	fi
 
+DEMO_OUT ?= reports/output/demo
+
+# Until `rnce-bag demo` exists: the most complete pipeline so far.
 demo: setup
-	$(VENV)/bin/rnce-bag doctor
+	$(VENV)/bin/rnce-bag simulate --preset demo --out $(DEMO_OUT) --overwrite
 
 test: setup
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
