@@ -41,6 +41,6 @@ def main(
 
 
 # Command modules register themselves on `app`; keep their heavy imports inside functions.
-from cli import config_cmd, doctor, simulate_cmd  # noqa: E402,F401
+from cli import config_cmd, doctor, features_cmd, simulate_cmd  # noqa: E402,F401
 
 __all__ = ["app"]

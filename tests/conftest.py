@@ -55,3 +55,14 @@ def runner():
     from typer.testing import CliRunner
 
     return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def tiny_sim(tmp_path_factory):
+    """The simulator's tiny preset, simulated once per test session (~7 s)."""
+    from rnce_bag.simulate.config import preset_config
+    from rnce_bag.simulate.run import simulate
+
+    out = tmp_path_factory.mktemp("sim") / "tiny"
+    simulate(preset_config("tiny"), out)
+    return out

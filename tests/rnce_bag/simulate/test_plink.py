@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from rnce_bag.simulate.plink import pack_bed, write_bed, write_bim, write_fam
-from tests.rnce_bag.simulate.conftest import read_bed
+from tests.helpers import read_bed
 
 
 @pytest.mark.parametrize("n_samples", [1, 4, 5, 7, 13])

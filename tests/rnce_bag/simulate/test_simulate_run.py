@@ -13,7 +13,7 @@ from rnce_bag.core.schema import read_table
 from rnce_bag.resources import load_gene_table
 from rnce_bag.simulate.config import preset_config
 from rnce_bag.simulate.run import simulate
-from tests.rnce_bag.simulate.conftest import read_bed
+from tests.helpers import read_bed
 
 
 def _bim(d):

@@ -1,8 +1,6 @@
-import numpy as np
-import pytest
+"""Test helpers shared across packages."""
 
-from rnce_bag.simulate.config import preset_config
-from rnce_bag.simulate.run import simulate
+import numpy as np
 
 
 def read_bed(prefix, n_samples):
@@ -14,11 +12,3 @@ def read_bed(prefix, n_samples):
     codes = np.stack([(body >> s) & 3 for s in (0, 2, 4, 6)], axis=-1).reshape(len(body), -1)
     lookup = np.array([2, -1, 1, 0], dtype=np.int8)  # 00 hom A1, 01 missing, 10 het, 11 hom A2
     return lookup[codes[:, :n_samples]]
-
-
-@pytest.fixture(scope="session")
-def tiny_sim(tmp_path_factory):
-    """The tiny preset, simulated once per session (~7 s)."""
-    out = tmp_path_factory.mktemp("sim") / "tiny"
-    simulate(preset_config("tiny"), out)
-    return out

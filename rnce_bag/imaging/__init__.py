@@ -1,0 +1,1 @@
+"""Imaging ingest: FreeSurfer stats, NIfTI preprocessing, patch layout, dataset."""

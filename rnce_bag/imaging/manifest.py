@@ -1,0 +1,66 @@
+"""Reading the cohort manifest and resolving the paths it names.
+
+Relative ``t1_path`` and ``freesurfer_dir`` values resolve against the manifest's own
+folder, so a cohort directory can be moved as a whole.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from rnce_bag.core.errors import InputError
+from rnce_bag.core.schema import Column, TableSchema, read_table, validate_frame
+
+PATH_COLUMNS = ("t1_path", "freesurfer_dir")
+
+
+def manifest_schema(require: tuple[str, ...]) -> TableSchema:
+    """Minimal manifest schema: unique ``IID`` plus the path columns a command needs."""
+    cols = [Column("IID", "str", unique=True)]
+    cols += [Column(c, "str", nullable=False) for c in require]
+    return TableSchema("manifest", tuple(cols), description="cohort manifest", key="IID")
+
+
+def load_manifest(path: str | os.PathLike[str], require: tuple[str, ...] = (),
+                  check_exists: bool = True) -> pd.DataFrame:
+    """Read a manifest, check IDs, and resolve path columns to absolute paths.
+
+    Parameters
+    ----------
+    path
+        TSV/CSV/Parquet manifest.
+    require
+        Path columns this command needs (must be present and non-empty).
+    check_exists
+        Raise when a required path does not exist.
+
+    Raises
+    ------
+    InputError
+        Naming the manifest, the row (file line) and the missing path.
+    """
+    p = Path(path)
+    df = read_table(p)
+    df = validate_frame(df, manifest_schema(require), source=str(p),
+                        header_lines=None if p.suffix == ".parquet" else 1)
+    base = p.resolve().parent
+    for col in PATH_COLUMNS:
+        if col not in df.columns:
+            continue
+        resolved = [None if v is None or pd.isna(v) else str((base / str(v)).resolve())
+                    if not os.path.isabs(str(v)) else str(v) for v in df[col]]
+        df[col] = resolved
+    if check_exists:
+        for col in require:
+            for i, value in enumerate(df[col]):
+                if not Path(value).exists():
+                    raise InputError(
+                        f"{p}, row {i + 1} (line {i + 2}), subject {df['IID'].iloc[i]}: "
+                        f"{col} '{value}' does not exist",
+                        hint="fix the path (relative paths resolve against the manifest's "
+                             "folder) or remove the subject",
+                    )
+    return df
