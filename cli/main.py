@@ -41,6 +41,13 @@ def main(
 
 
 # Command modules register themselves on `app`; keep their heavy imports inside functions.
-from cli import config_cmd, doctor, features_cmd, simulate_cmd  # noqa: E402,F401
+from cli import (  # noqa: E402,F401
+    brain_age_cmd,
+    config_cmd,
+    doctor,
+    features_cmd,
+    probe_cmd,
+    simulate_cmd,
+)
 
 __all__ = ["app"]

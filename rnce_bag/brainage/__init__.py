@@ -1,0 +1,1 @@
+"""Brain age: cross-fitted regressors, bias correction, metrics."""
