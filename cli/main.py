@@ -46,6 +46,7 @@ from cli import (  # noqa: E402,F401
     config_cmd,
     doctor,
     features_cmd,
+    gwas_cmd,
     probe_cmd,
     simulate_cmd,
 )

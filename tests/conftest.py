@@ -10,6 +10,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,4 +67,27 @@ def tiny_sim(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("sim") / "tiny"
     simulate(preset_config("tiny"), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def complete_sim(tmp_path_factory):
+    """300 subjects x 2,000 variants, no missing calls, no images, with pheno/covar files."""
+    from rnce_bag.simulate.config import SimulateConfig
+    from rnce_bag.simulate.run import simulate
+
+    cfg = SimulateConfig.model_validate({
+        "seed": 5, "cohort": {"n_subjects": 300},
+        "genotypes": {"n_variants": 2000, "simulated_mb": 4.0, "missing_rate": 0.0},
+        "genetics": {"n_causal": 30}, "images": {"write": False}})
+    out = simulate(cfg, tmp_path_factory.mktemp("gwas") / "sim")
+    lat = pd.read_csv(out / "truth/latent.tsv", sep="\t")
+    coh = pd.read_csv(out / "cohort.tsv", sep="\t")
+    rng = np.random.default_rng(0)
+    pheno = pd.DataFrame({"#FID": lat["IID"], "IID": lat["IID"], "LATENT": lat["latent_factor"],
+                          "NOISE": rng.normal(size=len(lat))})
+    pheno.loc[::7, "NOISE"] = np.nan  # its own missingness
+    pheno.to_csv(out / "pheno.tsv", sep="\t", index=False, na_rep="NA")
+    coh[["FID", "IID", "age", "sex", "site"]].rename(columns={"FID": "#FID"}).to_csv(
+        out / "covar.tsv", sep="\t", index=False)
     return out

@@ -74,9 +74,9 @@ def init_hail(
                 log=str(logfile),
                 quiet=quiet,
                 spark_conf=spark_conf,
-                default_reference="GRCh37",
                 idempotent=True,
             )
+            hl.default_reference("GRCh37")
     except Exception as exc:  # py4j / Spark errors come in many types
         raise ExternalToolError(
             f"Hail could not start a Spark session on master '{spark_master}': "
@@ -130,3 +130,130 @@ def _probe() -> dict[str, Any]:
 if __name__ == "__main__":  # pragma: no cover - exercised through probe_local_spark
     if sys.argv[1:] == ["--probe"]:
         print(json.dumps(_probe()))
+
+
+def import_genotypes(hl, cache: Path, bfile: str | None = None, bgen: str | None = None,
+                     sample: str | None = None, vcf: str | None = None,
+                     reference: str = "GRCh37"):
+    """Import genotypes once into a MatrixTable under ``cache`` and read it back.
+
+    The cache key is the inputs' paths, sizes and mtimes, so a second run reads the
+    MatrixTable without re-importing. Row fields: ``locus alleles rsid``; entry: ``GT``
+    (and ``dosage`` for BGEN). Alleles are ``[A2, A1]`` for PLINK (A1 counted, as PLINK 2
+    counts its A1 = ALT).
+    """
+    import hashlib
+
+    files = [f for f in (bfile and f"{bfile}.bed", bfile and f"{bfile}.bim",
+                         bfile and f"{bfile}.fam", bgen, sample, vcf) if f]
+    ident = "|".join(f"{Path(f).resolve()}:{Path(f).stat().st_size}:"
+                     f"{Path(f).stat().st_mtime_ns}" for f in files)
+    key = hashlib.sha1(f"{ident}|{reference}".encode()).hexdigest()[:12]
+    path = cache / f"genotypes-{key}.mt"
+    if (path / "_SUCCESS").exists():
+        return hl.read_matrix_table(str(path))
+    if bfile:
+        mt = hl.import_plink(f"{bfile}.bed", f"{bfile}.bim", f"{bfile}.fam",
+                             reference_genome=reference, a2_reference=True)
+    elif bgen:
+        hl.index_bgen(bgen, reference_genome=reference)
+        mt = hl.import_bgen(bgen, entry_fields=["GT", "dosage"], sample_file=sample)
+        mt = mt.key_cols_by(s=mt.s)
+    elif vcf:
+        mt = hl.import_vcf(vcf, reference_genome=reference, force_bgz=vcf.endswith(".gz"))
+        mt = mt.annotate_rows(rsid=mt.rsid)
+    else:
+        raise ExternalToolError("no genotype input given to the Hail engine")
+    mt.write(str(path), overwrite=True)
+    return hl.read_matrix_table(str(path))
+
+
+def hail_qc(hl, mt, iids: list[str], qc):
+    """Sample call rate, then variant call rate, MAF and HWE; returns (mt, counts)."""
+    keep = hl.literal(set(iids))
+    mt = mt.filter_cols(keep.contains(mt.s))
+    counts = {"samples_in": int(mt.count_cols())}
+    mt = hl.sample_qc(mt)
+    bad = mt.aggregate_cols(hl.agg.count_where(mt.sample_qc.call_rate < qc.sample_call_rate))
+    mt = mt.filter_cols(mt.sample_qc.call_rate >= qc.sample_call_rate).drop("sample_qc")
+    counts["samples_removed_call_rate"] = int(bad)
+    mt = hl.variant_qc(mt)
+    vq = mt.variant_qc
+    maf = hl.min(vq.AF)
+    stats = mt.aggregate_rows(hl.struct(
+        n=hl.agg.count(),
+        call=hl.agg.count_where(vq.call_rate < qc.variant_call_rate),
+        maf=hl.agg.count_where((vq.call_rate >= qc.variant_call_rate) & (maf < qc.maf)),
+        hwe=hl.agg.count_where((vq.call_rate >= qc.variant_call_rate) & (maf >= qc.maf)
+                               & (vq.p_value_hwe < qc.hwe_p))))
+    counts.update({"variants_in": stats.n, "variants_removed_call_rate": stats.call,
+                   "variants_removed_maf": stats.maf, "variants_removed_hwe": stats.hwe})
+    mt = mt.filter_rows((vq.call_rate >= qc.variant_call_rate) & (maf >= qc.maf)
+                        & (vq.p_value_hwe >= qc.hwe_p))
+    counts["variants_out"] = counts["variants_in"] - stats.call - stats.maf - stats.hwe
+    counts["samples_out"] = counts["samples_in"] - counts["samples_removed_call_rate"]
+    return mt, counts
+
+
+def hail_pca(hl, mt, pca_cfg):
+    """``hwe_normalized_pca`` on LD-pruned common variants: pandas ``IID PC1..PCk``."""
+    import pandas as pd
+
+    common = mt.filter_rows(hl.min(mt.variant_qc.AF) >= pca_cfg.min_maf)
+    pruned = hl.ld_prune(common.GT, r2=pca_cfg.prune_r2,
+                         bp_window_size=pca_cfg.prune_window_kb * 1000)
+    common = common.filter_rows(hl.is_defined(pruned[common.row_key]))
+    _, scores, _ = hl.hwe_normalized_pca(common.GT, k=pca_cfg.n_pcs)
+    df = scores.to_pandas()
+    pcs = pd.DataFrame(df["scores"].tolist(), columns=[f"PC{i + 1}" for i in
+                                                       range(pca_cfg.n_pcs)])
+    pcs.insert(0, "IID", df["s"].astype(str).to_numpy())
+    return pcs
+
+
+def hail_linear_regression(hl, mt, pheno, covar, work: Path, block_size: int = 16):
+    """All phenotypes in one pass, each with its own missingness.
+
+    Missing genotype calls are mean-imputed per variant (Hail's convention; PLINK 2
+    drops those samples instead), so the engines agree exactly on complete genotypes.
+
+    Returns
+    -------
+    dict
+        phenotype -> pandas DataFrame ``chromosome base_pair_location effect_allele
+        other_allele beta standard_error effect_allele_frequency p_value rsid n``.
+    """
+    import pandas as pd
+
+    names = [c for c in pheno.columns if c != "IID"]
+    covs = [c for c in covar.columns if c != "IID"]
+    tbl = hl.Table.from_pandas(pheno.merge(covar, on="IID"), key="IID")
+    mt = mt.annotate_cols(v=tbl[mt.s])
+    mt = mt.filter_cols(hl.is_defined(mt.v))
+    x = mt.dosage if "dosage" in mt.entry else mt.GT.n_alt_alleles()
+    # pandas NaN arrives as a float NaN, not as missing: make it missing so that each
+    # phenotype drops its own missing samples
+    ys = [[hl.or_missing(hl.is_finite(mt.v[n]), mt.v[n])] for n in names]
+    res = hl.linear_regression_rows(
+        y=ys, x=x,
+        covariates=[1.0, *[mt.v[c] for c in covs]],
+        pass_through=["rsid"], block_size=block_size)
+    res = res.select(
+        chromosome=res.locus.contig, base_pair_location=res.locus.position,
+        effect_allele=res.alleles[1], other_allele=res.alleles[0], rsid=res.rsid,
+        beta=res.beta.map(lambda b: b[0]), standard_error=res.standard_error.map(lambda b: b[0]),
+        p_value=res.p_value.map(lambda b: b[0]), n=res.n,
+        effect_allele_frequency=hl.range(len(names)).map(
+            lambda i: res.sum_x[i] / (2 * res.n[i])))
+    path = work / "hail_linreg.tsv.bgz"
+    res.export(str(path))
+    flat = pd.read_csv(path, sep="\t", compression="gzip", dtype={"chromosome": str})
+    out = {}
+    for i, name in enumerate(names):
+        df = flat[["chromosome", "base_pair_location", "effect_allele", "other_allele",
+                   "rsid"]].copy()
+        for col in ("beta", "standard_error", "p_value", "n", "effect_allele_frequency"):
+            df[col] = flat[col].map(lambda s, i=i: json.loads(s)[i] if isinstance(s, str)
+                                    else float("nan"))
+        out[name] = df
+    return out

@@ -1,0 +1,148 @@
+"""PLINK 2 engine: QC, ancestry PCs and ``--glm`` on one machine (subprocess, no shell).
+
+Every step writes into a work folder of the run and is checked for PLINK's exit code;
+its log is kept. QC thresholds are applied in order (sample call rate, then variant
+call rate, MAF, HWE) from PLINK's own statistics so the counts removed at each step
+can be reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gwas.config import GwasConfig
+from gwas.inputs import SampleSet
+from rnce_bag.core.errors import ExternalToolError, InputError
+from rnce_bag.core.tools import require_tool
+
+log = logging.getLogger(__name__)
+
+
+def run_plink2(args: list[str], out: Path, threads: int | None = None) -> None:
+    """Run ``plink2 ARGS --out OUT``; raise :class:`ExternalToolError` with the log tail."""
+    exe = require_tool("plink2")
+    cmd = [exe, *args, "--out", str(out)]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    log.debug("running %s", " ".join(cmd))
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-6:])
+        raise ExternalToolError(f"plink2 failed (exit {proc.returncode}): {tail}",
+                                hint=f"see {out}.log")
+
+
+def genotype_args(bfile: str | None = None, bgen: str | None = None, sample: str | None = None,
+                  vcf: str | None = None) -> list[str]:
+    """PLINK 2 input flags for one of the supported genotype formats."""
+    if bfile:
+        return ["--bfile", bfile]
+    if bgen:
+        if not sample:
+            raise InputError("--bgen needs --sample")
+        return ["--bgen", bgen, "ref-first", "--sample", sample]
+    if vcf:
+        return ["--vcf", vcf, "--double-id"]
+    raise InputError("give one of --bfile, --bgen (with --sample) or --vcf")
+
+
+def _write_keep(path: Path, fam: pd.DataFrame, iids: list[str]) -> None:
+    sub = fam.set_index("IID").loc[iids].reset_index()
+    sub[["FID", "IID"]].to_csv(path, sep="\t", index=False, header=["#FID", "IID"])
+
+
+def qc(geno: list[str], fam: pd.DataFrame, samples: SampleSet, cfg: GwasConfig, work: Path,
+       threads: int | None = None) -> tuple[list[str], Path, dict]:
+    """Apply QC; return kept IIDs, the ``--extract`` file and counts removed per step."""
+    work.mkdir(parents=True, exist_ok=True)
+    keep0 = work / "keep0.tsv"
+    _write_keep(keep0, fam, samples.iids)
+    run_plink2([*geno, "--keep", str(keep0), "--missing", "sample-only"], work / "smiss", threads)
+    smiss = pd.read_csv(work / "smiss.smiss", sep="\t")
+    ok = smiss["F_MISS"] <= 1 - cfg.qc.sample_call_rate
+    counts = {"samples_in": len(samples.iids),
+              "samples_removed_call_rate": int((~ok).sum())}
+    kept = smiss.loc[ok, "IID"].astype(str).tolist()
+    keep = work / "keep.tsv"
+    _write_keep(keep, fam, kept)
+    run_plink2([*geno, "--keep", str(keep), "--missing", "variant-only", "--freq", "--hardy"],
+               work / "vstats", threads)
+    vm = pd.read_csv(work / "vstats.vmiss", sep="\t")
+    fr = pd.read_csv(work / "vstats.afreq", sep="\t")
+    hw = pd.read_csv(work / "vstats.hardy", sep="\t")
+    if vm["ID"].duplicated().any():
+        raise InputError(f"duplicated variant ID {vm['ID'][vm['ID'].duplicated()].iloc[0]!r} "
+                         f"in the genotypes", hint="make IDs unique (plink2 --set-all-var-ids)")
+    counts["variants_in"] = len(vm)
+    alive = vm["F_MISS"] <= 1 - cfg.qc.variant_call_rate
+    counts["variants_removed_call_rate"] = int((~alive).sum())
+    maf = np.minimum(fr["ALT_FREQS"], 1 - fr["ALT_FREQS"])
+    low = alive & (maf < cfg.qc.maf)
+    counts["variants_removed_maf"] = int(low.sum())
+    alive &= ~low
+    hwe_p = vm[["ID"]].merge(hw[["ID", "P"]], on="ID", how="left")["P"].fillna(1.0)
+    bad_hwe = alive & (hwe_p.to_numpy() < cfg.qc.hwe_p)
+    counts["variants_removed_hwe"] = int(bad_hwe.sum())
+    alive &= ~bad_hwe
+    counts["variants_out"] = int(alive.sum())
+    counts["samples_out"] = len(kept)
+    extract = work / "extract.txt"
+    vm.loc[alive, "ID"].to_csv(extract, index=False, header=False)
+    return kept, extract, counts
+
+
+def pca(geno: list[str], keep: Path, extract: Path, cfg: GwasConfig, n_samples: int, work: Path,
+        threads: int | None = None) -> pd.DataFrame:
+    """Ancestry PCs on LD-pruned common variants: ``IID PC1..PCk``."""
+    k = cfg.pca.n_pcs
+    run_plink2([*geno, "--keep", str(keep), "--extract", str(extract), "--maf",
+                str(cfg.pca.min_maf), "--indep-pairwise", f"{cfg.pca.prune_window_kb}kb", "1",
+                str(cfg.pca.prune_r2)], work / "prune", threads)
+    mode = ["approx"] if n_samples >= 5000 else []
+    run_plink2([*geno, "--keep", str(keep), "--extract", str(work / "prune.prune.in"), "--pca",
+                *mode, str(k)], work / "pca", threads)
+    ev = pd.read_csv(work / "pca.eigenvec", sep="\t")
+    ev = ev.rename(columns={"#IID": "IID", "#FID": "FID"})
+    ev["IID"] = ev["IID"].astype(str)
+    return ev[["IID", *[f"PC{i}" for i in range(1, k + 1)]]]
+
+
+def glm(geno: list[str], keep: Path, extract: Path, pheno: pd.DataFrame, covar: pd.DataFrame,
+        fam: pd.DataFrame, work: Path, threads: int | None = None) -> dict[str, Path]:
+    """``--glm`` for all phenotypes in one pass; returns phenotype -> .glm.linear path.
+
+    ``omit-ref`` makes PLINK 2 count the ALT allele (the .bim A1 column) for every variant,
+    as Hail counts its alternate allele, instead of the minor allele.
+    """
+    fid = fam.set_index("IID")["FID"]
+    ph = pheno.copy()
+    ph.insert(0, "#FID", fid.loc[ph["IID"]].to_numpy())
+    ph.to_csv(work / "pheno.tsv", sep="\t", index=False, na_rep="NA")
+    args = [*geno, "--keep", str(keep), "--extract", str(extract), "--pheno",
+            str(work / "pheno.tsv"), "--glm", "hide-covar", "omit-ref", "allow-no-covars",
+            "cols=chrom,pos,ref,alt,a1freq,nobs,beta,se,tz,p"]
+    if covar.shape[1] > 1:
+        cv = covar.copy()
+        cv.insert(0, "#FID", fid.loc[cv["IID"]].to_numpy())
+        cv.to_csv(work / "covar.tsv", sep="\t", index=False, na_rep="NA", float_format="%.10g")
+        args += ["--covar", str(work / "covar.tsv"), "--covar-variance-standardize"]
+    run_plink2(args, work / "assoc", threads)
+    out = {}
+    for name in pheno.columns[1:]:
+        path = work / f"assoc.{name}.glm.linear"
+        if not path.exists():
+            raise ExternalToolError(f"plink2 wrote no results for phenotype {name} ({path})",
+                                    hint=f"see {work / 'assoc.log'}")
+        out[name] = path
+    return out
+
+
+def threads_default() -> int:
+    """Threads for PLINK 2: every core of this machine."""
+    return max(1, os.cpu_count() or 1)

@@ -1,0 +1,191 @@
+"""Phenotypes, covariates and the sample set shared by every engine.
+
+Phenotype and covariate files are PLINK 2 files (``#FID IID ...`` or ``#IID ...``) or
+any TSV/CSV with an ``IID`` column and named columns. ``NA``, ``nan`` and empty cells
+are missing; ``-9`` is missing only when ``minus9_is_missing`` is set (PLINK 1
+convention). Non-numeric covariates are one-hot encoded (first level dropped);
+constant or collinear covariates are errors naming them.
+
+Both engines analyse exactly the samples :func:`match_samples` returns: genotyped,
+with every covariate, and with at least one phenotype; each phenotype keeps its own
+missingness.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnce_bag.core.errors import InputError
+from rnce_bag.core.schema import NA_TOKENS, read_table
+
+
+def read_named_table(path: str | os.PathLike[str], kind: str) -> pd.DataFrame:
+    """A phenotype/covariate table as text: ``IID`` (+ ``FID``) and value columns."""
+    p = Path(path)
+    df = read_table(p)
+    df.columns = [str(c) for c in df.columns]
+    rename = {"#FID": "FID", "#IID": "IID"}
+    df = df.rename(columns=rename)
+    if "IID" not in df.columns:
+        raise InputError(f"{p}: no IID column in the {kind} file; found "
+                         f"{', '.join(df.columns[:8])}",
+                         hint="the header needs IID (PLINK 2: '#FID IID ...' or '#IID ...')")
+    iid = df["IID"].astype(str).str.strip()
+    dup = iid.duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(f"{p}, row {i + 1} (line {i + 2}), column 'IID': duplicated sample "
+                         f"{iid.iloc[i]!r} in the {kind} file",
+                         hint="each sample must appear once")
+    df["IID"] = iid
+    return df
+
+
+def _numeric(df: pd.DataFrame, cols: list[str], path: str, minus9: bool, kind: str
+             ) -> pd.DataFrame:
+    out = pd.DataFrame({"IID": df["IID"]})
+    for c in cols:
+        raw = df[c].astype(str).str.strip()
+        missing = raw.isin(NA_TOKENS) | (raw == "None")
+        values = pd.to_numeric(raw.where(~missing), errors="coerce")
+        bad = values.isna() & ~missing
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"{path}, row {i + 1} (line {i + 2}), column '{c}': expected a "
+                             f"number in the {kind} file, found {raw.iloc[i]!r}",
+                             hint="write NA for a missing value")
+        if minus9:
+            values = values.mask(values == -9)
+        if np.isinf(values).any():
+            i = int(np.flatnonzero(np.isinf(values.to_numpy()))[0])
+            raise InputError(f"{path}, row {i + 1}, column '{c}': infinite value")
+        out[c] = values.astype(float)
+    return out
+
+
+def load_phenotypes(path: str | os.PathLike[str], names: list[str] | None = None,
+                    minus9_is_missing: bool = False) -> pd.DataFrame:
+    """``IID`` + numeric phenotype columns (NaN = missing).
+
+    Raises
+    ------
+    InputError
+        Unknown phenotype names, non-numeric values, or a phenotype that is constant or
+        entirely missing.
+    """
+    df = read_named_table(path, "phenotype")
+    avail = [c for c in df.columns if c not in ("FID", "IID", "PAT", "MAT", "SEX")]
+    cols = names or avail
+    unknown = [c for c in cols if c not in df.columns]
+    if unknown:
+        raise InputError(f"{path}: phenotype(s) {', '.join(unknown)} not in the file; "
+                         f"available: {', '.join(avail)}")
+    out = _numeric(df, cols, str(path), minus9_is_missing, "phenotype")
+    for c in cols:
+        v = out[c].dropna()
+        if v.empty:
+            raise InputError(f"{path}, column '{c}': every value is missing")
+        if v.nunique() < 2:
+            raise InputError(f"{path}, column '{c}': phenotype is constant ({v.iloc[0]!r}); "
+                             f"nothing to associate", hint="drop it with --pheno-name")
+    return out
+
+
+def encode_covariates(df: pd.DataFrame, cols: list[str], path: str) -> pd.DataFrame:
+    """Numeric covariates; text columns one-hot encoded (``col_level``, first level dropped)."""
+    out = pd.DataFrame({"IID": df["IID"]})
+    for c in cols:
+        raw = df[c].astype(str).str.strip()
+        missing = raw.isin(NA_TOKENS)
+        num = pd.to_numeric(raw.where(~missing), errors="coerce")
+        if (num.notna() | missing).all():
+            out[c] = num.astype(float)
+            continue
+        levels = sorted(raw[~missing].unique())
+        for level in levels[1:]:
+            col = f"{c}_{level}"
+            out[col] = np.where(missing, np.nan, (raw == level).astype(float))
+    return out
+
+
+def load_covariates(path: str | os.PathLike[str], names: list[str] | None = None
+                    ) -> pd.DataFrame:
+    """``IID`` + numeric covariate columns (categorical ones one-hot encoded)."""
+    df = read_named_table(path, "covariate")
+    avail = [c for c in df.columns if c not in ("FID", "IID")]
+    cols = names or avail
+    unknown = [c for c in cols if c not in df.columns]
+    if unknown:
+        raise InputError(f"{path}: covariate(s) {', '.join(unknown)} not in the file; "
+                         f"available: {', '.join(avail)}")
+    return encode_covariates(df, cols, str(path))
+
+
+def check_covariates(cov: pd.DataFrame, source: str) -> None:
+    """Error on constant or collinear covariates (on the complete rows)."""
+    cols = [c for c in cov.columns if c != "IID"]
+    x = cov[cols].dropna().to_numpy(dtype=float)
+    if x.shape[0] == 0:
+        return
+    const = [c for c, sd in zip(cols, x.std(axis=0), strict=True) if sd == 0]
+    if const:
+        raise InputError(f"{source}: constant covariate(s) {', '.join(const)} among the "
+                         f"analysed samples (collinear with the intercept)",
+                         hint="drop them with --covar-name")
+    design = np.column_stack([np.ones(len(x)), (x - x.mean(0)) / x.std(0)])
+    rank = np.linalg.matrix_rank(design, tol=1e-8 * max(design.shape))
+    if rank < design.shape[1]:
+        # find the first column that adds nothing to the ones before it
+        for k in range(2, design.shape[1] + 1):
+            if np.linalg.matrix_rank(design[:, :k], tol=1e-8 * max(design.shape)) < k:
+                raise InputError(f"{source}: covariate '{cols[k - 2]}' is collinear with the "
+                                 f"covariates before it ({', '.join(cols[:k - 2]) or 'intercept'})",
+                                 hint="drop one of them with --covar-name")
+
+
+@dataclass
+class SampleSet:
+    """The samples every engine analyses and why others were dropped."""
+
+    iids: list[str]
+    pheno: pd.DataFrame  # IID + phenotypes, rows in genotype order
+    covar: pd.DataFrame  # IID + covariates, rows in genotype order
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+def match_samples(genotype_iids: list[str], pheno: pd.DataFrame, covar: pd.DataFrame | None,
+                  source: str = "inputs") -> SampleSet:
+    """Genotyped samples with all covariates and at least one phenotype, in genotype order."""
+    geno = pd.Index(genotype_iids)
+    dropped = {}
+    ph = pheno.set_index("IID")
+    not_genotyped = int((~ph.index.isin(geno)).sum())
+    dropped["phenotyped but not genotyped"] = not_genotyped
+    keep = geno[geno.isin(ph.index)]
+    dropped["genotyped but not phenotyped"] = int(len(geno) - len(keep))
+    has_pheno = ph.loc[keep].notna().any(axis=1)
+    dropped["all phenotypes missing"] = int((~has_pheno).sum())
+    keep = keep[has_pheno.to_numpy()]
+    if covar is not None:
+        cv = covar.set_index("IID")
+        in_cov = keep.isin(cv.index)
+        dropped["no covariate row"] = int((~in_cov).sum())
+        keep = keep[in_cov]
+        complete = cv.loc[keep].notna().all(axis=1)
+        dropped["missing covariate"] = int((~complete).sum())
+        keep = keep[complete.to_numpy()]
+        cov_out = cv.loc[keep].rename_axis("IID").reset_index()
+    else:
+        cov_out = pd.DataFrame({"IID": keep})
+    if len(keep) < 10:
+        raise InputError(f"{source}: only {len(keep)} samples have genotypes, covariates and a "
+                         f"phenotype ({dropped})",
+                         hint="check that the IIDs of the genotype, phenotype and covariate "
+                              "files match")
+    check_covariates(cov_out, source)
+    return SampleSet(list(keep), ph.loc[keep].rename_axis("IID").reset_index(), cov_out, dropped)

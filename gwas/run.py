@@ -1,0 +1,174 @@
+"""``rnce-bag gwas``: inputs -> QC -> ancestry PCs -> association -> GWAS-SSF -> loci.
+
+Both engines share the input handling (:mod:`gwas.inputs`), the output format
+(:mod:`gwas.sumstats`) and the loci (:mod:`gwas.loci`); they differ in how QC, PCA
+and the regression are computed (PLINK 2 subprocesses or Hail on Spark).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gwas.config import GwasConfig
+from gwas.inputs import load_covariates, load_phenotypes, match_samples
+from gwas.loci import annotate_genes, clump
+from gwas.plink_io import BedReader, read_fam
+from gwas.sumstats import summarise, write_ssf
+from rnce_bag.core.errors import InputError
+from rnce_bag.core.io import atomic_open, write_text
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+@dataclass
+class GenotypeInput:
+    """One of ``bfile`` (prefix), ``bgen`` + ``sample``, or ``vcf``."""
+
+    bfile: str | None = None
+    bgen: str | None = None
+    sample: str | None = None
+    vcf: str | None = None
+
+    def check(self) -> None:
+        given = [x for x in (self.bfile, self.bgen, self.vcf) if x]
+        if len(given) != 1:
+            raise InputError("give exactly one of --bfile, --bgen (with --sample) or --vcf")
+        if self.bgen and not self.sample:
+            raise InputError("--bgen needs --sample (the .sample file)")
+        for f in [f"{self.bfile}.{e}" for e in ("bed", "bim", "fam")] if self.bfile else [
+                x for x in (self.bgen, self.sample, self.vcf) if x]:
+            if not Path(f).is_file():
+                raise InputError(f"genotype file '{f}' not found")
+
+    def samples(self) -> pd.DataFrame:
+        """``FID IID`` of the genotyped samples, in file order."""
+        if self.bfile:
+            return read_fam(self.bfile)[["FID", "IID"]]
+        if self.bgen:
+            s = pd.read_csv(self.sample, sep=r"\s+", dtype=str).iloc[1:]
+            return pd.DataFrame({"FID": s.iloc[:, 0].to_numpy(), "IID": s.iloc[:, 1].to_numpy()})
+        import gzip
+
+        opener = gzip.open if str(self.vcf).endswith(".gz") else open
+        with opener(self.vcf, "rt") as fh:
+            for line in fh:
+                if line.startswith("#CHROM"):
+                    ids = line.rstrip("\n").split("\t")[9:]
+                    return pd.DataFrame({"FID": ids, "IID": ids})
+        raise InputError(f"{self.vcf}: no #CHROM header line")
+
+
+def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | None,
+             covar_path: Path | None, covar_names: list[str] | None, cfg: GwasConfig,
+             out: Path, threads: int | None = None, progress: Progress | None = None) -> dict:
+    """Run the whole GWAS into ``out``; returns the run report (also ``gwas_report.json``)."""
+    say = progress or (lambda s: None)
+    geno.check()
+    fam = geno.samples()
+    pheno = load_phenotypes(pheno_path, pheno_names, cfg.minus9_is_missing)
+    covar = load_covariates(covar_path, covar_names) if covar_path else None
+    samples = match_samples(fam["IID"].astype(str).tolist(), pheno, covar,
+                            source=f"{pheno_path} / {covar_path}")
+    work = out / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    say(f"{len(samples.iids)} samples with genotypes, covariates and a phenotype")
+    if cfg.engine == "plink2":
+        results, counts, pcs = _plink2(geno, fam, samples, cfg, work, threads, say)
+    else:
+        results, counts, pcs = _hail(geno, samples, cfg, out, work, say)
+    if pcs is not None:
+        with atomic_open(out / "pcs.tsv") as fh:
+            pcs.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+    summaries, loci_all = [], []
+    reader = BedReader(geno.bfile) if geno.bfile else None
+    for name, ssf in results.items():
+        write_ssf(ssf, out / f"{name}.tsv.gz", {
+            "trait_description": [name], "sample_size": int(ssf["n"].max()),
+            "analysis_software": f"rnce-bag gwas --engine {cfg.engine}",
+            "covariates": [c for c in samples.covar.columns if c != "IID"]
+            + ([c for c in pcs.columns if c != "IID"] if pcs is not None else [])})
+        s = summarise(ssf, name, cfg.genome_wide_p)
+        summaries.append(s)
+        if reader is not None and s["n_genome_wide"]:
+            say(f"clumping {name}")
+            sample_idx = reader.fam["IID"].astype(str).isin(samples.iids).to_numpy()
+            loci = annotate_genes(clump(ssf, reader, cfg.genome_wide_p,
+                                        samples=np.flatnonzero(sample_idx)))
+            loci.insert(0, "phenotype", name)
+            loci_all.append(loci)
+    summary = pd.DataFrame(summaries)
+    with atomic_open(out / "summary.tsv") as fh:
+        summary.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+    loci = pd.concat(loci_all, ignore_index=True) if loci_all else pd.DataFrame(
+        columns=["phenotype", "locus_id", "lead_variant", "chromosome", "position", "p_value",
+                 "start", "end", "n_variants", "genes", "nearest_gene",
+                 "nearest_gene_distance"])
+    with atomic_open(out / "loci.tsv") as fh:
+        loci.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+    report = {"engine": cfg.engine, "samples_dropped": samples.dropped, "qc": counts,
+              "n_pcs": 0 if pcs is None else pcs.shape[1] - 1,
+              "phenotypes": summaries, "n_loci": int(len(loci)),
+              "note": "Hail mean-imputes missing genotype calls per variant; PLINK 2 drops "
+                      "those samples per variant" if cfg.engine == "hail" else ""}
+    write_text(out / "gwas_report.json", json.dumps(report, indent=2, default=str) + "\n")
+    return report
+
+
+def _with_pcs(samples, pcs: pd.DataFrame | None) -> pd.DataFrame:
+    cov = samples.covar
+    if pcs is None:
+        return cov
+    return cov.merge(pcs, on="IID", how="inner")
+
+
+def _plink2(geno, fam, samples, cfg, work, threads, say):
+    from gwas.engines import plink2
+    from gwas.sumstats import from_plink2_glm
+
+    args = plink2.genotype_args(geno.bfile, geno.bgen, geno.sample, geno.vcf)
+    say("QC (plink2)")
+    kept, extract, counts = plink2.qc(args, fam, samples, cfg, work / "qc", threads)
+    keep = work / "qc" / "keep.tsv"
+    pcs = None
+    if cfg.pca.n_pcs > 0:
+        say(f"{cfg.pca.n_pcs} ancestry PCs (plink2)")
+        pcs = plink2.pca(args, keep, extract, cfg, len(kept), work / "qc", threads)
+    covar = _with_pcs(samples, pcs)
+    covar = covar[covar["IID"].isin(kept)]
+    pheno = samples.pheno[samples.pheno["IID"].isin(kept)]
+    say("association (plink2 --glm)")
+    paths = plink2.glm(args, keep, extract, pheno, covar, fam, work, threads)
+    return {name: from_plink2_glm(p) for name, p in paths.items()}, counts, pcs
+
+
+def _hail(geno, samples, cfg, out, work, say):
+    from gwas.engines import hail as engine
+
+    hl = engine.init_hail(cfg.hail.spark_master, tmp_dir=cfg.hail.tmp_dir or work / "hail-tmp",
+                          log_path=out / "hail.log", driver_memory_gb=cfg.hail.driver_memory_gb,
+                          quiet=cfg.hail.quiet)
+    say("importing genotypes (Hail)")
+    mt = engine.import_genotypes(hl, work, geno.bfile, geno.bgen, geno.sample, geno.vcf)
+    say("QC (Hail)")
+    mt, counts = engine.hail_qc(hl, mt, samples.iids, cfg.qc)
+    pcs = None
+    if cfg.pca.n_pcs > 0:
+        say(f"{cfg.pca.n_pcs} ancestry PCs (Hail hwe_normalized_pca)")
+        pcs = engine.hail_pca(hl, mt, cfg.pca)
+    kept = set(mt.s.collect())
+    covar = _with_pcs(samples, pcs)
+    covar = covar[covar["IID"].isin(kept)]
+    pheno = samples.pheno[samples.pheno["IID"].isin(kept)]
+    say("association (Hail linear_regression_rows)")
+    from gwas.sumstats import to_ssf
+
+    raw = engine.hail_linear_regression(hl, mt, pheno, covar, work)
+    return {k: to_ssf(v, f"Hail results for {k}") for k, v in raw.items()}, counts, pcs

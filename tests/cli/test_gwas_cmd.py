@@ -1,0 +1,73 @@
+import json
+
+import pandas as pd
+import pytest
+
+from cli.main import app
+
+
+def _args(sim, out, *extra, pheno=None, covar=None):
+    return ["gwas", "--bfile", str(sim / "genotypes/cohort"), "--pheno",
+            str(pheno or sim / "pheno.tsv"), "--covar", str(covar or sim / "covar.tsv"),
+            "--out", str(out), *extra]
+
+
+@pytest.mark.external
+def test_gwas_plink2_outputs(runner, complete_sim, tmp_path):
+    out = tmp_path / "g"
+    res = runner.invoke(app, _args(complete_sim, out, "--engine", "plink2", "--pheno-name",
+                                   "LATENT,NOISE", "--set", "pca.n_pcs=3"))
+    assert res.exit_code == 0, res.output
+    for f in ("LATENT.tsv.gz", "LATENT-meta.yaml", "NOISE.tsv.gz", "summary.tsv", "loci.tsv",
+              "pcs.tsv", "gwas_report.json", "run.json"):
+        assert (out / f).exists(), f
+    summary = pd.read_csv(out / "summary.tsv", sep="\t").set_index("phenotype")
+    assert 0.8 < summary.loc["NOISE", "lambda_gc"] < 1.2
+    report = json.loads((out / "gwas_report.json").read_text())
+    assert report["qc"]["variants_in"] == 2000 and report["n_pcs"] == 3
+    assert "lambda GC" in res.output and "after QC" in res.output
+    assert list(pd.read_csv(out / "pcs.tsv", sep="\t").columns) == ["IID", "PC1", "PC2", "PC3"]
+
+
+@pytest.mark.parametrize(("edit", "match"), [
+    ("pheno_missing_col", "phenotype(s) NOPE not in the file"),
+    ("constant_covar", "constant covariate(s) k"),
+    ("no_overlap", "only 0 samples"),
+    ("bad_bfile", "genotype file"),
+])
+def test_gwas_bad_inputs_exit_2(runner, complete_sim, tmp_path, edit, match):
+    pheno, covar, extra = None, None, ["--engine", "plink2"]
+    if edit == "pheno_missing_col":
+        extra += ["--pheno-name", "NOPE"]
+    elif edit == "constant_covar":
+        c = pd.read_csv(complete_sim / "covar.tsv", sep="\t").assign(k=1.0)
+        covar = tmp_path / "c.tsv"
+        c.to_csv(covar, sep="\t", index=False)
+    elif edit == "no_overlap":
+        p = pd.read_csv(complete_sim / "pheno.tsv", sep="\t")
+        p["IID"] = "x" + p["IID"]
+        pheno = tmp_path / "p.tsv"
+        p.to_csv(pheno, sep="\t", index=False)
+    args = _args(complete_sim, tmp_path / "o", *extra, pheno=pheno, covar=covar)
+    if edit == "bad_bfile":
+        args[2] = str(tmp_path / "nothing")
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2 and match in res.output, res.output
+
+
+def test_gwas_needs_one_genotype_input(runner, tmp_path):
+    p = tmp_path / "p.tsv"
+    p.write_text("IID\tA\ns1\t1\n")
+    res = runner.invoke(app, ["gwas", "--pheno", str(p), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "exactly one of --bfile" in res.output
+
+
+def test_gwas_missing_plink2_exit_3(runner, complete_sim, tmp_path, monkeypatch):
+    import shutil
+
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name == "plink2"
+                        else real(name, *a, **k))
+    res = runner.invoke(app, _args(complete_sim, tmp_path / "o", "--engine", "plink2"))
+    assert res.exit_code == 3 and "plink2" in res.output and "apt-get install plink2" in \
+        res.output
