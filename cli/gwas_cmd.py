@@ -74,7 +74,9 @@ def gwas(
     typer.echo(f"engine {cfg.engine}: {qc['samples_out']} samples, {qc['variants_out']} of "
                f"{qc['variants_in']} variants after QC (call rate "
                f"-{qc['variants_removed_call_rate']}, MAF -{qc['variants_removed_maf']}, "
-               f"HWE -{qc['variants_removed_hwe']})")
+               f"HWE -{qc['variants_removed_hwe']}"
+               + (f", INFO -{qc['variants_removed_info']}" if "variants_removed_info" in qc
+                  else "") + ")")
     for s in report["phenotypes"]:
         typer.echo(f"{s['phenotype']}: lambda GC {s['lambda_gc']:.3f}, {s['n_genome_wide']} "
                    f"variants p < {cfg.genome_wide_p:g}, min p {s['min_p']:.3g}")

@@ -53,8 +53,10 @@ class GenotypeInput:
         if self.bfile:
             return read_fam(self.bfile)[["FID", "IID"]]
         if self.bgen:
+            # Oxford .sample: header line, type line, then ID_1 [ID_2 ...] per sample
             s = pd.read_csv(self.sample, sep=r"\s+", dtype=str).iloc[1:]
-            return pd.DataFrame({"FID": s.iloc[:, 0].to_numpy(), "IID": s.iloc[:, 1].to_numpy()})
+            iid = s.iloc[:, 1] if s.shape[1] > 1 and s.columns[1] == "ID_2" else s.iloc[:, 0]
+            return pd.DataFrame({"FID": s.iloc[:, 0].to_numpy(), "IID": iid.to_numpy()})
         import gzip
 
         opener = gzip.open if str(self.vcf).endswith(".gz") else open
@@ -134,6 +136,8 @@ def _plink2(geno, fam, samples, cfg, work, threads, say):
     from gwas.sumstats import from_plink2_glm
 
     args = plink2.genotype_args(geno.bfile, geno.bgen, geno.sample, geno.vcf)
+    if not geno.bfile:  # the IDs PLINK 2 itself assigns to BGEN/VCF samples
+        fam = plink2.sample_ids(args, work / "qc", threads)
     say("QC (plink2)")
     kept, extract, counts = plink2.qc(args, fam, samples, cfg, work / "qc", threads)
     keep = work / "qc" / "keep.tsv"

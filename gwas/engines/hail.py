@@ -22,6 +22,9 @@ from rnce_bag.core.tools import find_executable
 log = logging.getLogger(__name__)
 
 _JAVA_WARNING = "Hail was built and tested with Java 11"
+#: Contig names seen in the wild -> GRCh37's: zero-padded (BGEN "01") and "chr1" styles.
+CONTIG_RECODING = {**{f"{i:02d}": str(i) for i in range(1, 10)},
+                   **{f"chr{i}": str(i) for i in range(1, 23)}, "chrX": "X", "chrY": "Y"}
 
 
 def init_hail(
@@ -156,11 +159,15 @@ def import_genotypes(hl, cache: Path, bfile: str | None = None, bgen: str | None
         mt = hl.import_plink(f"{bfile}.bed", f"{bfile}.bim", f"{bfile}.fam",
                              reference_genome=reference, a2_reference=True)
     elif bgen:
-        hl.index_bgen(bgen, reference_genome=reference)
-        mt = hl.import_bgen(bgen, entry_fields=["GT", "dosage"], sample_file=sample)
-        mt = mt.key_cols_by(s=mt.s)
+        # the index goes to the cache: input folders may be read-only
+        index = {str(Path(bgen).resolve()): str(cache / f"{key}.bgen.idx2")}
+        hl.index_bgen(str(Path(bgen).resolve()), index_file_map=index,
+                      reference_genome=reference, contig_recoding=CONTIG_RECODING)
+        mt = hl.import_bgen(str(Path(bgen).resolve()), entry_fields=["GT", "GP", "dosage"],
+                            sample_file=sample, index_file_map=index)
     elif vcf:
-        mt = hl.import_vcf(vcf, reference_genome=reference, force_bgz=vcf.endswith(".gz"))
+        mt = hl.import_vcf(vcf, reference_genome=reference, force_bgz=vcf.endswith(".gz"),
+                           contig_recoding=CONTIG_RECODING)
         mt = mt.annotate_rows(rsid=mt.rsid)
     else:
         raise ExternalToolError("no genotype input given to the Hail engine")
@@ -169,28 +176,45 @@ def import_genotypes(hl, cache: Path, bfile: str | None = None, bgen: str | None
 
 
 def hail_qc(hl, mt, iids: list[str], qc):
-    """Sample call rate, then variant call rate, MAF and HWE; returns (mt, counts)."""
+    """Sample call rate, then variant call rate, MAF and HWE; returns (mt, counts).
+
+    Imputed BGEN input (entry field ``GP``) is filtered on INFO and on MAF from dosages;
+    call-rate and HWE filters apply to hard-called genotypes only, as in the PLINK 2
+    engine.
+    """
     keep = hl.literal(set(iids))
     mt = mt.filter_cols(keep.contains(mt.s))
+    imputed = "GP" in mt.entry
     counts = {"samples_in": int(mt.count_cols())}
     mt = hl.sample_qc(mt)
-    bad = mt.aggregate_cols(hl.agg.count_where(mt.sample_qc.call_rate < qc.sample_call_rate))
-    mt = mt.filter_cols(mt.sample_qc.call_rate >= qc.sample_call_rate).drop("sample_qc")
+    min_call = 0.0 if imputed else qc.sample_call_rate
+    bad = mt.aggregate_cols(hl.agg.count_where(mt.sample_qc.call_rate < min_call))
+    mt = mt.filter_cols(mt.sample_qc.call_rate >= min_call).drop("sample_qc")
     counts["samples_removed_call_rate"] = int(bad)
     mt = hl.variant_qc(mt)
-    vq = mt.variant_qc
-    maf = hl.min(vq.AF)
+    n_in = int(mt.count_rows())
+    if imputed:
+        mt = mt.annotate_rows(info=hl.agg.info_score(mt.GP).score,
+                              dos_af=hl.agg.mean(mt.dosage) / 2)
+        low = mt.aggregate_rows(hl.agg.count_where(~(mt.info >= qc.info)))
+        mt = mt.filter_rows(mt.info >= qc.info)
+        counts["variants_removed_info"] = int(low)
+        maf = hl.min(mt.dos_af, 1 - mt.dos_af)
+        call_ok, hwe_ok = hl.bool(True), hl.bool(True)
+    else:
+        vq = mt.variant_qc
+        maf = hl.min(vq.AF)
+        call_ok = vq.call_rate >= qc.variant_call_rate
+        hwe_ok = vq.p_value_hwe >= qc.hwe_p
     stats = mt.aggregate_rows(hl.struct(
-        n=hl.agg.count(),
-        call=hl.agg.count_where(vq.call_rate < qc.variant_call_rate),
-        maf=hl.agg.count_where((vq.call_rate >= qc.variant_call_rate) & (maf < qc.maf)),
-        hwe=hl.agg.count_where((vq.call_rate >= qc.variant_call_rate) & (maf >= qc.maf)
-                               & (vq.p_value_hwe < qc.hwe_p))))
-    counts.update({"variants_in": stats.n, "variants_removed_call_rate": stats.call,
+        call=hl.agg.count_where(~call_ok),
+        maf=hl.agg.count_where(call_ok & (maf < qc.maf)),
+        hwe=hl.agg.count_where(call_ok & (maf >= qc.maf) & ~hwe_ok)))
+    counts.update({"variants_in": n_in, "variants_removed_call_rate": stats.call,
                    "variants_removed_maf": stats.maf, "variants_removed_hwe": stats.hwe})
-    mt = mt.filter_rows((vq.call_rate >= qc.variant_call_rate) & (maf >= qc.maf)
-                        & (vq.p_value_hwe >= qc.hwe_p))
-    counts["variants_out"] = counts["variants_in"] - stats.call - stats.maf - stats.hwe
+    mt = mt.filter_rows(call_ok & (maf >= qc.maf) & hwe_ok)
+    counts["variants_out"] = (n_in - counts.get("variants_removed_info", 0) - stats.call
+                              - stats.maf - stats.hwe)
     counts["samples_out"] = counts["samples_in"] - counts["samples_removed_call_rate"]
     return mt, counts
 

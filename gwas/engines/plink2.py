@@ -43,35 +43,57 @@ def genotype_args(bfile: str | None = None, bgen: str | None = None, sample: str
     """PLINK 2 input flags for one of the supported genotype formats."""
     if bfile:
         return ["--bfile", bfile]
+    ids = ["--set-missing-var-ids", "@:#:$r:$a", "--new-id-max-allele-len", "200", "truncate"]
     if bgen:
         if not sample:
             raise InputError("--bgen needs --sample")
-        return ["--bgen", bgen, "ref-first", "--sample", sample]
+        return ["--bgen", bgen, "ref-first", "--sample", sample, *ids]
     if vcf:
-        return ["--vcf", vcf, "--double-id"]
+        return ["--vcf", vcf, "--double-id", *ids]
     raise InputError("give one of --bfile, --bgen (with --sample) or --vcf")
+
+
+def sample_ids(geno: list[str], work: Path, threads: int | None = None) -> pd.DataFrame:
+    """``FID IID`` exactly as PLINK 2 reads them from the input (FID may be absent -> IID)."""
+    work.mkdir(parents=True, exist_ok=True)
+    run_plink2([*geno, "--write-samples"], work / "samples", threads)
+    ids = pd.read_csv(work / "samples.id", sep="\t", dtype=str)
+    ids = ids.rename(columns={"#FID": "FID", "#IID": "IID"})
+    if "FID" not in ids.columns:
+        ids.insert(0, "FID", pd.NA)
+    return ids[["FID", "IID"]]
 
 
 def _write_keep(path: Path, fam: pd.DataFrame, iids: list[str]) -> None:
     sub = fam.set_index("IID").loc[iids].reset_index()
-    sub[["FID", "IID"]].to_csv(path, sep="\t", index=False, header=["#FID", "IID"])
+    if sub["FID"].isna().all():
+        sub[["IID"]].to_csv(path, sep="\t", index=False, header=["#IID"])
+    else:
+        sub[["FID", "IID"]].to_csv(path, sep="\t", index=False, header=["#FID", "IID"])
 
 
 def qc(geno: list[str], fam: pd.DataFrame, samples: SampleSet, cfg: GwasConfig, work: Path,
        threads: int | None = None) -> tuple[list[str], Path, dict]:
-    """Apply QC; return kept IIDs, the ``--extract`` file and counts removed per step."""
+    """Apply QC; return kept IIDs, the ``--extract`` file and counts removed per step.
+
+    Imputed BGEN input is filtered on INFO (PLINK 2's MaCH r2) and MAF from dosages;
+    call-rate and HWE filters apply to hard-called genotypes only (PLINK, VCF).
+    """
+    imputed = "--bgen" in geno
     work.mkdir(parents=True, exist_ok=True)
     keep0 = work / "keep0.tsv"
     _write_keep(keep0, fam, samples.iids)
     run_plink2([*geno, "--keep", str(keep0), "--missing", "sample-only"], work / "smiss", threads)
-    smiss = pd.read_csv(work / "smiss.smiss", sep="\t")
-    ok = smiss["F_MISS"] <= 1 - cfg.qc.sample_call_rate
+    smiss = pd.read_csv(work / "smiss.smiss", sep="\t", dtype={"IID": str, "#IID": str})
+    smiss = smiss.rename(columns={"#IID": "IID", "#FID": "FID"})
+    ok = (smiss["F_MISS"] <= 1 - cfg.qc.sample_call_rate) | imputed
     counts = {"samples_in": len(samples.iids),
               "samples_removed_call_rate": int((~ok).sum())}
     kept = smiss.loc[ok, "IID"].astype(str).tolist()
     keep = work / "keep.tsv"
     _write_keep(keep, fam, kept)
-    run_plink2([*geno, "--keep", str(keep), "--missing", "variant-only", "--freq", "--hardy"],
+    freq = ["--freq", "cols=+machr2"] if imputed else ["--freq"]
+    run_plink2([*geno, "--keep", str(keep), "--missing", "variant-only", *freq, "--hardy"],
                work / "vstats", threads)
     vm = pd.read_csv(work / "vstats.vmiss", sep="\t")
     fr = pd.read_csv(work / "vstats.afreq", sep="\t")
@@ -80,14 +102,18 @@ def qc(geno: list[str], fam: pd.DataFrame, samples: SampleSet, cfg: GwasConfig, 
         raise InputError(f"duplicated variant ID {vm['ID'][vm['ID'].duplicated()].iloc[0]!r} "
                          f"in the genotypes", hint="make IDs unique (plink2 --set-all-var-ids)")
     counts["variants_in"] = len(vm)
-    alive = vm["F_MISS"] <= 1 - cfg.qc.variant_call_rate
+    alive = (vm["F_MISS"] <= 1 - cfg.qc.variant_call_rate) | imputed
     counts["variants_removed_call_rate"] = int((~alive).sum())
+    if imputed:  # imputation quality (MaCH r2, PLINK 2's INFO-like measure)
+        low_info = ~(fr["MACH_R2"].to_numpy() >= cfg.qc.info)
+        counts["variants_removed_info"] = int(low_info.sum())
+        alive &= ~low_info
     maf = np.minimum(fr["ALT_FREQS"], 1 - fr["ALT_FREQS"])
     low = alive & (maf < cfg.qc.maf)
     counts["variants_removed_maf"] = int(low.sum())
     alive &= ~low
     hwe_p = vm[["ID"]].merge(hw[["ID", "P"]], on="ID", how="left")["P"].fillna(1.0)
-    bad_hwe = alive & (hwe_p.to_numpy() < cfg.qc.hwe_p)
+    bad_hwe = alive & (hwe_p.to_numpy() < cfg.qc.hwe_p) & (not imputed)
     counts["variants_removed_hwe"] = int(bad_hwe.sum())
     alive &= ~bad_hwe
     counts["variants_out"] = int(alive.sum())
@@ -121,20 +147,27 @@ def glm(geno: list[str], keep: Path, extract: Path, pheno: pd.DataFrame, covar: 
     as Hail counts its alternate allele, instead of the minor allele.
     """
     fid = fam.set_index("IID")["FID"]
+    no_fid = fid.isna().all()
     ph = pheno.copy()
-    ph.insert(0, "#FID", fid.loc[ph["IID"]].to_numpy())
+    if no_fid:
+        ph = ph.rename(columns={"IID": "#IID"})
+    else:
+        ph.insert(0, "#FID", fid.loc[ph["IID"]].to_numpy())
     ph.to_csv(work / "pheno.tsv", sep="\t", index=False, na_rep="NA")
     args = [*geno, "--keep", str(keep), "--extract", str(extract), "--pheno",
             str(work / "pheno.tsv"), "--glm", "hide-covar", "omit-ref", "allow-no-covars",
             "cols=chrom,pos,ref,alt,a1freq,nobs,beta,se,tz,p"]
     if covar.shape[1] > 1:
         cv = covar.copy()
-        cv.insert(0, "#FID", fid.loc[cv["IID"]].to_numpy())
+        if no_fid:
+            cv = cv.rename(columns={"IID": "#IID"})
+        else:
+            cv.insert(0, "#FID", fid.loc[cv["IID"]].to_numpy())
         cv.to_csv(work / "covar.tsv", sep="\t", index=False, na_rep="NA", float_format="%.10g")
         args += ["--covar", str(work / "covar.tsv"), "--covar-variance-standardize"]
     run_plink2(args, work / "assoc", threads)
     out = {}
-    for name in pheno.columns[1:]:
+    for name in [c for c in pheno.columns if c != "IID"]:
         path = work / f"assoc.{name}.glm.linear"
         if not path.exists():
             raise ExternalToolError(f"plink2 wrote no results for phenotype {name} ({path})",

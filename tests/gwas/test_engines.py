@@ -92,3 +92,35 @@ def test_hail_agrees_with_plink2_and_statsmodels(complete_sim, tmp_path):
             assert b.loc[rs, "p_value"] == pytest.approx(p, rel=1e-6)
             assert b.loc[rs, "n"] == n
     assert (tmp_path / "hail" / "hail.log").exists()
+
+
+@pytest.mark.external
+@pytest.mark.parametrize("fmt", ["bgen", "vcf"])
+def test_plink2_engine_reads_bgen_and_vcf(shared_dir, tmp_path, fmt):
+    g = shared_dir / "fixtures/genotypes"
+    if fmt == "bgen":
+        geno = GenotypeInput(bgen=str(g / "example.8bits.bgen"), sample=str(g / "example.sample"))
+    else:
+        geno = GenotypeInput(vcf=str(g / "sample.vcf"))
+    ids = geno.samples()["IID"]
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"IID": ids, "Y": rng.normal(size=len(ids))}).to_csv(tmp_path / "p.tsv",
+                                                                      sep="\t", index=False)
+    rep = run_gwas(geno, tmp_path / "p.tsv", None, None, None, _cfg("plink2"), tmp_path / "o")
+    assert rep["phenotypes"][0]["n_variants"] > 100
+    if fmt == "bgen":  # imputed: INFO filter, no call-rate filter on hard calls
+        assert rep["qc"]["variants_removed_info"] > 0 and rep["qc"]["samples_out"] == 500
+    assert (tmp_path / "o/Y.tsv.gz").exists()
+
+
+@pytest.mark.hail
+@pytest.mark.slow
+def test_hail_engine_reads_read_only_bgen(shared_dir, tmp_path):
+    g = shared_dir / "fixtures/genotypes"
+    geno = GenotypeInput(bgen=str(g / "example.8bits.bgen"), sample=str(g / "example.sample"))
+    ids = geno.samples()["IID"]
+    pd.DataFrame({"IID": ids, "Y": np.random.default_rng(0).normal(size=len(ids))}).to_csv(
+        tmp_path / "p.tsv", sep="\t", index=False)
+    rep = run_gwas(geno, tmp_path / "p.tsv", None, None, None, _cfg("hail"), tmp_path / "o")
+    assert rep["qc"]["variants_removed_info"] > 0 and rep["qc"]["samples_out"] == 500
+    assert not list(g.glob("*.idx2"))  # the index went to the run's work folder
