@@ -1,0 +1,91 @@
+"""GWAS wall time and peak memory: bare PLINK 2 vs rnce-bag's two engines, as ratios.
+
+Usage: python benchmarks/gwas.py [--n-subjects 10000] [--n-variants 100000]
+
+One simulated cohort (no images), 2 phenotypes, 12 covariates (age, sex, 10 PCs from
+the plink2 engine's run). Timed in the same run:
+
+1. bare ``plink2 --glm`` on the .bed with the same phenotype/covariate files;
+2. ``rnce-bag gwas --engine plink2`` (QC + PCA + glm + GWAS-SSF + loci);
+3. ``rnce-bag gwas --engine hail``: MatrixTable import (first run) and the regression
+   step (second run, reading the cached MatrixTable), from the Hail log timings.
+
+Each step runs in a child process; peak RSS is the child's ru_maxrss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        os.execvp(cmd[0], cmd)
+    _, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024**2
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n-subjects", type=int, default=10_000)
+    ap.add_argument("--n-variants", type=int, default=100_000)
+    args = ap.parse_args()
+    exe = str(Path(sys.executable).parent / "rnce-bag")
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory(prefix="rnce-gwas-bench-") as tmp:
+        t = Path(tmp)
+        subprocess.run([exe, "simulate", "--out", str(t / "sim"), "--preset", "large",
+                        "--n-subjects", str(args.n_subjects), "--n-variants",
+                        str(args.n_variants), "--no-images", "--set",
+                        "genotypes.simulated_mb=60"], check=True, capture_output=True)
+        lat = pd.read_csv(t / "sim/truth/latent.tsv", sep="\t")
+        coh = pd.read_csv(t / "sim/cohort.tsv", sep="\t")
+        pd.DataFrame({"#FID": lat["IID"], "IID": lat["IID"], "P1": lat["latent_factor"],
+                      "P2": lat["true_brain_age_gap"]}).to_csv(t / "pheno.tsv", sep="\t",
+                                                              index=False)
+        cov = coh[["FID", "IID", "age"]].rename(columns={"FID": "#FID"})
+        cov["sex"] = (coh["sex"] == "M").astype(int)
+        cov.to_csv(t / "covar.tsv", sep="\t", index=False)
+        geno = ["--bfile", str(t / "sim/genotypes/cohort")]
+        rows = []
+        w, m = timed([exe, "gwas", *geno, "--pheno", str(t / "pheno.tsv"), "--covar",
+                      str(t / "covar.tsv"), "--engine", "plink2", "--out", str(t / "p2")])
+        rows.append(("rnce-bag gwas --engine plink2 (QC+PCA+glm+loci)", w, m))
+        pcs = pd.read_csv(t / "p2/pcs.tsv", sep="\t")
+        full = cov.merge(pcs, on="IID")
+        full.to_csv(t / "covar12.tsv", sep="\t", index=False)
+        w, m = timed(["plink2", *geno, "--pheno", str(t / "pheno.tsv"), "--covar",
+                      str(t / "covar12.tsv"), "--covar-variance-standardize", "--glm",
+                      "hide-covar", "--out", str(t / "bare")])
+        rows.insert(0, ("bare plink2 --glm (12 covariates)", w, m))
+        common = [exe, "gwas", *geno, "--pheno", str(t / "pheno.tsv"), "--covar",
+                  str(t / "covar12.tsv"), "--engine", "hail", "--set", "pca.n_pcs=0",
+                  "--set", "hail.spark_master=local[*]"]
+        w, m = timed([*common, "--out", str(t / "h1")])
+        rows.append(("rnce-bag gwas --engine hail, first run (import + QC + regression)", w, m))
+        (t / "h2").mkdir()
+        os.symlink(t / "h1/work", t / "h2/work")
+        w, m = timed([*common, "--out", str(t / "h2")])
+        rows.append(("rnce-bag gwas --engine hail, cached MatrixTable (QC + regression)", w, m))
+    bare = rows[0][1]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {args.n_subjects} samples x "
+          f"{args.n_variants} variants, 2 phenotypes")
+    print("step\twall_s\tpeak_rss_gb\tratio_to_bare_plink2")
+    for name, w, m in rows:
+        print(f"{name}\t{w:.1f}\t{m:.2f}\t{w / bare:.2f}")
+
+
+if __name__ == "__main__":
+    main()
