@@ -16,6 +16,7 @@ Each step runs in a child process; peak RSS is the child's ru_maxrss.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -63,6 +64,7 @@ def main() -> None:
         w, m = timed([exe, "gwas", *geno, "--pheno", str(t / "pheno.tsv"), "--covar",
                       str(t / "covar.tsv"), "--engine", "plink2", "--out", str(t / "p2")])
         rows.append(("rnce-bag gwas --engine plink2 (QC+PCA+glm+loci)", w, m))
+        steps = {"plink2": json.loads((t / "p2/gwas_report.json").read_text())["timings_s"]}
         pcs = pd.read_csv(t / "p2/pcs.tsv", sep="\t")
         full = cov.merge(pcs, on="IID")
         full.to_csv(t / "covar12.tsv", sep="\t", index=False)
@@ -79,12 +81,23 @@ def main() -> None:
         os.symlink(t / "h1/work", t / "h2/work")
         w, m = timed([*common, "--out", str(t / "h2")])
         rows.append(("rnce-bag gwas --engine hail, cached MatrixTable (QC + regression)", w, m))
+        steps["hail (first run)"] = json.loads((t / "h1/gwas_report.json").read_text()
+                                              )["timings_s"]
+        steps["hail (cached)"] = json.loads((t / "h2/gwas_report.json").read_text()
+                                           )["timings_s"]
     bare = rows[0][1]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {args.n_subjects} samples x "
           f"{args.n_variants} variants, 2 phenotypes")
     print("step\twall_s\tpeak_rss_gb\tratio_to_bare_plink2")
     for name, w, m in rows:
         print(f"{name}\t{w:.1f}\t{m:.2f}\t{w / bare:.2f}")
+    print("\nsteps inside rnce-bag (seconds; association = the regression itself)")
+    for engine, st in steps.items():
+        assoc = st.get("association", float("nan"))
+        print(f"{engine}: " + ", ".join(f"{k} {v:.1f}" for k, v in st.items())
+              + f"  -> association / bare plink2 = {assoc / bare:.2f}")
+    print("peak RSS is the child process's own; Hail's JVM heap is capped by "
+          "hail.driver_memory_gb")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +73,18 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
              covar_path: Path | None, covar_names: list[str] | None, cfg: GwasConfig,
              out: Path, threads: int | None = None, progress: Progress | None = None) -> dict:
     """Run the whole GWAS into ``out``; returns the run report (also ``gwas_report.json``)."""
-    say = progress or (lambda s: None)
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def say(msg: str, step: str | None = None) -> None:
+        """Report progress; with ``step``, book the time since the last booking to it."""
+        if step is not None:
+            now = time.perf_counter()
+            timings[step] = round(timings.get(step, 0.0) + now - clock[0], 2)
+            clock[0] = now
+        if progress is not None and msg:
+            progress(msg)
+
     geno.check()
     fam = geno.samples()
     pheno = load_phenotypes(pheno_path, pheno_names, cfg.minus9_is_missing)
@@ -81,7 +93,7 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
                             source=f"{pheno_path} / {covar_path}")
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
-    say(f"{len(samples.iids)} samples with genotypes, covariates and a phenotype")
+    say(f"{len(samples.iids)} samples with genotypes, covariates and a phenotype", "inputs")
     if cfg.engine == "plink2":
         results, counts, pcs = _plink2(geno, fam, samples, cfg, work, threads, say)
     else:
@@ -99,13 +111,15 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
             + ([c for c in pcs.columns if c != "IID"] if pcs is not None else [])})
         s = summarise(ssf, name, cfg.genome_wide_p)
         summaries.append(s)
+        say("", "write_sumstats")
         if reader is not None and s["n_genome_wide"]:
-            say(f"clumping {name}")
+            say(f"clumping {name}", "write_sumstats")
             sample_idx = reader.fam["IID"].astype(str).isin(samples.iids).to_numpy()
             loci = annotate_genes(clump(ssf, reader, cfg.genome_wide_p,
                                         samples=np.flatnonzero(sample_idx)))
             loci.insert(0, "phenotype", name)
             loci_all.append(loci)
+            say("", "loci")
     summary = pd.DataFrame(summaries)
     with atomic_open(out / "summary.tsv") as fh:
         summary.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
@@ -116,6 +130,7 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     with atomic_open(out / "loci.tsv") as fh:
         loci.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
     report = {"engine": cfg.engine, "samples_dropped": samples.dropped, "qc": counts,
+              "timings_s": timings,
               "n_pcs": 0 if pcs is None else pcs.shape[1] - 1,
               "phenotypes": summaries, "n_loci": int(len(loci)),
               "note": "Hail mean-imputes missing genotype calls per variant; PLINK 2 drops "
@@ -138,19 +153,24 @@ def _plink2(geno, fam, samples, cfg, work, threads, say):
     args = plink2.genotype_args(geno.bfile, geno.bgen, geno.sample, geno.vcf)
     if not geno.bfile:  # the IDs PLINK 2 itself assigns to BGEN/VCF samples
         fam = plink2.sample_ids(args, work / "qc", threads)
-    say("QC (plink2)")
+    say("QC (plink2)", "inputs")
     kept, extract, counts = plink2.qc(args, fam, samples, cfg, work / "qc", threads)
+    say("", "qc")
     keep = work / "qc" / "keep.tsv"
     pcs = None
     if cfg.pca.n_pcs > 0:
         say(f"{cfg.pca.n_pcs} ancestry PCs (plink2)")
         pcs = plink2.pca(args, keep, extract, cfg, len(kept), work / "qc", threads)
+        say("", "pca")
     covar = _with_pcs(samples, pcs)
     covar = covar[covar["IID"].isin(kept)]
     pheno = samples.pheno[samples.pheno["IID"].isin(kept)]
     say("association (plink2 --glm)")
     paths = plink2.glm(args, keep, extract, pheno, covar, fam, work, threads)
-    return {name: from_plink2_glm(p) for name, p in paths.items()}, counts, pcs
+    say("", "association")
+    results = {name: from_plink2_glm(p) for name, p in paths.items()}
+    say("", "read_results")
+    return results, counts, pcs
 
 
 def _hail(geno, samples, cfg, out, work, say):
@@ -159,14 +179,16 @@ def _hail(geno, samples, cfg, out, work, say):
     hl = engine.init_hail(cfg.hail.spark_master, tmp_dir=cfg.hail.tmp_dir or work / "hail-tmp",
                           log_path=out / "hail.log", driver_memory_gb=cfg.hail.driver_memory_gb,
                           quiet=cfg.hail.quiet)
-    say("importing genotypes (Hail)")
+    say("importing genotypes (Hail)", "inputs")
     mt = engine.import_genotypes(hl, work, geno.bfile, geno.bgen, geno.sample, geno.vcf)
-    say("QC (Hail)")
-    mt, counts = engine.hail_qc(hl, mt, samples.iids, cfg.qc)
+    say("QC (Hail)", "import")
+    mt, counts = engine.hail_qc(hl, mt, samples.iids, cfg.qc, work)
+    say("", "qc")
     pcs = None
     if cfg.pca.n_pcs > 0:
         say(f"{cfg.pca.n_pcs} ancestry PCs (Hail hwe_normalized_pca)")
         pcs = engine.hail_pca(hl, mt, cfg.pca)
+        say("", "pca")
     kept = set(mt.s.collect())
     covar = _with_pcs(samples, pcs)
     covar = covar[covar["IID"].isin(kept)]
@@ -175,4 +197,7 @@ def _hail(geno, samples, cfg, out, work, say):
     from gwas.sumstats import to_ssf
 
     raw = engine.hail_linear_regression(hl, mt, pheno, covar, work)
-    return {k: to_ssf(v, f"Hail results for {k}") for k, v in raw.items()}, counts, pcs
+    say("", "association")
+    results = {k: to_ssf(v, f"Hail results for {k}") for k, v in raw.items()}
+    say("", "read_results")
+    return results, counts, pcs

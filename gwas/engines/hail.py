@@ -175,47 +175,55 @@ def import_genotypes(hl, cache: Path, bfile: str | None = None, bgen: str | None
     return hl.read_matrix_table(str(path))
 
 
-def hail_qc(hl, mt, iids: list[str], qc):
+def hail_qc(hl, mt, iids: list[str], qc, work: Path | None = None):
     """Sample call rate, then variant call rate, MAF and HWE; returns (mt, counts).
 
-    Imputed BGEN input (entry field ``GP``) is filtered on INFO and on MAF from dosages;
-    call-rate and HWE filters apply to hard-called genotypes only, as in the PLINK 2
-    engine.
+    Two passes over the genotypes: one for the samples' call rates, one that writes the
+    variants' QC statistics to a small Table; the regression pass then joins that table
+    instead of recomputing QC. Imputed BGEN input (entry field ``GP``) is filtered on
+    INFO and on MAF from dosages; call-rate and HWE filters apply to hard-called
+    genotypes only, as in the PLINK 2 engine.
     """
+    import tempfile
+
+    work = Path(work) if work is not None else Path(tempfile.mkdtemp(prefix="rnce-hail-qc-"))
     keep = hl.literal(set(iids))
     mt = mt.filter_cols(keep.contains(mt.s))
     imputed = "GP" in mt.entry
-    counts = {"samples_in": int(mt.count_cols())}
-    mt = hl.sample_qc(mt)
     min_call = 0.0 if imputed else qc.sample_call_rate
-    bad = mt.aggregate_cols(hl.agg.count_where(mt.sample_qc.call_rate < min_call))
-    mt = mt.filter_cols(mt.sample_qc.call_rate >= min_call).drop("sample_qc")
-    counts["samples_removed_call_rate"] = int(bad)
-    mt = hl.variant_qc(mt)
-    n_in = int(mt.count_rows())
+    cr = mt.annotate_cols(cr=hl.agg.fraction(hl.is_defined(mt.GT))).cols().to_pandas()
+    good = cr.loc[cr["cr"] >= min_call, "s"].astype(str).tolist()
+    counts = {"samples_in": int(len(cr)), "samples_removed_call_rate": int(len(cr) - len(good))}
+    mt = mt.filter_cols(hl.literal(set(good)).contains(mt.s))
     if imputed:
-        mt = mt.annotate_rows(info=hl.agg.info_score(mt.GP).score,
-                              dos_af=hl.agg.mean(mt.dosage) / 2)
-        low = mt.aggregate_rows(hl.agg.count_where(~(mt.info >= qc.info)))
-        mt = mt.filter_rows(mt.info >= qc.info)
-        counts["variants_removed_info"] = int(low)
-        maf = hl.min(mt.dos_af, 1 - mt.dos_af)
-        call_ok, hwe_ok = hl.bool(True), hl.bool(True)
+        rows = mt.annotate_rows(
+            info=hl.agg.info_score(mt.GP).score, af=hl.agg.mean(mt.dosage) / 2,
+            call_rate=hl.float64(1.0), hwe_p=hl.float64(1.0)).rows()
     else:
-        vq = mt.variant_qc
-        maf = hl.min(vq.AF)
-        call_ok = vq.call_rate >= qc.variant_call_rate
-        hwe_ok = vq.p_value_hwe >= qc.hwe_p
-    stats = mt.aggregate_rows(hl.struct(
-        call=hl.agg.count_where(~call_ok),
-        maf=hl.agg.count_where(call_ok & (maf < qc.maf)),
-        hwe=hl.agg.count_where(call_ok & (maf >= qc.maf) & ~hwe_ok)))
-    counts.update({"variants_in": n_in, "variants_removed_call_rate": stats.call,
-                   "variants_removed_maf": stats.maf, "variants_removed_hwe": stats.hwe})
-    mt = mt.filter_rows(call_ok & (maf >= qc.maf) & hwe_ok)
-    counts["variants_out"] = (n_in - counts.get("variants_removed_info", 0) - stats.call
-                              - stats.maf - stats.hwe)
-    counts["samples_out"] = counts["samples_in"] - counts["samples_removed_call_rate"]
+        rows = mt.annotate_rows(
+            call_rate=hl.agg.fraction(hl.is_defined(mt.GT)),
+            af=hl.agg.call_stats(mt.GT, mt.alleles).AF[1],
+            hwe_p=hl.agg.hardy_weinberg_test(mt.GT).p_value, info=hl.float64(1.0)).rows()
+    rows = rows.select("call_rate", "af", "hwe_p", "info").checkpoint(
+        str(work / "variant_qc.ht"), overwrite=True)
+    maf = hl.min(rows.af, 1 - rows.af)
+    info_ok = rows.info >= qc.info
+    call_ok = rows.call_rate >= qc.variant_call_rate
+    hwe_ok = rows.hwe_p >= qc.hwe_p
+    st = rows.aggregate(hl.struct(
+        n=hl.agg.count(), info=hl.agg.count_where(~info_ok),
+        call=hl.agg.count_where(info_ok & ~call_ok),
+        maf=hl.agg.count_where(info_ok & call_ok & ~(maf >= qc.maf)),
+        hwe=hl.agg.count_where(info_ok & call_ok & (maf >= qc.maf) & ~hwe_ok)))
+    counts.update({"variants_in": st.n, "variants_removed_call_rate": st.call,
+                   "variants_removed_maf": st.maf, "variants_removed_hwe": st.hwe})
+    if imputed:
+        counts["variants_removed_info"] = st.info
+    passing = rows.filter(info_ok & call_ok & (maf >= qc.maf) & hwe_ok)
+    mt = mt.semi_join_rows(passing)
+    mt = mt.annotate_rows(qc_af=passing[mt.row_key].af)
+    counts["variants_out"] = st.n - st.info - st.call - st.maf - st.hwe
+    counts["samples_out"] = len(good)
     return mt, counts
 
 
@@ -223,7 +231,7 @@ def hail_pca(hl, mt, pca_cfg):
     """``hwe_normalized_pca`` on LD-pruned common variants: pandas ``IID PC1..PCk``."""
     import pandas as pd
 
-    common = mt.filter_rows(hl.min(mt.variant_qc.AF) >= pca_cfg.min_maf)
+    common = mt.filter_rows(hl.min(mt.qc_af, 1 - mt.qc_af) >= pca_cfg.min_maf)
     pruned = hl.ld_prune(common.GT, r2=pca_cfg.prune_r2,
                          bp_window_size=pca_cfg.prune_window_kb * 1000)
     common = common.filter_rows(hl.is_defined(pruned[common.row_key]))
@@ -235,7 +243,7 @@ def hail_pca(hl, mt, pca_cfg):
     return pcs
 
 
-def hail_linear_regression(hl, mt, pheno, covar, work: Path, block_size: int = 16):
+def hail_linear_regression(hl, mt, pheno, covar, work: Path, block_size: int = 64):
     """All phenotypes in one pass, each with its own missingness.
 
     Missing genotype calls are mean-imputed per variant (Hail's convention; PLINK 2
