@@ -47,6 +47,7 @@ from cli import (  # noqa: E402,F401
     doctor,
     features_cmd,
     gwas_cmd,
+    h2_cmd,
     probe_cmd,
     simulate_cmd,
 )

@@ -1,0 +1,1 @@
+"""SNP heritability and genetic correlation: GRM, embedded GREML, GCTA wrapper."""

@@ -1,0 +1,146 @@
+"""``rnce-bag h2 --method greml``: GRM, then GREML per phenotype (embedded or GCTA).
+
+Samples: those in the GRM (after the relatedness cut-off) with every covariate; each
+phenotype uses its own non-missing samples. A phenotype with fewer than ``min_n``
+values, constant, or whose fit does not converge gets a flagged row (``status``), never
+a silent number; if no phenotype can be estimated the command fails (exit 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gwas.heritability import gcta
+from gwas.heritability.greml import greml
+from gwas.heritability.grm import compute_grm, read_grm, unrelated, write_grm
+from gwas.heritability.hsq import h2_from_hsq, write_hsq
+from gwas.inputs import check_covariates, load_covariates, load_phenotypes
+from gwas.plink_io import BedReader
+from rnce_bag.core.errors import InputError
+from rnce_bag.core.io import atomic_open
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ["phenotype", "method", "backend", "h2", "h2_se", "intercept", "intercept_se", "n",
+           "m", "vg", "vg_se", "ve", "ve_se", "logL", "logL0", "LRT", "pval", "converged",
+           "status"]
+
+
+def build_grm(bfile: str | None, grm_prefix: str | None, out: Path,
+              progress: Callable[[int, int], None] | None = None
+              ) -> tuple[np.ndarray, pd.DataFrame, int, str]:
+    """GRM from ``--bfile`` (written to ``out/grm.*``) or read from ``--grm``.
+
+    Returns the GRM, its IDs, the number of variants (0 if unknown) and its prefix.
+    """
+    if grm_prefix:
+        mat, _, ids = read_grm(grm_prefix)
+        return mat, ids, 0, grm_prefix
+    if not bfile:
+        raise InputError("give --bfile (the GRM is computed) or --grm PREFIX")
+    reader = BedReader(bfile)
+    mat, counts = compute_grm(reader, progress=progress)
+    prefix = str(out / "grm")
+    write_grm(prefix, mat, counts, reader.fam)
+    return mat, reader.fam[["FID", "IID"]], len(reader.bim), prefix
+
+
+def estimate_h2(grm: np.ndarray, ids: pd.DataFrame, m: int, grm_prefix: str,
+                pheno_path: Path, pheno_names: list[str] | None, covar_path: Path | None,
+                covar_names: list[str] | None, out: Path, backend: str = "embedded",
+                cutoff: float | None = 0.025, min_n: int = 50, threads: int = 1
+                ) -> pd.DataFrame:
+    """Heritability of every phenotype; writes ``<pheno>.hsq`` files into ``out``."""
+    pheno = load_phenotypes(pheno_path, pheno_names)
+    covar = load_covariates(covar_path, covar_names) if covar_path else None
+    ids = ids.copy()
+    ids["IID"] = ids["IID"].astype(str)
+    keep = np.arange(len(ids)) if cutoff is None else unrelated(grm, cutoff)
+    if len(keep) < len(ids):
+        log.info("relatedness cut-off %.3f removed %d samples", cutoff, len(ids) - len(keep))
+    if len(keep) < 0.5 * len(ids):
+        off = grm[np.tril_indices(len(ids), -1)]
+        raise InputError(
+            f"the relatedness cut-off {cutoff} would remove {len(ids) - len(keep)} of "
+            f"{len(ids)} samples: the GRM's off-diagonal SD is {off.std():.4f} (about "
+            f"1/sqrt(effective number of variants)), so unrelated pairs exceed it",
+            hint="use more (or less correlated) variants for the GRM, or raise/disable the "
+                 "cut-off with --grm-cutoff 0")
+    in_grm = ids.iloc[keep]
+    ph = pheno.set_index("IID")
+    common = in_grm[in_grm["IID"].isin(ph.index)]
+    if covar is not None:
+        cv = covar.set_index("IID")
+        common = common[common["IID"].isin(cv.index)]
+        complete = cv.loc[common["IID"]].notna().all(axis=1).to_numpy()
+        common = common[complete]
+    if len(common) == 0:
+        raise InputError(f"{pheno_path}: no sample is both in the GRM ({len(ids)} samples) and "
+                         f"in the phenotype{'/covariate' if covar is not None else ''} file",
+                         hint="check that IIDs match the genotype .fam / .grm.id")
+    rows = []
+    eig_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    pos = {iid: i for i, iid in enumerate(ids["IID"])}
+    for name in [c for c in pheno.columns if c != "IID"]:
+        y_all = ph.loc[common["IID"], name]
+        use = y_all.notna().to_numpy()
+        sub = common[use]
+        y = y_all[use].to_numpy(dtype=float)
+        base = {"phenotype": name, "method": "greml", "backend": backend, "intercept": np.nan,
+                "intercept_se": np.nan, "n": int(use.sum()), "m": m}
+        if use.sum() < min_n:
+            rows.append({**base, "status": f"skipped: {int(use.sum())} non-missing values "
+                         f"(< {min_n})", "converged": False})
+            continue
+        if np.ptp(y) == 0:
+            rows.append({**base, "status": "skipped: constant phenotype", "converged": False})
+            continue
+        x = np.ones((len(y), 1))
+        if covar is not None:
+            c = covar.set_index("IID").loc[sub["IID"]]
+            check_covariates(c.reset_index(), str(covar_path))
+            x = np.column_stack([x, c.to_numpy(dtype=float)])
+        if backend == "gcta":
+            files = gcta.write_gcta_inputs(
+                out / "gcta", pd.DataFrame({"FID": sub["FID"], "IID": sub["IID"], "y": y}),
+                None if covar is None else pd.concat(
+                    [sub[["FID", "IID"]].reset_index(drop=True),
+                     pd.DataFrame(x[:, 1:])], axis=1), None)
+            res = gcta.run_reml(grm_prefix, files, out / name, threads=threads)
+            t = h2_from_hsq(res["hsq"])
+            rows.append({**base, **{k: t[k] for k in ("h2", "h2_se", "vg", "vg_se", "ve",
+                                                      "ve_se", "logL", "logL0", "LRT", "pval")},
+                         "converged": res["log"]["converged"], "status": "ok"})
+            continue
+        idx = np.array([pos[i] for i in sub["IID"]])
+        key = hashlib.sha1(idx.tobytes()).hexdigest()
+        if key not in eig_cache:
+            eig_cache[key] = np.linalg.eigh(grm[np.ix_(idx, idx)])
+        try:
+            r = greml(y, x, eig=eig_cache[key])
+        except np.linalg.LinAlgError as exc:
+            rows.append({**base, "status": f"failed: singular matrix in REML ({exc})",
+                         "converged": False})
+            continue
+        write_hsq(out / f"{name}.hsq", r)
+        status = "ok" if r.converged else "not converged: estimate unreliable"
+        if r.constrained:
+            status += "; a component was constrained at 1e-6 Var(y)"
+        rows.append({**base, "h2": r.h2, "h2_se": r.h2_se, "vg": r.vg, "vg_se": r.vg_se,
+                     "ve": r.ve, "ve_se": r.ve_se, "logL": r.logl, "logL0": r.logl0,
+                     "LRT": r.lrt, "pval": r.pval, "converged": r.converged, "status": status})
+    table = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    if not table["status"].astype(str).str.startswith("ok").any():
+        raise InputError(f"{pheno_path}: no phenotype could be estimated: "
+                         + "; ".join(f"{a}: {b}" for a, b in zip(table["phenotype"],
+                                                                  table["status"], strict=True)))
+    with atomic_open(out / "heritability.tsv") as fh:
+        table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
+                     lineterminator="\n")
+    return table

@@ -1,0 +1,71 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli.main import app
+from gwas.heritability.hsq import h2_from_hsq, read_hsq
+
+
+def _pheno(sim, tmp_path, n_short=None):
+    lat = pd.read_csv(sim / "truth/latent.tsv", sep="\t")
+    df = pd.DataFrame({"IID": lat["IID"], "LATENT": lat["latent_factor"],
+                       "NOISE": np.random.default_rng(0).normal(size=len(lat))})
+    if n_short is not None:
+        df.loc[n_short:, "NOISE"] = np.nan
+    p = tmp_path / "p.tsv"
+    df.to_csv(p, sep="\t", index=False, na_rep="NA")
+    return p
+
+
+def test_h2_embedded(runner, complete_sim, tmp_path):
+    out = tmp_path / "h2"
+    res = runner.invoke(app, ["h2", "--bfile", str(complete_sim / "genotypes/cohort"),
+                              "--pheno", str(_pheno(complete_sim, tmp_path)), "--covar",
+                              str(complete_sim / "covar.tsv"), "--covar-name", "age,sex",
+                              "--grm-cutoff", "0", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(out / "heritability.tsv", sep="\t").set_index("phenotype")
+    assert list(t.columns[:8]) == ["method", "backend", "h2", "h2_se", "intercept",
+                                   "intercept_se", "n", "m"]
+    assert t.loc["LATENT", "h2"] > t.loc["NOISE", "h2"]
+    assert t.loc["LATENT", "m"] == 2000 and t.loc["LATENT", "n"] == 300
+    hsq = h2_from_hsq(read_hsq(out / "LATENT.hsq"))
+    assert hsq["h2"] == pytest.approx(t.loc["LATENT", "h2"], abs=1e-6)
+    for f in ("grm.grm.bin", "grm.grm.N.bin", "grm.grm.id", "run.json"):
+        assert (out / f).exists()
+    # the GRM just written can be reused
+    res = runner.invoke(app, ["h2", "--grm", str(out / "grm"), "--pheno",
+                              str(_pheno(complete_sim, tmp_path)), "--pheno-name", "LATENT",
+                              "--grm-cutoff", "0", "--out", str(tmp_path / "again")])
+    assert res.exit_code == 0 and "LATENT: h2 =" in res.output
+
+
+def test_h2_flags_small_phenotype_and_fails_when_none(runner, complete_sim, tmp_path):
+    p = _pheno(complete_sim, tmp_path, n_short=30)
+    res = runner.invoke(app, ["h2", "--bfile", str(complete_sim / "genotypes/cohort"), "--pheno",
+                              str(p), "--grm-cutoff", "0", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0 and "NOISE: skipped: 30 non-missing values" in res.output
+    res = runner.invoke(app, ["h2", "--grm", str(tmp_path / "o/grm"), "--pheno", str(p),
+                              "--pheno-name", "NOISE", "--grm-cutoff", "0", "--out",
+                              str(tmp_path / "o2")])
+    assert res.exit_code == 2 and "no phenotype could be estimated" in res.output
+
+
+def test_h2_strict_cutoff_and_mismatch_exit_2(runner, complete_sim, tmp_path):
+    res = runner.invoke(app, ["h2", "--bfile", str(complete_sim / "genotypes/cohort"), "--pheno",
+                              str(_pheno(complete_sim, tmp_path)), "--grm-cutoff", "0.0001",
+                              "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "relatedness cut-off" in res.output
+    bad = tmp_path / "b.tsv"
+    bad.write_text("IID\tY\nzz1\t1\nzz2\t2\n")
+    res = runner.invoke(app, ["h2", "--grm", str(tmp_path / "o/grm"), "--pheno", str(bad),
+                              "--grm-cutoff", "0", "--out", str(tmp_path / "o3")])
+    assert res.exit_code == 2 and "no sample is both in the GRM" in res.output
+
+
+def test_h2_gcta_backend_missing_exit_3(runner, complete_sim, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    res = runner.invoke(app, ["h2", "--bfile", str(complete_sim / "genotypes/cohort"), "--pheno",
+                              str(_pheno(complete_sim, tmp_path)), "--backend", "gcta",
+                              "--grm-cutoff", "0", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 3 and "gcta64" in res.output and "put gcta64 on PATH" in res.output
