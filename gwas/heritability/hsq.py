@@ -50,7 +50,7 @@ def parse_hsq(text: str, source: str = "<hsq>") -> dict:
         f = line.split()
         try:
             if len(f) == 3:
-                comps[f[0]] = (float(f[1]), float(f[2]))
+                comps[f[0]] = (float(f[1]), float("nan") if f[2] == "NA" else float(f[2]))
             elif len(f) == 2:
                 scalars[f[0]] = int(f[1]) if f[0] in ("n", "df") else float(f[1])
             else:
@@ -89,3 +89,17 @@ def rg_from_hsq(parsed: dict) -> dict:
             "h2_1": c.get("V(G)/Vp_tr1", (float("nan"),))[0],
             "h2_2": c.get("V(G)/Vp_tr2", (float("nan"),))[0], "n": s.get("n"),
             "pval": s.get("Pval")}
+
+
+def format_bivariate_hsq(r) -> str:
+    """``.hsq`` text of a :class:`~gwas.heritability.bivariate.BivariateResult` (GCTA's
+    ``--reml-bivar`` layout)."""
+    names = ["V(G)_tr1", "V(G)_tr2", "C(G)_tr12", "V(e)_tr1", "V(e)_tr2", "C(e)_tr12"]
+    rows = ["Source\tVariance\tSE"]
+    rows += [f"{nm}\t{v:.6f}\t{s:.6f}" for nm, v, s in zip(names, r.theta, r.se, strict=True)]
+    vp = (r.theta[0] + r.theta[3], r.theta[1] + r.theta[4])
+    rows += [f"Vp_tr1\t{vp[0]:.6f}\tNA", f"Vp_tr2\t{vp[1]:.6f}\tNA",
+             f"V(G)/Vp_tr1\t{r.h2[0]:.6f}\t{r.h2_se[0]:.6f}",
+             f"V(G)/Vp_tr2\t{r.h2[1]:.6f}\t{r.h2_se[1]:.6f}",
+             f"rG\t{r.rg:.6f}\t{r.rg_se:.6f}", f"logL\t{r.logl:.3f}", f"n\t{r.n}"]
+    return "\n".join(rows) + "\n"

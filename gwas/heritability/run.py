@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 
 from gwas.heritability import gcta
+from gwas.heritability.bivariate import bivariate_greml
 from gwas.heritability.greml import greml
 from gwas.heritability.grm import compute_grm, read_grm, unrelated, write_grm
-from gwas.heritability.hsq import h2_from_hsq, write_hsq
+from gwas.heritability.hsq import format_bivariate_hsq, h2_from_hsq, write_hsq
 from gwas.inputs import check_covariates, load_covariates, load_phenotypes
 from gwas.plink_io import BedReader
 from rnce_bag.core.errors import InputError
-from rnce_bag.core.io import atomic_open
+from rnce_bag.core.io import atomic_open, write_text
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,64 @@ def estimate_h2(grm: np.ndarray, ids: pd.DataFrame, m: int, grm_prefix: str,
                          + "; ".join(f"{a}: {b}" for a, b in zip(table["phenotype"],
                                                                   table["status"], strict=True)))
     with atomic_open(out / "heritability.tsv") as fh:
+        table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
+                     lineterminator="\n")
+    return table
+
+
+RG_COLUMNS = ["p1", "p2", "method", "backend", "rg", "rg_se", "p", "h2_1", "h2_1_se", "h2_2",
+              "h2_2_se", "n", "converged", "status"]
+
+
+def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
+                pheno_names: list[str] | None, covar_path: Path | None,
+                covar_names: list[str] | None, out: Path, cutoff: float | None = 0.025,
+                min_n: int = 50) -> pd.DataFrame:
+    """Bivariate GREML for every pair of phenotypes -> ``rg.tsv`` and ``<p1>__<p2>.hsq``."""
+    from itertools import combinations
+
+    pheno = load_phenotypes(pheno_path, pheno_names)
+    names = [c for c in pheno.columns if c != "IID"]
+    if len(names) < 2:
+        raise InputError(f"{pheno_path}: rg needs at least two phenotypes, found {names}")
+    covar = load_covariates(covar_path, covar_names) if covar_path else None
+    ids = ids.copy()
+    ids["IID"] = ids["IID"].astype(str)
+    keep = np.arange(len(ids)) if cutoff is None else unrelated(grm, cutoff)
+    if len(keep) < 0.5 * len(ids):
+        raise InputError(f"the relatedness cut-off {cutoff} would remove "
+                         f"{len(ids) - len(keep)} of {len(ids)} samples",
+                         hint="raise or disable it with --grm-cutoff 0")
+    pos = {iid: i for i, iid in enumerate(ids["IID"])}
+    base_ids = ids.iloc[keep]["IID"]
+    ph = pheno.set_index("IID")
+    rows = []
+    for a, b in combinations(names, 2):
+        cand = base_ids[base_ids.isin(ph.index)]
+        both = ph.loc[cand, [a, b]].notna().all(axis=1)
+        sel = cand[both.to_numpy()]
+        if covar is not None:
+            cv = covar.set_index("IID")
+            sel = sel[sel.isin(cv.index)]
+            sel = sel[cv.loc[sel].notna().all(axis=1).to_numpy()]
+        row = {"p1": a, "p2": b, "method": "greml", "backend": "embedded", "n": len(sel)}
+        if len(sel) < min_n:
+            rows.append({**row, "status": f"skipped: {len(sel)} samples with both traits "
+                         f"(< {min_n})", "converged": False})
+            continue
+        x = np.ones((len(sel), 1))
+        if covar is not None:
+            x = np.column_stack([x, covar.set_index("IID").loc[sel].to_numpy(dtype=float)])
+        idx = np.array([pos[i] for i in sel])
+        r = bivariate_greml(ph.loc[sel, a].to_numpy(float), ph.loc[sel, b].to_numpy(float), x,
+                            grm[np.ix_(idx, idx)])
+        write_text(out / f"{a}__{b}.hsq", format_bivariate_hsq(r))
+        rows.append({**row, "rg": r.rg, "rg_se": r.rg_se, "p": r.pval, "h2_1": r.h2[0],
+                     "h2_1_se": r.h2_se[0], "h2_2": r.h2[1], "h2_2_se": r.h2_se[1],
+                     "converged": r.converged,
+                     "status": "ok" if r.converged else "not converged: estimate unreliable"})
+    table = pd.DataFrame(rows).reindex(columns=RG_COLUMNS)
+    with atomic_open(out / "rg.tsv") as fh:
         table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
                      lineterminator="\n")
     return table

@@ -69,3 +69,24 @@ def test_h2_gcta_backend_missing_exit_3(runner, complete_sim, tmp_path, monkeypa
                               str(_pheno(complete_sim, tmp_path)), "--backend", "gcta",
                               "--grm-cutoff", "0", "--out", str(tmp_path / "o")])
     assert res.exit_code == 3 and "gcta64" in res.output and "put gcta64 on PATH" in res.output
+
+
+def test_rg_command(runner, complete_sim, tmp_path):
+    lat = pd.read_csv(complete_sim / "truth/latent.tsv", sep="\t")
+    rng = np.random.default_rng(1)
+    p = tmp_path / "p.tsv"
+    pd.DataFrame({"IID": lat["IID"], "A": lat["latent_factor"],
+                  "B": lat["latent_factor"] + rng.normal(0, 0.5, len(lat))}).to_csv(
+        p, sep="\t", index=False)
+    res = runner.invoke(app, ["rg", "--bfile", str(complete_sim / "genotypes/cohort"), "--pheno",
+                              str(p), "--grm-cutoff", "0", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(tmp_path / "o/rg.tsv", sep="\t")
+    assert list(t.columns[:7]) == ["p1", "p2", "method", "backend", "rg", "rg_se", "p"]
+    assert t.loc[0, "rg"] > 0.7 and (tmp_path / "o/A__B.hsq").exists()
+    one = tmp_path / "one.tsv"
+    pd.DataFrame({"IID": lat["IID"], "A": lat["latent_factor"]}).to_csv(one, sep="\t",
+                                                                        index=False)
+    res = runner.invoke(app, ["rg", "--grm", str(tmp_path / "o/grm"), "--pheno", str(one),
+                              "--grm-cutoff", "0", "--out", str(tmp_path / "o2")])
+    assert res.exit_code == 2 and "at least two phenotypes" in res.output
