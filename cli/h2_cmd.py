@@ -12,8 +12,16 @@ from cli.app import app
 
 @app.command("h2")
 def h2(
-    pheno: Annotated[Path, typer.Option("--pheno", help="Phenotype file (PLINK 2 or TSV).")],
     out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+    pheno: Annotated[Path | None, typer.Option("--pheno", help="Phenotype file (GREML).")]
+    = None,
+    sumstats: Annotated[list[Path] | None, typer.Option("--sumstats", help="Summary "
+                                                        "statistics per trait (LDSC; "
+                                                        "repeatable).")] = None,
+    ref_ld: Annotated[str | None, typer.Option("--ref-ld", help="LD score fileset (LDSC); "
+                                               "default: computed from --bfile.")] = None,
+    w_ld: Annotated[str | None, typer.Option("--w-ld", help="Weight LD score fileset "
+                                             "(LDSC).")] = None,
     bfile: Annotated[str | None, typer.Option("--bfile", help="PLINK 1 prefix: the GRM is "
                                               "computed (GCTA's estimator) and written.")]
     = None,
@@ -23,8 +31,10 @@ def h2(
     covar: Annotated[Path | None, typer.Option("--covar", help="Covariates (text columns "
                                                "one-hot encoded).")] = None,
     covar_name: Annotated[list[str] | None, typer.Option("--covar-name")] = None,
-    method: Annotated[str, typer.Option(help="greml.")] = "greml",
-    backend: Annotated[str, typer.Option(help="embedded (default) or gcta (needs gcta64).")]
+    method: Annotated[str, typer.Option(help="greml (GRM + REML) or ldsc (summary "
+                                        "statistics).")] = "greml",
+    backend: Annotated[str, typer.Option(help="embedded (default); gcta (GREML, needs "
+                                         "gcta64); ldsc-cli (LDSC, needs ldsc.py).")]
     = "embedded",
     grm_cutoff: Annotated[float, typer.Option(help="Remove one of each pair related above "
                                               "this (GCTA's --grm-cutoff); 0 keeps all.")]
@@ -37,13 +47,28 @@ def h2(
     from rnce_bag.core.io import ensure_writable_dir
     from rnce_bag.core.provenance import RunRecord
 
-    if method != "greml":
-        raise typer.BadParameter("only 'greml' is available so far", param_hint="--method")
-    if backend not in ("embedded", "gcta"):
-        raise typer.BadParameter("expected embedded or gcta", param_hint="--backend")
+    if method not in ("greml", "ldsc"):
+        raise typer.BadParameter("expected greml or ldsc", param_hint="--method")
+    allowed = ("embedded", "gcta") if method == "greml" else ("embedded", "ldsc-cli")
+    if backend not in allowed:
+        raise typer.BadParameter(f"expected one of {', '.join(allowed)} with --method {method}",
+                                 param_hint="--backend")
+    ensure_writable_dir(out)
+    if method == "ldsc":
+        from gwas.heritability.run import ldsc_heritability
+
+        with RunRecord(out, "h2", config={"method": method, "backend": backend},
+                       inputs=list(sumstats or [])) as record:
+            table = ldsc_heritability(list(sumstats or []), out, bfile, ref_ld, w_ld, backend)
+            record.add_output(out / "heritability.tsv")
+        for _, r in table.iterrows():
+            typer.echo(f"{r['phenotype']}: LDSC h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), "
+                       f"intercept {r['intercept']:.3f} (SE {r['intercept_se']:.3f})")
+        return
+    if pheno is None:
+        raise InputError("--method greml needs --pheno")
     if bool(bfile) == bool(grm):
         raise InputError("give exactly one of --bfile or --grm")
-    ensure_writable_dir(out)
     names = [v for item in pheno_name or [] for v in item.split(",") if v] or None
     cnames = [v for item in covar_name or [] for v in item.split(",") if v] or None
     with RunRecord(out, "h2", config={"method": method, "backend": backend,

@@ -12,16 +12,26 @@ from cli.app import app
 
 @app.command("rg")
 def rg(
-    pheno: Annotated[Path, typer.Option("--pheno", help="Phenotype file with two or more "
-                                        "traits.")],
     out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+    pheno: Annotated[Path | None, typer.Option("--pheno", help="Phenotypes, two or more "
+                                               "(GREML).")] = None,
+    sumstats: Annotated[list[Path] | None, typer.Option("--sumstats", help="Summary "
+                                                        "statistics per trait (LDSC).")]
+    = None,
+    ref_ld: Annotated[str | None, typer.Option("--ref-ld", help="LD score fileset (LDSC).")]
+    = None,
+    w_ld: Annotated[str | None, typer.Option("--w-ld", help="Weight LD score fileset.")]
+    = None,
+    backend: Annotated[str, typer.Option(help="embedded (default) or ldsc-cli (LDSC).")]
+    = "embedded",
     bfile: Annotated[str | None, typer.Option("--bfile", help="PLINK 1 prefix (GRM computed).")]
     = None,
     grm: Annotated[str | None, typer.Option("--grm", help="Binary GRM prefix.")] = None,
     pheno_name: Annotated[list[str] | None, typer.Option("--pheno-name")] = None,
     covar: Annotated[Path | None, typer.Option("--covar")] = None,
     covar_name: Annotated[list[str] | None, typer.Option("--covar-name")] = None,
-    method: Annotated[str, typer.Option(help="greml.")] = "greml",
+    method: Annotated[str, typer.Option(help="greml (GRM + REML) or ldsc (summary "
+                                        "statistics).")] = "greml",
     grm_cutoff: Annotated[float, typer.Option(help="Relatedness cut-off; 0 keeps all.")]
     = 0.025,
 ) -> None:
@@ -31,11 +41,25 @@ def rg(
     from rnce_bag.core.io import ensure_writable_dir
     from rnce_bag.core.provenance import RunRecord
 
-    if method != "greml":
-        raise typer.BadParameter("only 'greml' is available so far", param_hint="--method")
+    if method not in ("greml", "ldsc"):
+        raise typer.BadParameter("expected greml or ldsc", param_hint="--method")
+    ensure_writable_dir(out)
+    if method == "ldsc":
+        from gwas.heritability.run import ldsc_genetic_correlation
+
+        with RunRecord(out, "rg", config={"method": method, "backend": backend},
+                       inputs=list(sumstats or [])) as record:
+            table = ldsc_genetic_correlation(list(sumstats or []), out, bfile, ref_ld, w_ld,
+                                             backend)
+            record.add_output(out / "rg.tsv")
+        for _, r in table.iterrows():
+            typer.echo(f"{r['p1']} x {r['p2']}: LDSC rg = {r['rg']:.3f} (SE {r['rg_se']:.3f}), "
+                       f"p = {r['p']:.3g}  [{r['status']}]")
+        return
+    if pheno is None:
+        raise InputError("--method greml needs --pheno")
     if bool(bfile) == bool(grm):
         raise InputError("give exactly one of --bfile or --grm")
-    ensure_writable_dir(out)
     names = [v for item in pheno_name or [] for v in item.split(",") if v] or None
     cnames = [v for item in covar_name or [] for v in item.split(",") if v] or None
     with RunRecord(out, "rg", config={"method": method, "grm_cutoff": grm_cutoff},

@@ -203,3 +203,84 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
         table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
                      lineterminator="\n")
     return table
+
+
+def _ldsc_inputs(sumstats: list[Path], bfile: str | None, ref_ld: str | None, w_ld: str | None,
+                 out: Path, backend: str) -> tuple[dict[str, str], str, str, dict[str, dict]]:
+    """Munged ``.sumstats.gz`` per trait and the LD score prefixes to use."""
+    from gwas.heritability.ldsc import cohort_ld_scores, to_ldsc_sumstats
+    from gwas.sumstats import read_sumstats
+
+    if not sumstats:
+        raise InputError("--method ldsc needs --sumstats (GWAS-SSF or PLINK 2/REGENIE/BOLT/"
+                         "Hail output), one per trait")
+    if backend == "ldsc-cli" and not (ref_ld and w_ld):
+        raise InputError("--backend ldsc-cli needs --ref-ld and --w-ld (per-chromosome LD "
+                         "score prefixes for ldsc.py's --ref-ld-chr/--w-ld-chr)")
+    if not (ref_ld and w_ld):
+        if not bfile:
+            raise InputError("give --bfile (LD scores from the cohort's genotypes) or "
+                             "--ref-ld and --w-ld")
+        ref_ld = w_ld = cohort_ld_scores(bfile, out / "ldscores")
+    (out / "ldsc").mkdir(parents=True, exist_ok=True)
+    munged, info = {}, {}
+    for path in sumstats:
+        name = Path(path).name.split(".")[0]
+        ssf = read_sumstats(path)
+        target = out / "ldsc" / f"{name}.sumstats.gz"
+        m = to_ldsc_sumstats(ssf, target)
+        munged[name] = str(target)
+        info[name] = {"n": int(ssf["n"].max()), "m": m}
+    return munged, ref_ld, w_ld, info
+
+
+def ldsc_heritability(sumstats: list[Path], out: Path, bfile: str | None = None,
+                      ref_ld: str | None = None, w_ld: str | None = None,
+                      backend: str = "embedded") -> pd.DataFrame:
+    """LDSC h2 of every trait -> ``heritability.tsv`` (intercept and ratio included)."""
+    from gwas.heritability.ldsc import ldsc_h2, run_ldsc_cli
+
+    munged, ref_ld, w_ld, info = _ldsc_inputs(sumstats, bfile, ref_ld, w_ld, out, backend)
+    rows = []
+    for name, path in munged.items():
+        res = ldsc_h2(path, ref_ld, w_ld) if backend == "embedded" else run_ldsc_cli(
+            "h2", [path], ref_ld, w_ld, out / "ldsc" / name)
+        ok = np.isfinite(res.get("h2", np.nan))
+        rows.append({"phenotype": name, "method": "ldsc", "backend": backend, **info[name],
+                     **{k: res.get(k, np.nan) for k in ("h2", "h2_se", "intercept",
+                                                        "intercept_se")},
+                     "ratio": res.get("ratio", np.nan), "converged": bool(ok),
+                     "status": "ok" if ok else "failed: no estimate"})
+    table = pd.DataFrame(rows).reindex(columns=[*COLUMNS, "ratio"])
+    with atomic_open(out / "heritability.tsv") as fh:
+        table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
+                     lineterminator="\n")
+    return table
+
+
+def ldsc_genetic_correlation(sumstats: list[Path], out: Path, bfile: str | None = None,
+                             ref_ld: str | None = None, w_ld: str | None = None,
+                             backend: str = "embedded") -> pd.DataFrame:
+    """LDSC rg for every pair of traits -> ``rg.tsv``."""
+    from itertools import combinations
+
+    from gwas.heritability.ldsc import ldsc_rg, run_ldsc_cli
+
+    if len(sumstats) < 2:
+        raise InputError("rg needs at least two --sumstats files")
+    munged, ref_ld, w_ld, info = _ldsc_inputs(sumstats, bfile, ref_ld, w_ld, out, backend)
+    rows = []
+    for a, b in combinations(munged, 2):
+        res = ldsc_rg(munged[a], munged[b], ref_ld, w_ld) if backend == "embedded" else \
+            run_ldsc_cli("rg", [munged[a], munged[b]], ref_ld, w_ld, out / "ldsc" / f"{a}__{b}")
+        ok = np.isfinite(res.get("rg", np.nan))
+        rows.append({"p1": a, "p2": b, "method": "ldsc", "backend": backend,
+                     "rg": res.get("rg", np.nan), "rg_se": res.get("rg_se", np.nan),
+                     "p": res.get("p", np.nan), "n": min(info[a]["n"], info[b]["n"]),
+                     "converged": bool(ok),
+                     "status": "ok" if ok else "failed: an h2 is negative or rg undefined"})
+    table = pd.DataFrame(rows).reindex(columns=RG_COLUMNS)
+    with atomic_open(out / "rg.tsv") as fh:
+        table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
+                     lineterminator="\n")
+    return table

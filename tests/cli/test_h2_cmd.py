@@ -90,3 +90,20 @@ def test_rg_command(runner, complete_sim, tmp_path):
     res = runner.invoke(app, ["rg", "--grm", str(tmp_path / "o/grm"), "--pheno", str(one),
                               "--grm-cutoff", "0", "--out", str(tmp_path / "o2")])
     assert res.exit_code == 2 and "at least two phenotypes" in res.output
+
+
+def test_ldsc_cli_backend_missing_exit_3(runner, tmp_path, monkeypatch):
+    s = tmp_path / "A.tsv.gz"
+    import gzip as _gz
+
+    s.write_bytes(_gz.compress(b"chromosome\tbase_pair_location\teffect_allele\tother_allele\t"
+                               b"beta\tstandard_error\teffect_allele_frequency\tp_value\t"
+                               b"variant_id\trsid\tn\n1\t100\tA\tG\t0.1\t0.05\t0.3\t0.04\t"
+                               b"1_100_G_A\trs1\t100\n"))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    res = runner.invoke(app, ["h2", "--method", "ldsc", "--backend", "ldsc-cli", "--sumstats",
+                              str(s), "--ref-ld", "ld/", "--w-ld", "w/", "--out",
+                              str(tmp_path / "o")])
+    assert res.exit_code == 3 and "ldsc.py" in res.output
+    res = runner.invoke(app, ["h2", "--method", "ldsc", "--out", str(tmp_path / "o2")])
+    assert res.exit_code == 2 and "--sumstats" in res.output
