@@ -53,3 +53,10 @@ def test_every_config_loads():
 def test_contract_is_declared(contract_source):
     text = (REPO / "pyproject.toml").read_text()
     assert f'source_modules = ["{contract_source}"]' in text
+
+
+def test_benchmark_scripts_do_not_shadow_packages():
+    # `python benchmarks/X.py` puts benchmarks/ first on sys.path: a gwas.py there would
+    # hide the gwas package from the script
+    names = {p.stem for p in (REPO / "benchmarks").glob("*.py")}
+    assert not names & {"gwas", "cli", "rnce_bag"}

@@ -147,7 +147,7 @@ def estimate_h2(grm: np.ndarray, ids: pd.DataFrame, m: int, grm_prefix: str,
     return table
 
 
-RG_COLUMNS = ["p1", "p2", "method", "backend", "rg", "rg_se", "p", "h2_1", "h2_1_se", "h2_2",
+RG_COLUMNS = ["p1", "p2", "method", "rg", "rg_se", "p", "backend", "h2_1", "h2_1_se", "h2_2",
               "h2_2_se", "n", "converged", "status"]
 
 

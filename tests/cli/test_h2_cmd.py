@@ -82,7 +82,7 @@ def test_rg_command(runner, complete_sim, tmp_path):
                               str(p), "--grm-cutoff", "0", "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     t = pd.read_csv(tmp_path / "o/rg.tsv", sep="\t")
-    assert list(t.columns[:7]) == ["p1", "p2", "method", "backend", "rg", "rg_se", "p"]
+    assert list(t.columns[:7]) == ["p1", "p2", "method", "rg", "rg_se", "p", "backend"]
     assert t.loc[0, "rg"] > 0.7 and (tmp_path / "o/A__B.hsq").exists()
     one = tmp_path / "one.tsv"
     pd.DataFrame({"IID": lat["IID"], "A": lat["latent_factor"]}).to_csv(one, sep="\t",

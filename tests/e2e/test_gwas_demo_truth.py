@@ -36,6 +36,7 @@ def demo_gwas(tmp_path_factory):
         out[pcs] = run_gwas(GenotypeInput(bfile=str(sim / "genotypes/cohort")),
                             d / "pheno.tsv", None, d / "covar.tsv", None, cfg_g, d / f"g{pcs}")
         out[pcs]["dir"] = d / f"g{pcs}"
+    out["sim"] = sim
     return out
 
 
@@ -63,3 +64,34 @@ def test_mapt_and_irag1_found(demo_gwas):
     genes = set(",".join(lat["genes"].fillna("")).split(",")) | set(lat["nearest_gene"])
     assert {"MAPT", "IRAG1"} <= genes
     assert (lat["p_value"] < 5e-8).all()
+
+
+@pytest.mark.slow
+@pytest.mark.external
+def test_greml_matches_gemma_on_demo(demo_gwas, tmp_path):
+    """Embedded GREML vs GEMMA's null-model PVE, same kinship and phenotype: |dh2| <= 0.01."""
+    import re
+    import subprocess
+
+    from gwas.heritability.greml import greml
+    from gwas.heritability.grm import compute_grm
+    from gwas.plink_io import BedReader
+
+    sim = demo_gwas["sim"]
+    reader = BedReader(sim / "genotypes/cohort")
+    a, _ = compute_grm(reader)
+    lat = pd.read_csv(sim / "truth/latent.tsv", sep="\t").set_index("IID")
+    y = lat.loc[reader.fam["IID"], "latent_factor"].to_numpy()
+    x = np.ones((len(y), 1))
+    ours = greml(y, x, a)
+    np.savetxt(tmp_path / "k.txt", a, delimiter="\t", fmt="%.10g")
+    np.savetxt(tmp_path / "y.txt", y, fmt="%.10g")
+    subprocess.run(["plink2", "--bfile", str(sim / "genotypes/cohort"), "--thin-count", "20",
+                    "--seed", "1", "--make-bed", "--out", str(tmp_path / "s")], check=True,
+                   capture_output=True)
+    subprocess.run(["gemma", "-bfile", str(tmp_path / "s"), "-k", str(tmp_path / "k.txt"), "-p",
+                    str(tmp_path / "y.txt"), "-lmm", "1", "-o", "g", "-outdir",
+                    str(tmp_path / "o")], check=True, capture_output=True)
+    log = (tmp_path / "o/g.log.txt").read_text()
+    pve = float(re.search(r"pve estimate in the null model = ([\d.eE+-]+)", log).group(1))
+    assert abs(ours.h2 - pve) <= 0.01, (ours.h2, pve)

@@ -1,6 +1,6 @@
 """GWAS wall time and peak memory: bare PLINK 2 vs rnce-bag's two engines, as ratios.
 
-Usage: python benchmarks/gwas.py [--n-subjects 10000] [--n-variants 100000]
+Usage: python benchmarks/gwas_engines.py [--n-subjects 10000] [--n-variants 100000]
 
 One simulated cohort (no images), 2 phenotypes, 12 covariates (age, sex, 10 PCs from
 the plink2 engine's run). Timed in the same run:
