@@ -49,6 +49,7 @@ from cli import (  # noqa: E402,F401
     gwas_cmd,
     h2_cmd,
     probe_cmd,
+    report_cmd,
     rg_cmd,
     simulate_cmd,
 )

@@ -1,0 +1,230 @@
+"""The HTML report of a run folder, and the comparison of two BAGs.
+
+``collect`` finds what the stages wrote anywhere below the run folder (brain-age
+``metrics.json``/``figure_data.tsv``, ``probe.tsv``, GWAS ``summary.tsv`` with its
+GWAS-SSF files and ``loci.tsv``, ``heritability.tsv``, ``rg.tsv``, ``run.json``);
+``build_report`` draws the figures (PNG at 200 dpi and SVG, in ``figures/``) and
+renders one page with jinja2 autoescaping, so every string from a user's files is
+escaped. The page loads nothing from the network.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gwas.sumstats import read_sumstats
+from rnce_bag.core.errors import InputError
+from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_text
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float | np.floating):
+        if math.isnan(v):
+            return "NA"
+        return f"{v:.3g}" if abs(v) < 1e-3 or abs(v) >= 1e4 else f"{v:.4g}"
+    return str(v)
+
+
+def _rows(df: pd.DataFrame, columns: list[str]) -> list[dict[str, str]]:
+    return [{c: _fmt(r[c]) if c in r else "" for c in columns} for _, r in df.iterrows()]
+
+
+def collect(run_dir: str | os.PathLike[str]) -> dict:
+    """Paths of every stage output below ``run_dir``."""
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise InputError(f"run folder '{run}' not found")
+    found: dict = {"brain_age": [], "probe": [], "gwas": [], "heritability": [], "rg": [],
+                   "run_json": sorted(run.rglob("run.json"))}
+    for m in sorted(run.rglob("metrics.json")):
+        if (m.parent / "figure_data.tsv").exists():
+            found["brain_age"].append(m.parent)
+    found["probe"] = sorted(p.parent for p in run.rglob("probe.tsv"))
+    found["gwas"] = sorted(p.parent for p in run.rglob("summary.tsv")
+                           if (p.parent / "gwas_report.json").exists())
+    found["heritability"] = sorted(run.rglob("heritability.tsv"))
+    found["rg"] = sorted(run.rglob("rg.tsv"))
+    return found
+
+
+def _save(fig, figdir: Path, name: str) -> str:
+    import matplotlib.pyplot as plt
+
+    for ext, kw in ((".png", {"dpi": 200}), (".svg", {})):
+        with atomic_path(figdir / f"{name}{ext}") as tmp:
+            fig.savefig(tmp, format=ext[1:], bbox_inches="tight", **kw)
+    plt.close(fig)
+    return f"figures/{name}.png"
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(name))
+
+
+def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
+    """Side-by-side numbers, Miami plot and shared/unique loci of phenotypes ``a`` and ``b``."""
+    from gwas import plots
+
+    gdir = next((d for d in found["gwas"] if (d / f"{a}.tsv.gz").exists()
+                 and (d / f"{b}.tsv.gz").exists()), None)
+    if gdir is None:
+        raise InputError(f"no GWAS in the run has both {a} and {b} (looked for {a}.tsv.gz and "
+                         f"{b}.tsv.gz next to a summary.tsv)",
+                         hint="run 'rnce-bag gwas' with both phenotypes in --pheno")
+    sa, sb = read_sumstats(gdir / f"{a}.tsv.gz"), read_sumstats(gdir / f"{b}.tsv.gz")
+    loci = pd.read_csv(gdir / "loci.tsv", sep="\t", dtype={"chromosome": str})
+    la, lb = loci[loci["phenotype"] == a], loci[loci["phenotype"] == b]
+    summary = pd.read_csv(gdir / "summary.tsv", sep="\t").set_index("phenotype")
+    merged = []
+    for _, r in pd.concat([la, lb]).iterrows():
+        near = [m for m in merged if m["chromosome"] == r["chromosome"]
+                and abs(m["position"] - int(r["position"])) <= 500_000]
+        if near:
+            near[0]["found in"].add(r["phenotype"])
+        else:
+            merged.append({"locus": r["lead_variant"], "chromosome": r["chromosome"],
+                           "position": int(r["position"]), "genes": r.get("nearest_gene", ""),
+                           "found in": {r["phenotype"]}})
+    shared = [(m["chromosome"], m["position"]) for m in merged if len(m["found in"]) == 2]
+    miami = _save(plots.miami(sa, sb, a, b, la, lb, shared), figdir, f"miami_{_safe(a)}_{_safe(b)}")
+    rows = []
+
+    def add(q, va, vb, diff=""):
+        rows.append({"quantity": q, a: _fmt(va), b: _fmt(vb), "difference": diff})
+
+    add("lambda GC", summary.loc[a, "lambda_gc"], summary.loc[b, "lambda_gc"])
+    add("genome-wide significant variants", summary.loc[a, "n_genome_wide"],
+        summary.loc[b, "n_genome_wide"])
+    add("lead loci", len(la), len(lb), f"{len(shared)} shared")
+    for path in found["heritability"]:
+        h = pd.read_csv(path, sep="\t").set_index("phenotype")
+        if a in h.index and b in h.index:
+            ha, hb = h.loc[a], h.loc[b]
+            d = ha["h2"] - hb["h2"]
+            se = math.sqrt(ha["h2_se"] ** 2 + hb["h2_se"] ** 2)
+            add(f"h2 ({ha['method']})", f"{ha['h2']:.3f} ({ha['h2_se']:.3f})",
+                f"{hb['h2']:.3f} ({hb['h2_se']:.3f})",
+                f"{d:+.3f} (SE {se:.3f}, assuming independent estimates)")
+    for path in found["rg"]:
+        r = pd.read_csv(path, sep="\t")
+        hit = r[((r["p1"] == a) & (r["p2"] == b)) | ((r["p1"] == b) & (r["p2"] == a))]
+        for _, x in hit.iterrows():
+            add(f"rg ({x['method']})", f"{x['rg']:.3f} (SE {x['rg_se']:.3f})", "",
+                f"p = {_fmt(x['p'])}")
+    rep_a, rep_b = a.removeprefix("BAG_"), b.removeprefix("BAG_")
+    for pdir in found["probe"]:
+        pairs = pdir / "probe_pairs.tsv"
+        if not pairs.exists():
+            continue
+        pp = pd.read_csv(pairs, sep="\t")
+        for _, x in pp.iterrows():
+            if {str(x["rep_a"]).upper(), str(x["rep_b"]).upper()} == {rep_a.upper(),
+                                                                       rep_b.upper()}:
+                sign = 1 if str(x["rep_a"]).upper() == rep_a.upper() else -1
+                add(f"AUC {x['task']}", x["auc_a"] if sign > 0 else x["auc_b"],
+                    x["auc_b"] if sign > 0 else x["auc_a"],
+                    f"{sign * x['auc_diff']:+.3f} (DeLong p = {_fmt(x['p_delong'])})")
+    loci_rows = [{**m, "found in": ", ".join(sorted(m["found in"])), "position": m["position"]}
+                 for m in merged]
+    return {"a": a, "b": b, "rows": rows, "miami": miami, "loci": loci_rows}
+
+
+def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
+                 compare: tuple[str, str] | None = None) -> Path:
+    """Render ``index.html`` and ``figures/`` for the run; returns the page's path."""
+    import jinja2
+
+    from gwas import plots
+    from rnce_bag import __version__
+
+    found = collect(run_dir)
+    out = ensure_writable_dir(Path(out) if out else Path(run_dir) / "report")
+    figdir = ensure_writable_dir(out / "figures")
+    ctx: dict = {"title": Path(run_dir).resolve().name, "run_dir": str(run_dir),
+                 "version": __version__, "brain_age": None, "probes": None, "gwas": None,
+                 "heritability": None, "rg": None, "compare": None}
+    prov = []
+    for rj in found["run_json"]:
+        try:
+            d = json.loads(rj.read_text())
+        except json.JSONDecodeError:
+            continue
+        prov.append({"stage": d.get("command", "?"), "status": d.get("status", "?"),
+                     "started": d.get("started", ""), "finished": d.get("finished") or "",
+                     "git revision": (d.get("git_revision") or "")[:12]})
+    ctx["provenance"] = prov
+    if found["brain_age"]:
+        d = found["brain_age"][0]
+        metrics = json.loads((d / "metrics.json").read_text())
+        fig_data = pd.read_csv(d / "figure_data.tsv", sep="\t")
+        rows = []
+        figs = []
+        for name, m in metrics["representations"].items():
+            u, c = m["train_uncorrected"], m["train_corrected"]
+            rows.append({"representation": name, "MAE": _fmt(u["mae"]), "r": _fmt(u["r"]),
+                         "R2": _fmt(u["r2"]), "corr(BAG, age) before": _fmt(u["corr_bag_age"]),
+                         "after": _fmt(c["corr_bag_age"]), "correction": m["bias"]["method"]})
+            figs.append(_save(plots.brain_age(fig_data, name.lower()), figdir,
+                              f"brain_age_{_safe(name)}"))
+        ctx["brain_age"] = {"rows": rows, "columns": list(rows[0]) if rows else [],
+                            "figures": figs}
+    if found["probe"]:
+        d = found["probe"][0]
+        scores = pd.read_csv(d / "probe.tsv", sep="\t")
+        cols = ["task", "representation", "n", "n_pos", "auc", "ci_low", "ci_high",
+                "balanced_accuracy"]
+        pcols = ["task", "rep_a", "rep_b", "auc_diff", "p_delong"]
+        pairs = pd.read_csv(d / "probe_pairs.tsv", sep="\t") if (d / "probe_pairs.tsv"
+                                                                   ).exists() else None
+        ctx["probes"] = {"rows": _rows(scores, cols), "columns": cols,
+                         "pairs": _rows(pairs, pcols) if pairs is not None and len(pairs)
+                         else [], "pair_columns": pcols,
+                         "figures": [_save(plots.probe_aucs(scores), figdir, "probe_aucs")]}
+    if found["gwas"]:
+        d = found["gwas"][0]
+        summary = pd.read_csv(d / "summary.tsv", sep="\t")
+        loci = pd.read_csv(d / "loci.tsv", sep="\t", dtype={"chromosome": str})
+        scols = ["phenotype", "n_samples", "n_variants", "lambda_gc", "mean_chi2",
+                 "n_genome_wide", "min_p"]
+        lcols = ["locus_id", "lead_variant", "chromosome", "position", "p_value", "genes",
+                 "nearest_gene"]
+        phs = []
+        for name in summary["phenotype"]:
+            ssf = read_sumstats(d / f"{name}.tsv.gz")
+            lo = loci[loci["phenotype"] == name]
+            phs.append({"name": name,
+                        "manhattan": _save(plots.manhattan(ssf, lo, str(name)), figdir,
+                                           f"manhattan_{_safe(name)}"),
+                        "qq": _save(plots.qq(ssf["p_value"].to_numpy(), str(name)), figdir,
+                                    f"qq_{_safe(name)}"),
+                        "loci": _rows(lo, lcols), "loci_columns": lcols})
+        ctx["gwas"] = {"summary": _rows(summary, scols), "summary_columns": scols,
+                       "phenotypes": phs}
+    if found["heritability"]:
+        h = pd.concat([pd.read_csv(p, sep="\t") for p in found["heritability"]])
+        cols = ["phenotype", "method", "backend", "h2", "h2_se", "intercept", "n", "status"]
+        ctx["heritability"] = {"rows": _rows(h, cols), "columns": cols,
+                               "figures": [_save(plots.h2_bars(h), figdir, "h2")]}
+    if found["rg"]:
+        r = pd.concat([pd.read_csv(p, sep="\t") for p in found["rg"]])
+        cols = ["p1", "p2", "method", "rg", "rg_se", "p"]
+        figs = [_save(plots.rg_heatmap(r[r["method"] == m].dropna(subset=["rg"])), figdir,
+                      f"rg_{m}") for m in r["method"].unique()]
+        ctx["rg"] = {"rows": _rows(r, cols), "columns": cols, "figures": figs}
+    if compare is None and found["gwas"]:
+        bags = [p for p in pd.read_csv(found["gwas"][0] / "summary.tsv", sep="\t")["phenotype"]
+                if str(p).startswith("BAG_")]
+        if len(bags) >= 2:
+            compare = (bags[0], bags[1])
+    if compare is not None:
+        ctx["compare"] = compare_bags(found, compare[0], compare[1], figdir)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("gwas", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined)
+    html = env.get_template("report.html.j2").render(**ctx)
+    return write_text(out / "index.html", html)

@@ -1,0 +1,113 @@
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gwas import plots
+
+
+def _ssf(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"chromosome": rng.integers(1, 23, n).astype(str),
+                         "base_pair_location": rng.integers(1, 200_000_000, n),
+                         "p_value": rng.uniform(size=n)})
+
+
+def test_thinning_keeps_every_significant_point_and_is_deterministic():
+    s = _ssf(500_000)
+    s.loc[:99, "p_value"] = 1e-9
+    t1, t2 = plots.thin(s), plots.thin(s)
+    assert t1.index.equals(t2.index)
+    assert (s["p_value"] <= 0.01).sum() == (t1["p_value"] <= 0.01).sum()
+    assert 0.08 < (t1["p_value"] > 0.01).sum() / (s["p_value"] > 0.01).sum() < 0.12
+
+
+@pytest.mark.slow
+def test_two_million_variants_plot_quickly(tmp_path):
+    s = _ssf(2_000_000)
+    start = time.perf_counter()
+    plots.manhattan(s).savefig(tmp_path / "m.png", dpi=100)
+    plots.qq(s["p_value"].to_numpy()).savefig(tmp_path / "q.png", dpi=100)
+    assert time.perf_counter() - start < 30
+
+
+def test_figures_return_figures():
+    s = _ssf(5000)
+    loci = pd.DataFrame({"chromosome": [s["chromosome"][0]], "position":
+                         [s["base_pair_location"][0]], "p_value": [1e-9],
+                         "nearest_gene": ["MAPT"], "lead_variant": ["rs1"]})
+    fig = plots.manhattan(s, loci, "X")
+    assert any(t.get_text() == "MAPT" for t in fig.axes[0].texts)
+    assert "lambda GC" in plots.qq(s["p_value"].to_numpy()).axes[0].texts[0].get_text()
+    assert len(plots.miami(s, _ssf(5000, 1), "A", "B").axes) == 2
+    h = pd.DataFrame({"phenotype": ["A", "B"], "method": ["greml"] * 2, "h2": [0.4, 0.3],
+                      "h2_se": [0.05, 0.05]})
+    assert plots.h2_bars(h).axes
+    rg = pd.DataFrame({"p1": ["A"], "p2": ["B"], "rg": [0.8]})
+    assert plots.rg_heatmap(rg).axes
+
+
+@pytest.fixture(scope="module")
+def run_folder(complete_sim, tmp_path_factory):
+    """A run folder with GWAS, h2 and rg of two BAG-like phenotypes (plink2 engine)."""
+    from gwas.config import GwasConfig
+    from gwas.heritability.grm import compute_grm
+    from gwas.heritability.run import estimate_h2, estimate_rg
+    from gwas.plink_io import BedReader
+    from gwas.run import GenotypeInput, run_gwas
+
+    run = tmp_path_factory.mktemp("run")
+    lat = pd.read_csv(complete_sim / "truth/latent.tsv", sep="\t")
+    rng = np.random.default_rng(2)
+    p = run / "pheno.tsv"
+    pd.DataFrame({"IID": lat["IID"], "BAG_FS": lat["latent_factor"] + rng.normal(0, .5, 300),
+                  "BAG_RNCE": lat["latent_factor"] + rng.normal(0, .4, 300)}).to_csv(
+        p, sep="\t", index=False)
+    cfg = GwasConfig.model_validate({"engine": "plink2", "pca": {"n_pcs": 2},
+                                     "genome_wide_p": 1e-4})
+    run_gwas(GenotypeInput(bfile=str(complete_sim / "genotypes/cohort")), p, None, None, None,
+             cfg, run / "gwas")
+    reader = BedReader(complete_sim / "genotypes/cohort")
+    a, _ = compute_grm(reader)
+    (run / "h2").mkdir()
+    estimate_h2(a, reader.fam, 2000, "", p, None, None, None, run / "h2", cutoff=None)
+    (run / "rg").mkdir()
+    estimate_rg(a, reader.fam, p, None, None, None, run / "rg", cutoff=None)
+    (run / "gwas" / "run.json").write_text(json.dumps({
+        "command": "<script>alert(1)</script>", "status": "ok", "started": "t0"}))
+    return run
+
+
+@pytest.mark.external
+def test_report_and_compare(runner, run_folder, tmp_path):
+    from cli.main import app
+
+    res = runner.invoke(app, ["report", "--run", str(run_folder), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "r/index.html").read_text()
+    for section in ("GWAS", "SNP heritability", "Genetic correlation", "BAG_FS vs BAG_RNCE"):
+        assert f"<h2>{section}</h2>" in html
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "http://" not in html and "https://" not in html
+    for img in ("manhattan_BAG_FS.png", "qq_BAG_RNCE.png", "h2.png", "miami_BAG_FS_BAG_RNCE.png"):
+        assert (tmp_path / "r/figures" / img).stat().st_size > 1000
+        assert (tmp_path / "r/figures" / img.replace(".png", ".svg")).exists()
+    res = runner.invoke(app, ["compare", "--run", str(run_folder), "--a", "BAG_FS", "--b",
+                              "BAG_RNCE", "--out", str(tmp_path / "c")])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "c/compare.json").read_text())
+    quantities = [r["quantity"] for r in data["rows"]]
+    assert "lambda GC" in quantities and "h2 (greml)" in quantities and "rg (greml)" in \
+        quantities
+    res = runner.invoke(app, ["compare", "--run", str(run_folder), "--a", "BAG_FS", "--b",
+                              "BAG_NOPE", "--out", str(tmp_path / "c2")])
+    assert res.exit_code == 2 and "no GWAS in the run has both" in res.output
+
+
+def test_report_missing_run_exit_2(runner, tmp_path):
+    from cli.main import app
+
+    res = runner.invoke(app, ["report", "--run", str(tmp_path / "nope")])
+    assert res.exit_code == 2 and "not found" in res.output
