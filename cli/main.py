@@ -45,6 +45,7 @@ from cli import (  # noqa: E402,F401
     brain_age_cmd,
     config_cmd,
     doctor,
+    enrich_cmd,
     features_cmd,
     gwas_cmd,
     h2_cmd,
