@@ -7,8 +7,8 @@
    under the null z ~ N(0, R) with R the SNPs' LD correlation (from the reference
    genotypes), so T is a weighted sum of chi^2_1 variables. Its p-value is taken from
    the moment-matched scaled chi^2 of k T = sum chi^2 (Satterthwaite: a chi^2_d with
-   a = tr(R^2) / tr R, d = (tr R)^2 / tr(R^2)) - the documented approximation; a single-SNP gene has the
-   exact chi^2_1 p. Gene z = Phi^-1(1 - p).
+   a = tr(R^2) / tr R, d = (tr R)^2 / tr(R^2)) - the documented approximation; a
+   single-SNP gene has the exact chi^2_1 p. Gene z = Phi^-1(1 - p).
 3. Gene-property (cell-type) test: over genes, z = b0 + b_ct E_ct + b_avg Average +
    c1 log(gene length) + c2 log(n SNPs) + e, one-sided for b_ct > 0. Gene-gene
    correlation from shared LD between neighbouring genes is handled by cluster-robust
