@@ -25,9 +25,12 @@ def enrich(
     window_down_kb: Annotated[int, typer.Option(help="Gene window downstream (kb).")] = 10,
     cluster_gap_kb: Annotated[int, typer.Option(help="Genes closer than this share a cluster "
                                                 "for the robust SEs.")] = 1000,
+    ldsc_seg: Annotated[bool, typer.Option("--ldsc-seg/--no-ldsc-seg", help="Also run LDSC-SEG "
+                                           "(LD scores from --bfile; slower).")] = False,
 ) -> None:
     """MAGMA-style gene test (mean chi^2, LD-aware) -> genes.tsv; gene-property regression
-    per cell type -> celltypes.tsv (one-sided, Bonferroni and FDR)."""
+    per cell type (and LDSC-SEG with --ldsc-seg) -> celltypes.tsv (one-sided, Bonferroni
+    and FDR)."""
     import pandas as pd
 
     from gwas.enrichment import celltype_enrichment, gene_analysis, gene_windows, read_specificity
@@ -53,6 +56,17 @@ def enrich(
             typer.echo(f"{name}: {info['n_genes']} genes ({info['id_type']} ids, "
                        f"{info['n_unmapped']} unmapped)")
             tables.append(celltype_enrichment(genes, spec, name, cluster_gap_kb))
+            if ldsc_seg:
+                from gwas.enrichment import ldsc_seg_enrichment
+                from gwas.heritability.ldsc import cohort_ld_scores, to_ldsc_sumstats
+
+                if not (out / "ldsc" / "base.l2.ldscore.gz").exists():
+                    (out / "ldsc").mkdir(exist_ok=True)
+                    cohort_ld_scores(bfile, out / "ldsc" / "base")
+                    to_ldsc_sumstats(ssf, out / "ldsc" / "trait.sumstats.gz")
+                tables.append(ldsc_seg_enrichment(str(out / "ldsc" / "trait.sumstats.gz"), bfile,
+                                                  spec, name, str(out / "ldsc" / "base"),
+                                                  out / "ldsc", build))
         result = pd.concat(tables, ignore_index=True)
         with atomic_open(out / "celltypes.tsv") as fh:
             result.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")

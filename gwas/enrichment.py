@@ -259,3 +259,92 @@ def celltype_enrichment(genes_res: pd.DataFrame, spec: pd.DataFrame, dataset: st
     out["p_fdr"] = multipletests(out["p_value"], method="fdr_bh")[1]
     return out[["dataset", "cell_type", "method", "beta", "beta_se", "p_value", "p_bonferroni",
                 "p_fdr", "n_genes"]]
+
+
+def _mark_intervals(bim: pd.DataFrame, intervals: pd.DataFrame) -> np.ndarray:
+    """1 for .bim variants inside any interval (``chromosome start stop``), else 0."""
+    out = np.zeros(len(bim))
+    chrom = bim["chromosome"].astype(str).to_numpy()
+    pos = bim["position"].to_numpy()
+    for c, iv in intervals.groupby("chromosome"):
+        idx = np.flatnonzero(chrom == str(c))
+        if idx.size == 0:
+            continue
+        order = idx[np.argsort(pos[idx])]
+        p = pos[order]
+        diff = np.zeros(p.size + 1)
+        lo = np.searchsorted(p, iv["start"].to_numpy(), "left")
+        hi = np.searchsorted(p, iv["stop"].to_numpy(), "right")
+        np.add.at(diff, lo, 1)
+        np.add.at(diff, hi, -1)
+        out[order] = (np.cumsum(diff)[:-1] > 0).astype(float)
+    return out
+
+
+def ldsc_seg_enrichment(sumstats: str, bfile: str, spec: pd.DataFrame, dataset: str,
+                        base_ld: str, work: Path, build: str = "GRCh37", top: float = 0.1,
+                        flank_kb: int = 100) -> pd.DataFrame:
+    """LDSC-SEG: per cell type, the top ``top`` share of genes by specificity
+    (expression in the cell type over the sum across cell types) +/- ``flank_kb`` is an
+    annotation, fitted jointly with an all-genes annotation on top of the base LD scores
+    (``base_ld``), via ``pyldsc.ldsc_seg``; one-sided coefficient p-values.
+
+    ``sumstats`` is an LDSC ``.sumstats.gz`` (see :func:`gwas.heritability.ldsc.to_ldsc_sumstats`).
+    """
+    import pyldsc
+
+    from gwas.plink_io import read_bim
+
+    work.mkdir(parents=True, exist_ok=True)
+    genes = load_gene_table(build).drop_duplicates("symbol").set_index("symbol")
+    cells = [c for c in spec.columns if c != "Average"]
+    sp = spec[cells].clip(lower=0)
+    prop = sp.div(sp.sum(axis=1).replace(0, np.nan), axis=0).dropna()
+    prop = prop[prop.index.isin(genes.index)]
+
+    def intervals(symbols):
+        g = genes.loc[list(symbols)]
+        return pd.DataFrame({"chromosome": g["chromosome"].astype(str),
+                             "start": g["start"] - flank_kb * 1000,
+                             "stop": g["stop"] + flank_kb * 1000})
+
+    bim = read_bim(bfile)
+    k = max(1, int(round(top * len(prop))))
+    cols, n_genes = [], {}
+    for c in cells:
+        chosen = prop[c].sort_values(ascending=False).index[:k]
+        n_genes[c] = len(chosen)
+        cols.append(_mark_intervals(bim, intervals(chosen)))
+    cols.append(_mark_intervals(bim, intervals(prop.index)))
+    annot = np.column_stack(cols)
+    prefix = str(work / f"{dataset}.annot")
+    try:
+        res = pyldsc.estimate_ldscore(bfile, ld_wind_cm=1.0, maf=0.01, annot=annot)
+    except ValueError as exc:
+        if "Whole-chromosome" not in str(exc):
+            raise InputError(f"LD scores for LDSC-SEG failed: {exc}") from None
+        res = pyldsc.estimate_ldscore(bfile, ld_wind_cm=1.0, maf=0.01, annot=annot,
+                                      yes_really=True)
+    ld = res["ldscore"]
+    entries = []
+    control = f"ANNOT{len(cells)}_L2"
+    for i, c in enumerate(cells):
+        p = f"{prefix}.{i}"
+        ld[["CHR", "SNP", "BP", f"ANNOT{i}_L2", control]].to_csv(
+            f"{p}.l2.ldscore.gz", sep="\t", index=False, float_format="%.3f",
+            compression="gzip")
+        for suffix, m in ((".l2.M", res["M"]), (".l2.M_5_50", res["M_5_50"])):
+            Path(f"{p}{suffix}").write_text(f"{m[i]}\t{m[len(cells)]}\n")
+        entries.append((c, p))
+    table = pyldsc.ldsc_seg(sumstats, entries, base_ld, base_ld)
+    out = pd.DataFrame({"dataset": dataset, "cell_type": table["Name"], "method": "ldsc-seg",
+                        "beta": table["Coefficient"].astype(float),
+                        "beta_se": table["Coefficient_std_error"].astype(float),
+                        "p_value": table["Coefficient_P_value"].astype(float)})
+    out["n_genes"] = out["cell_type"].map(n_genes).astype(int)
+    from statsmodels.stats.multitest import multipletests
+
+    out["p_bonferroni"] = np.minimum(out["p_value"] * len(out), 1.0)
+    out["p_fdr"] = multipletests(out["p_value"], method="fdr_bh")[1]
+    return out[["dataset", "cell_type", "method", "beta", "beta_se", "p_value", "p_bonferroni",
+                "p_fdr", "n_genes"]]

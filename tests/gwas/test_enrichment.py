@@ -126,6 +126,14 @@ def test_enrich_command(runner, complete_sim, shared_dir, tmp_path):
     ct = pd.read_csv(tmp_path / "e/celltypes.tsv", sep="\t")
     assert set(ct["dataset"]) == {"celltype_specificity", "GSE67835_Human_Cortex_woFetal"}
     assert ct["p_fdr"].between(0, 1).all() and (tmp_path / "e/genes.tsv").exists()
+    res = runner.invoke(app, ["enrich", "--sumstats", str(tmp_path / "g/LATENT.tsv.gz"),
+                              "--bfile", str(complete_sim / "genotypes/cohort"), "--celltypes",
+                              str(complete_sim / "truth/celltype_specificity.tsv"),
+                              "--ldsc-seg", "--out", str(tmp_path / "seg")])
+    assert res.exit_code == 0, res.output
+    seg = pd.read_csv(tmp_path / "seg/celltypes.tsv", sep="\t")
+    assert set(seg["method"]) == {"gene-property", "ldsc-seg"}
+    assert (seg[seg["method"] == "ldsc-seg"]["n_genes"] > 0).all()
     bad = _table(tmp_path, "GENE\tA\tAverage\nfoo1\t1\t1\n", "bad.txt.gz")
     res = runner.invoke(app, ["enrich", "--sumstats", str(tmp_path / "g/LATENT.tsv.gz"),
                               "--bfile", str(complete_sim / "genotypes/cohort"), "--celltypes",
