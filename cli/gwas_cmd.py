@@ -8,13 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.app import app
-from cli.options import SetOption
-
-
-def _split(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    return [v for item in values for v in item.split(",") if v]
+from cli.options import SetOption, split_names
 
 
 @app.command()
@@ -67,7 +61,8 @@ def gwas(
     inputs = [p for p in (pheno, covar) if p] + [
         Path(f"{bfile}.{e}") for e in ("bim", "fam")] * bool(bfile)
     with RunRecord(out, "gwas", config=dump_config(cfg), inputs=inputs) as record:
-        report = run_gwas(geno, pheno, _split(pheno_name), covar, _split(covar_name), cfg, out,
+        report = run_gwas(geno, pheno, split_names(pheno_name), covar,
+                          split_names(covar_name), cfg, out,
                           threads, progress=lambda s: typer.echo(f"- {s}", err=True))
         record.add_output(out / "summary.tsv")
     qc = report["qc"]

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.app import app
+from cli.options import check_greml_inputs, split_names
 
 
 @app.command("h2")
@@ -43,7 +44,6 @@ def h2(
 ) -> None:
     """SNP heritability of each phenotype -> heritability.tsv and <pheno>.hsq (GCTA layout)."""
     from gwas.heritability.run import build_grm, estimate_h2
-    from rnce_bag.core.errors import InputError
     from rnce_bag.core.io import ensure_writable_dir
     from rnce_bag.core.provenance import RunRecord
 
@@ -65,12 +65,8 @@ def h2(
             typer.echo(f"{r['phenotype']}: LDSC h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), "
                        f"intercept {r['intercept']:.3f} (SE {r['intercept_se']:.3f})")
         return
-    if pheno is None:
-        raise InputError("--method greml needs --pheno")
-    if bool(bfile) == bool(grm):
-        raise InputError("give exactly one of --bfile or --grm")
-    names = [v for item in pheno_name or [] for v in item.split(",") if v] or None
-    cnames = [v for item in covar_name or [] for v in item.split(",") if v] or None
+    check_greml_inputs(pheno, bfile, grm)
+    names, cnames = split_names(pheno_name), split_names(covar_name)
     with RunRecord(out, "h2", config={"method": method, "backend": backend,
                                       "grm_cutoff": grm_cutoff},
                    inputs=[p for p in (pheno, covar) if p]) as record:

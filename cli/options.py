@@ -15,3 +15,19 @@ SetOption = Annotated[
         metavar="KEY=VALUE",
     ),
 ]
+
+
+def split_names(values: list[str] | None) -> list[str] | None:
+    """``--pheno-name A,B --pheno-name C`` -> ``["A", "B", "C"]`` (``None`` when empty)."""
+    names = [v for item in values or [] for v in item.split(",") if v]
+    return names or None
+
+
+def check_greml_inputs(pheno, bfile: str | None, grm: str | None) -> None:
+    """GREML needs phenotypes and exactly one genotype source (exit 2 otherwise)."""
+    from rnce_bag.core.errors import InputError
+
+    if pheno is None:
+        raise InputError("--method greml needs --pheno")
+    if bool(bfile) == bool(grm):
+        raise InputError("give exactly one of --bfile or --grm")

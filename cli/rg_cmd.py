@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.app import app
+from cli.options import check_greml_inputs, split_names
 
 
 @app.command("rg")
@@ -37,7 +38,6 @@ def rg(
 ) -> None:
     """Genetic correlation of every pair of phenotypes -> rg.tsv and <p1>__<p2>.hsq."""
     from gwas.heritability.run import build_grm, estimate_rg
-    from rnce_bag.core.errors import InputError
     from rnce_bag.core.io import ensure_writable_dir
     from rnce_bag.core.provenance import RunRecord
 
@@ -56,12 +56,8 @@ def rg(
             typer.echo(f"{r['p1']} x {r['p2']}: LDSC rg = {r['rg']:.3f} (SE {r['rg_se']:.3f}), "
                        f"p = {r['p']:.3g}  [{r['status']}]")
         return
-    if pheno is None:
-        raise InputError("--method greml needs --pheno")
-    if bool(bfile) == bool(grm):
-        raise InputError("give exactly one of --bfile or --grm")
-    names = [v for item in pheno_name or [] for v in item.split(",") if v] or None
-    cnames = [v for item in covar_name or [] for v in item.split(",") if v] or None
+    check_greml_inputs(pheno, bfile, grm)
+    names, cnames = split_names(pheno_name), split_names(covar_name)
     with RunRecord(out, "rg", config={"method": method, "grm_cutoff": grm_cutoff},
                    inputs=[p for p in (pheno, covar) if p]) as record:
         mat, ids, _, _ = build_grm(bfile, grm, out)
