@@ -50,6 +50,7 @@ def collect(run_dir: str | os.PathLike[str]) -> dict:
                            if (p.parent / "gwas_report.json").exists())
     found["heritability"] = sorted(run.rglob("heritability.tsv"))
     found["rg"] = sorted(run.rglob("rg.tsv"))
+    found["celltypes"] = sorted(run.rglob("celltypes.tsv"))
     return found
 
 
@@ -148,7 +149,7 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     figdir = ensure_writable_dir(out / "figures")
     ctx: dict = {"title": Path(run_dir).resolve().name, "run_dir": str(run_dir),
                  "version": __version__, "brain_age": None, "probes": None, "gwas": None,
-                 "heritability": None, "rg": None, "compare": None}
+                 "heritability": None, "rg": None, "compare": None, "celltypes": None}
     prov = []
     for rj in found["run_json"]:
         try:
@@ -217,6 +218,12 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
         figs = [_save(plots.rg_heatmap(r[r["method"] == m].dropna(subset=["rg"])), figdir,
                       f"rg_{m}") for m in r["method"].unique()]
         ctx["rg"] = {"rows": _rows(r, cols), "columns": cols, "figures": figs}
+    if found["celltypes"]:
+        ct = pd.concat([pd.read_csv(p, sep="\t") for p in found["celltypes"]])
+        cols = ["dataset", "cell_type", "method", "beta", "beta_se", "p_value", "p_fdr",
+                "n_genes"]
+        ctx["celltypes"] = {"rows": _rows(ct.sort_values("p_value"), cols), "columns": cols,
+                            "figures": [_save(plots.celltype_bars(ct), figdir, "celltypes")]}
     if compare is None and found["gwas"]:
         bags = [p for p in pd.read_csv(found["gwas"][0] / "summary.tsv", sep="\t")["phenotype"]
                 if str(p).startswith("BAG_")]

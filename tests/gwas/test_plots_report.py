@@ -75,6 +75,12 @@ def run_folder(complete_sim, tmp_path_factory):
     estimate_h2(a, reader.fam, 2000, "", p, None, None, None, run / "h2", cutoff=None)
     (run / "rg").mkdir()
     estimate_rg(a, reader.fam, p, None, None, None, run / "rg", cutoff=None)
+    (run / "enrich").mkdir()
+    pd.DataFrame({"dataset": "truth", "cell_type": ["astrocytes", "neurons"],
+                  "method": "gene-property", "beta": [0.1, -0.1], "beta_se": [0.05, 0.05],
+                  "p_value": [0.02, 0.9], "p_bonferroni": [0.04, 1.0], "p_fdr": [0.04, 0.9],
+                  "n_genes": [100, 100]}).to_csv(run / "enrich/celltypes.tsv", sep="\t",
+                                                  index=False)
     (run / "gwas" / "run.json").write_text(json.dumps({
         "command": "<script>alert(1)</script>", "status": "ok", "started": "t0"}))
     return run
@@ -87,11 +93,13 @@ def test_report_and_compare(runner, run_folder, tmp_path):
     res = runner.invoke(app, ["report", "--run", str(run_folder), "--out", str(tmp_path / "r")])
     assert res.exit_code == 0, res.output
     html = (tmp_path / "r/index.html").read_text()
-    for section in ("GWAS", "SNP heritability", "Genetic correlation", "BAG_FS vs BAG_RNCE"):
+    for section in ("GWAS", "SNP heritability", "Genetic correlation", "Cell-type enrichment",
+                    "BAG_FS vs BAG_RNCE"):
         assert f"<h2>{section}</h2>" in html
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "http://" not in html and "https://" not in html
-    for img in ("manhattan_BAG_FS.png", "qq_BAG_RNCE.png", "h2.png", "miami_BAG_FS_BAG_RNCE.png"):
+    for img in ("manhattan_BAG_FS.png", "qq_BAG_RNCE.png", "h2.png", "miami_BAG_FS_BAG_RNCE.png",
+                "celltypes.png"):
         assert (tmp_path / "r/figures" / img).stat().st_size > 1000
         assert (tmp_path / "r/figures" / img.replace(".png", ".svg")).exists()
     res = runner.invoke(app, ["compare", "--run", str(run_folder), "--a", "BAG_FS", "--b",
