@@ -20,10 +20,10 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import run_timed  # benchmarks/ is on sys.path when a script runs
 
 
 def simulate(n: int, m: int, out: Path) -> Path:
@@ -32,17 +32,6 @@ def simulate(n: int, m: int, out: Path) -> Path:
                     str(m), "--no-images", "--set", "genotypes.simulated_mb=60", "--set",
                     "genetics.n_causal=50"], check=True, capture_output=True)
     return out / "genotypes/cohort"
-
-
-def peak(cmd: list[str]) -> tuple[float, float]:
-    start = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        os.execvp(cmd[0], cmd)
-    _, status, usage = os.wait4(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {cmd}")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024**2
 
 
 def main() -> None:
@@ -103,10 +92,11 @@ def main() -> None:
             code = ("import numpy as np; from gwas.heritability.greml import greml; "
                     f"a=np.load('{t}/grm{n}.npy'); r=greml(np.load('{t}/y.npy'), "
                     f"np.load('{t}/x.npy'), a); print(r.h2)")
-            w_ours, m_ours = peak([sys.executable, "-c", code])
-            w_gemma, m_gemma = peak(["gemma", "-bfile", str(t / "small"), "-k", str(t / "k.txt"),
-                                     "-p", str(t / "y.txt"), "-c", str(t / "c.txt"), "-lmm", "1",
-                                     "-o", "b", "-outdir", str(t / "gout")])
+            w_ours, m_ours = run_timed([sys.executable, "-c", code])
+            w_gemma, m_gemma = run_timed([
+                "gemma", "-bfile", str(t / "small"), "-k", str(t / "k.txt"), "-p",
+                str(t / "y.txt"), "-c", str(t / "c.txt"), "-lmm", "1", "-o", "b", "-outdir",
+                str(t / "gout")])
             print(f"speed n={n}: embedded GREML {w_ours:.1f} s, {m_ours:.2f} GB; GEMMA "
                   f"{w_gemma:.1f} s, {m_gemma:.2f} GB; ratio {w_ours / w_gemma:.2f}x "
                   f"(both include reading the kinship: .npy for ours, text for GEMMA)")

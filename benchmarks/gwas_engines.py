@@ -22,19 +22,9 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-
-def timed(cmd: list[str]) -> tuple[float, float]:
-    start = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        os.execvp(cmd[0], cmd)
-    _, status, usage = os.wait4(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024**2
+from timing import run_timed  # benchmarks/ is on sys.path when a script runs
 
 
 def main() -> None:
@@ -61,25 +51,25 @@ def main() -> None:
         cov.to_csv(t / "covar.tsv", sep="\t", index=False)
         geno = ["--bfile", str(t / "sim/genotypes/cohort")]
         rows = []
-        w, m = timed([exe, "gwas", *geno, "--pheno", str(t / "pheno.tsv"), "--covar",
+        w, m = run_timed([exe, "gwas", *geno, "--pheno", str(t / "pheno.tsv"), "--covar",
                       str(t / "covar.tsv"), "--engine", "plink2", "--out", str(t / "p2")])
         rows.append(("rnce-bag gwas --engine plink2 (QC+PCA+glm+loci)", w, m))
         steps = {"plink2": json.loads((t / "p2/gwas_report.json").read_text())["timings_s"]}
         pcs = pd.read_csv(t / "p2/pcs.tsv", sep="\t")
         full = cov.merge(pcs, on="IID")
         full.to_csv(t / "covar12.tsv", sep="\t", index=False)
-        w, m = timed(["plink2", *geno, "--pheno", str(t / "pheno.tsv"), "--covar",
+        w, m = run_timed(["plink2", *geno, "--pheno", str(t / "pheno.tsv"), "--covar",
                       str(t / "covar12.tsv"), "--covar-variance-standardize", "--glm",
                       "hide-covar", "--out", str(t / "bare")])
         rows.insert(0, ("bare plink2 --glm (12 covariates)", w, m))
         common = [exe, "gwas", *geno, "--pheno", str(t / "pheno.tsv"), "--covar",
                   str(t / "covar12.tsv"), "--engine", "hail", "--set", "pca.n_pcs=0",
                   "--set", "hail.spark_master=local[*]"]
-        w, m = timed([*common, "--out", str(t / "h1")])
+        w, m = run_timed([*common, "--out", str(t / "h1")])
         rows.append(("rnce-bag gwas --engine hail, first run (import + QC + regression)", w, m))
         (t / "h2").mkdir()
         os.symlink(t / "h1/work", t / "h2/work")
-        w, m = timed([*common, "--out", str(t / "h2")])
+        w, m = run_timed([*common, "--out", str(t / "h2")])
         rows.append(("rnce-bag gwas --engine hail, cached MatrixTable (QC + regression)", w, m))
         steps["hail (first run)"] = json.loads((t / "h1/gwas_report.json").read_text()
                                               )["timings_s"]

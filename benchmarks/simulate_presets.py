@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import run_timed  # benchmarks/ is on sys.path when a script runs
+
 TARGETS = {"tiny": (30, 4.0), "demo": (300, 4.0), "large": (None, None)}
 
 
@@ -25,18 +27,9 @@ def run(preset: str) -> dict:
         cmd = [str(exe), "simulate", "--preset", preset, "--out", str(out)]
         if preset == "large":
             cmd.append("--no-images")
-        start = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:  # child: run the CLI so that RUSAGE_CHILDREN is this preset alone
-            os.execv(cmd[0], cmd)
-        _, status, usage = os.wait4(pid, 0)
-        wall = time.perf_counter() - start
-        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) if out.exists() \
-            else 0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{preset}: simulate failed")
-    return {"preset": preset, "wall_s": round(wall, 1),
-            "peak_rss_gb": round(usage.ru_maxrss / 1024**2, 2),
+        wall, rss = run_timed(cmd)
+        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    return {"preset": preset, "wall_s": round(wall, 1), "peak_rss_gb": round(rss, 2),
             "output_gb": round(size / 1024**3, 2)}
 
 

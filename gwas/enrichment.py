@@ -215,17 +215,13 @@ def read_specificity(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict]:
 
 
 def _clusters(genes: pd.DataFrame, gap: int = 1_000_000) -> np.ndarray:
+    """Cluster id per gene (row order kept): a new cluster starts on a new chromosome or
+    when a gene starts more than ``gap`` bp after every earlier gene of its chromosome ends."""
     order = genes.sort_values(["chromosome", "start"])
-    labels = np.zeros(len(genes), dtype=int)
-    cid = -1
-    last_chrom, last_end = None, -np.inf
-    for idx, row in order.iterrows():
-        if row["chromosome"] != last_chrom or row["start"] - last_end > gap:
-            cid += 1
-        labels[genes.index.get_loc(idx)] = cid
-        last_chrom, last_end = row["chromosome"], max(row["stop"], last_end if
-                                                      row["chromosome"] == last_chrom else 0)
-    return labels
+    reach = order.groupby("chromosome")["stop"].cummax()
+    prev = reach.groupby(order["chromosome"]).shift()
+    new = prev.isna() | (order["start"] - prev > gap)
+    return (new.cumsum() - 1).loc[genes.index].to_numpy()
 
 
 def celltype_enrichment(genes_res: pd.DataFrame, spec: pd.DataFrame, dataset: str,

@@ -1,10 +1,8 @@
-"""PyTorch availability and device selection (imports torch lazily)."""
+"""PyTorch availability (imports torch lazily)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from rnce_bag.core.errors import ConfigError
 
 
 def torch_status() -> dict[str, Any]:
@@ -31,28 +29,3 @@ def torch_status() -> dict[str, Any]:
         "devices": devices,
         "threads": torch.get_num_threads(),
     }
-
-
-def select_device(requested: str = "auto") -> str:
-    """Resolve ``auto`` / ``cpu`` / ``cuda`` / ``cuda:N`` to an available device name.
-
-    Raises
-    ------
-    ConfigError
-        If CUDA is requested but not available.
-    """
-    import torch
-
-    if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if requested == "cpu":
-        return "cpu"
-    if requested.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise ConfigError(
-                f"device {requested!r} requested but CUDA is not available "
-                f"(torch {torch.__version__})",
-                hint="use device: cpu (or auto), or install a CUDA build of torch",
-            )
-        return requested
-    raise ConfigError(f"device: expected auto, cpu, cuda or cuda:N, found {requested!r}")

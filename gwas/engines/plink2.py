@@ -9,7 +9,6 @@ can be reported.
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 from pathlib import Path
 
@@ -175,7 +174,3 @@ def glm(geno: list[str], keep: Path, extract: Path, pheno: pd.DataFrame, covar: 
         out[name] = path
     return out
 
-
-def threads_default() -> int:
-    """Threads for PLINK 2: every core of this machine."""
-    return max(1, os.cpu_count() or 1)

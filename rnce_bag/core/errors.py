@@ -1,8 +1,9 @@
 """Error hierarchy shared by every package.
 
-The CLI maps each class to an exit code (see :data:`EXIT_CODES`): user errors never
-show a traceback unless ``--debug`` is given. Messages follow one pattern: what was
-expected, what was found, where (file, column, row) and how to fix it.
+Each class carries the exit code the CLI returns (``exit_code``: 2 bad input or config,
+3 external tool, 1 otherwise); user errors never show a traceback unless ``--debug``.
+Messages follow one pattern: what was expected, what was found, where (file, column,
+row) and how to fix it.
 """
 
 from __future__ import annotations
@@ -56,20 +57,3 @@ class StageError(RnceBagError):
     """A pipeline stage failed for a reason that is not the user's input."""
 
     exit_code = 1
-
-
-EXIT_CODES: dict[type[RnceBagError], int] = {
-    RnceBagError: 1,
-    InputError: 2,
-    ConfigError: 2,
-    SchemaError: 2,
-    ExternalToolError: 3,
-    StageError: 1,
-}
-
-
-def exit_code_for(exc: BaseException) -> int:
-    """Exit code the CLI returns for ``exc`` (1 for anything unexpected)."""
-    if isinstance(exc, RnceBagError):
-        return exc.exit_code
-    return 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -78,7 +78,6 @@ class TableSchema:
     min_pattern_columns: int = 0
     allow_extra: bool = True
     description: str = ""
-    key: str | None = field(default=None)
 
     def column(self, name: str) -> Column | None:
         """The declaration covering column ``name`` (exact first, then patterns)."""
@@ -111,7 +110,6 @@ SCHEMAS: dict[str, TableSchema] = {
                 Column("freesurfer_dir", "str", nullable=True, required=False),
             ),
             description="cohort manifest, one row per subject",
-            key="IID",
         ),
         TableSchema(
             "freesurfer_features",
@@ -120,7 +118,6 @@ SCHEMAS: dict[str, TableSchema] = {
             min_pattern_columns=1,
             allow_extra=False,
             description="FreeSurfer measures, one column per measure",
-            key="IID",
         ),
         TableSchema(
             "embeddings",
@@ -129,7 +126,6 @@ SCHEMAS: dict[str, TableSchema] = {
             min_pattern_columns=1,
             allow_extra=False,
             description="image representations z0..z{d-1}",
-            key="IID",
         ),
         TableSchema(
             "brain_age",
@@ -140,7 +136,6 @@ SCHEMAS: dict[str, TableSchema] = {
             ),
             min_pattern_columns=2,
             description="brain age predictions and bias-corrected gaps per representation",
-            key="IID",
         ),
         TableSchema(
             "gwas_pheno",
@@ -148,7 +143,6 @@ SCHEMAS: dict[str, TableSchema] = {
             patterns=(Column(r"(?!#FID$|IID$).+", "float", nullable=True),),
             min_pattern_columns=1,
             description="PLINK 2 phenotype file",
-            key="IID",
         ),
         TableSchema(
             "gwas_covar",
@@ -156,7 +150,6 @@ SCHEMAS: dict[str, TableSchema] = {
             patterns=(Column(r"(?!#FID$|IID$).+", "float", nullable=True),),
             min_pattern_columns=1,
             description="PLINK 2 covariate file (numeric, one-hot encoded)",
-            key="IID",
         ),
         TableSchema(
             "sumstats",

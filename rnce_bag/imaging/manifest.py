@@ -21,7 +21,7 @@ def manifest_schema(require: tuple[str, ...]) -> TableSchema:
     """Minimal manifest schema: unique ``IID`` plus the path columns a command needs."""
     cols = [Column("IID", "str", unique=True)]
     cols += [Column(c, "str", nullable=False) for c in require]
-    return TableSchema("manifest", tuple(cols), description="cohort manifest", key="IID")
+    return TableSchema("manifest", tuple(cols), description="cohort manifest")
 
 
 def load_manifest(path: str | os.PathLike[str], require: tuple[str, ...] = (),

@@ -304,8 +304,8 @@ def _write_images(cfg, out, cohort, anat, severity, hidden, sites, rng, progress
     hl, hr = (np.flatnonzero(names == s)[0] for s in ("Left-Hippocampus", "Right-Hippocampus"))
     ref_h = aseg["Volume_mm3"].to_numpy()
     ref_thick = reference_aparc()["ThickAvg"].to_numpy()
-    head = (anat.etiv / freesurfer.reference_anatomy().etiv[0]) ** (1 / 3)
     etiv_scale = anat.etiv / freesurfer.reference_anatomy().etiv[0]
+    head = etiv_scale ** (1 / 3)
     subjects, paths = [], []
     (out / "images").mkdir()
     seeds = rng.integers(0, 2**31 - 1, len(cohort))

@@ -7,7 +7,6 @@ from rnce_bag.core.errors import (
     RnceBagError,
     SchemaError,
     StageError,
-    exit_code_for,
 )
 
 
@@ -20,11 +19,10 @@ from rnce_bag.core.errors import (
         (ExternalToolError("x"), 3),
         (StageError("x"), 1),
         (RnceBagError("x"), 1),
-        (ValueError("x"), 1),
     ],
 )
 def test_exit_codes(exc, code):
-    assert exit_code_for(exc) == code
+    assert exc.exit_code == code
 
 
 def test_hierarchy_and_hint():
