@@ -19,6 +19,7 @@ CONFIG_MODELS: dict[str, str] = {
     "gwas": "gwas.config:GwasConfig",
     "patches": "rnce_bag.imaging.patches:PatchLayout",
     "simulate": "rnce_bag.simulate.config:SimulateConfig",
+    "ssl": "rnce_bag.ssl.config:SSLConfig",
 }
 
 

@@ -53,6 +53,7 @@ from cli import (  # noqa: E402,F401
     report_cmd,
     rg_cmd,
     simulate_cmd,
+    train_cmd,
 )
 
 __all__ = ["app"]

@@ -91,3 +91,14 @@ def complete_sim(tmp_path_factory):
     coh[["FID", "IID", "age", "sex", "site"]].rename(columns={"FID": "#FID"}).to_csv(
         out / "covar.tsv", sep="\t", index=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_features(tiny_sim, tmp_path_factory):
+    """features.parquet of the tiny cohort (FreeSurfer stats -> features)."""
+    from rnce_bag.imaging.features import build_features
+
+    table, _ = build_features(tiny_sim / "cohort.tsv")
+    path = tmp_path_factory.mktemp("features") / "features.parquet"
+    table.to_parquet(path, index=False)
+    return path

@@ -1,0 +1,1 @@
+"""Self-supervised image representations: R-NCE and its SimCLR / Barlow Twins baselines."""

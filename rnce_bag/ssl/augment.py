@@ -1,0 +1,114 @@
+"""MRI-realistic 3D augmentations as batched tensor ops (seeded).
+
+One call augments a whole batch (B, P, 1, D, H, W) on its own device: every subject
+draws its own parameters (shared by its P patches, as one acquisition would be):
+
+- small affine: rotation up to ``rotate_deg`` about each axis, isotropic scale
+  ``1 +/- scale``, translation up to ``translate_vox`` voxels (trilinear resampling);
+- multiplicative bias field ``exp(sum_k c_k b_k(x))`` over the nine non-constant
+  polynomials of degree <= 2 in normalised coordinates, ``c_k ~ N(0, bias_field / 3)``;
+- gamma: ``x ** exp(g)``, ``g ~ N(0, gamma)`` (intensities are >= 0 after
+  preprocessing);
+- blur: a mix ``x + w (G_sigma * x - x)`` with ``w ~ U(0, 1)`` and a Gaussian of
+  ``blur_sigma`` voxels (separable);
+- Gaussian noise with SD ``~ U(0, noise)``.
+
+The same generator state gives the same views (tested); the trainer seeds one
+generator per step so that resumed runs see exactly the views of an uninterrupted
+one. Written as batched ops rather than TorchIO/MONAI transforms, which apply one
+subject at a time on the CPU (see ``benchmarks/train_throughput.py`` for the timing).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from rnce_bag.ssl.config import AugmentConfig
+
+
+def _uniform(n: int, lo: float, hi: float, g: torch.Generator, device) -> Tensor:
+    return lo + (hi - lo) * torch.rand(n, generator=g, device=device)
+
+
+def _rotation(angles: Tensor) -> Tensor:
+    """(N, 3) radians -> (N, 3, 3) rotation matrices Rz Ry Rx."""
+    cx, cy, cz = angles.cos().unbind(1)
+    sx, sy, sz = angles.sin().unbind(1)
+    one, zero = torch.ones_like(cx), torch.zeros_like(cx)
+    rx = torch.stack([one, zero, zero, zero, cx, -sx, zero, sx, cx], 1).view(-1, 3, 3)
+    ry = torch.stack([cy, zero, sy, zero, one, zero, -sy, zero, cy], 1).view(-1, 3, 3)
+    rz = torch.stack([cz, -sz, zero, sz, cz, zero, zero, zero, one], 1).view(-1, 3, 3)
+    return rz @ ry @ rx
+
+
+def _poly_basis(shape: tuple[int, int, int], device) -> Tensor:
+    """(9, D, H, W): x, y, z, x^2, y^2, z^2, xy, xz, yz on [-1, 1]^3."""
+    axes = [torch.linspace(-1, 1, s, device=device) for s in shape]
+    x, y, z = torch.meshgrid(*axes, indexing="ij")
+    return torch.stack([x, y, z, x * x, y * y, z * z, x * y, x * z, y * z])
+
+
+def _gaussian_blur(x: Tensor, sigma: float) -> Tensor:
+    """Separable Gaussian blur of (N, 1, D, H, W), zero padding."""
+    radius = max(1, int(math.ceil(2.5 * sigma)))
+    t = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = k / k.sum()
+    for dim in range(3):
+        shape = [1, 1, 1, 1, 1]
+        shape[2 + dim] = k.numel()
+        pad = [0, 0, 0, 0, 0, 0]
+        pad[2 * (2 - dim)] = pad[2 * (2 - dim) + 1] = radius
+        x = F.conv3d(F.pad(x, pad), k.view(shape))
+    return x
+
+
+def augment(x: Tensor, cfg: AugmentConfig, generator: torch.Generator) -> Tensor:
+    """One augmented view of a batch.
+
+    Parameters
+    ----------
+    x : Tensor, shape (B, P, 1, D, H, W)
+    cfg : AugmentConfig
+    generator : torch.Generator
+        On ``x.device``.
+
+    Returns
+    -------
+    Tensor, same shape and dtype as ``x``
+    """
+    b, p = x.shape[:2]
+    size = x.shape[3:]
+    dev, g = x.device, generator
+    v = x.reshape(b * p, 1, *size).float()
+
+    def per_subject(t: Tensor) -> Tensor:  # (B, ...) -> (B * P, ...)
+        return t.repeat_interleave(p, dim=0)
+
+    if cfg.rotate_deg > 0 or cfg.scale > 0 or cfg.translate_vox > 0:
+        angles = (torch.rand(b, 3, generator=g, device=dev) * 2 - 1) * math.radians(
+            cfg.rotate_deg)
+        scale = 1 + _uniform(b, -cfg.scale, cfg.scale, g, dev)
+        shift = (torch.rand(b, 3, generator=g, device=dev) * 2 - 1) * cfg.translate_vox
+        shift = shift * 2 / torch.tensor(size[::-1], device=dev, dtype=torch.float32)
+        theta = torch.cat([_rotation(angles) / scale[:, None, None], shift[:, :, None]], dim=2)
+        grid = F.affine_grid(per_subject(theta), list(v.shape), align_corners=False)
+        v = F.grid_sample(v, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    if cfg.bias_field > 0:
+        coef = torch.randn(b, 9, generator=g, device=dev) * (cfg.bias_field / 3)
+        field = torch.einsum("bk,kdhw->bdhw", coef, _poly_basis(tuple(size), dev)).exp()
+        v = v * per_subject(field)[:, None]
+    if cfg.gamma > 0:
+        gam = (torch.randn(b, generator=g, device=dev) * cfg.gamma).exp()
+        v = v.clamp_min(0).pow(per_subject(gam)[:, None, None, None, None])
+    if cfg.blur_sigma > 0:
+        w = per_subject(torch.rand(b, generator=g, device=dev))[:, None, None, None, None]
+        v = v + w * (_gaussian_blur(v, cfg.blur_sigma) - v)
+    if cfg.noise > 0:
+        sd = per_subject(_uniform(b, 0, cfg.noise, g, dev))[:, None, None, None, None]
+        v = v + sd * torch.randn(v.shape, generator=g, device=dev)
+    return v.reshape(x.shape).to(x.dtype)

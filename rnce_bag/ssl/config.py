@@ -1,0 +1,129 @@
+"""Configuration of ``rnce-bag train`` (``configs/ssl/*.yaml``).
+
+One model serves every method: ``method`` only changes the loss. Widths, depth,
+resolution and schedule scale from the CPU presets (``tiny``, ``demo``) to the
+paper's GPU configuration (``paper``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rnce_bag.core.config import StrictModel
+
+Method = Literal["rnce", "simclr", "barlow"]
+
+
+class DataConfig(StrictModel):
+    """Images on the MNI grid and how batches are drawn."""
+
+    spacing_mm: float = Field(4.0, gt=0, le=8, description="grid spacing of the patches")
+    patch_layout: str | None = Field(None, description="patch layout YAML (default: 18 "
+                                                       "anatomical patches)")
+    batch_size: int = Field(16, ge=4, description="subjects per step (both views)")
+    num_workers: int = Field(0, ge=0)
+    train_filter: dict[str, list[str]] = Field(
+        default_factory=dict, description="manifest column -> allowed values for training "
+                                          "subjects (empty: all subjects)")
+
+
+class EncoderConfig(StrictModel):
+    """Per-patch 3D CNN."""
+
+    width: int = Field(8, ge=1, description="channels of the first stage (doubles per "
+                                            "stage up to max_width)")
+    max_width: int = Field(32, ge=1)
+    n_layers: int = Field(13, ge=2, description="3x3x3 convolutions")
+    n_stages: int = Field(4, ge=1, description="stride-2 downsamplings")
+    norm: Literal["group", "instance", "none"] = "group"
+    out_dim: int = Field(64, ge=2)
+    stack: Literal["auto", "loop", "grouped"] = Field(
+        "auto", description="run the 18 encoders as a Python loop (fastest on CPU) or as "
+                            "one grouped convolution (GPU); auto picks by device")
+
+
+class AggregatorConfig(StrictModel):
+    """Transformer over the patch vectors."""
+
+    n_layers: int = Field(3, ge=1)
+    n_heads: int = Field(2, ge=1)
+    ff_mult: int = Field(2, ge=1)
+    dropout: float = Field(0.0, ge=0, lt=1)
+    pool: Literal["cls", "mean"] = "cls"
+
+
+class LossConfig(StrictModel):
+    """Loss weights; see :mod:`rnce_bag.ssl.losses`."""
+
+    tau: float = Field(0.1, gt=0, description="NT-Xent temperature")
+    alpha: float = Field(1.0, ge=0, description="weight of the reconstruction term (R-NCE)")
+    ridge: float = Field(1e-3, gt=0, description="ridge of the projections, relative to the "
+                                                  "mean eigenvalue of the Gram matrix")
+    max_aux_dim: int = Field(8, ge=1, description="auxiliary features are PCA-reduced to at "
+                                                  "most this many components (fitted on the "
+                                                  "training subjects)")
+    barlow_lambda: float = Field(5e-3, gt=0, description="Barlow Twins off-diagonal weight")
+    head_dims: list[int] = Field(default_factory=list, description="projection head "
+                                 "(hidden..., out) for simclr/barlow; empty: the "
+                                 "representation itself")
+
+
+class AugmentConfig(StrictModel):
+    """MRI-realistic augmentations (batched tensor ops, see :mod:`rnce_bag.ssl.augment`)."""
+
+    rotate_deg: float = Field(5.0, ge=0)
+    scale: float = Field(0.05, ge=0, lt=0.5)
+    translate_vox: float = Field(2.0, ge=0)
+    bias_field: float = Field(0.3, ge=0, description="SD of the log bias-field coefficients")
+    gamma: float = Field(0.3, ge=0, description="SD of log gamma")
+    noise: float = Field(0.03, ge=0, description="maximal Gaussian noise SD")
+    blur_sigma: float = Field(1.0, ge=0, description="maximal blur (voxels)")
+
+
+class StageConfig(StrictModel):
+    """Optimisation of one stage."""
+
+    epochs: float = Field(1.0, gt=0)
+    max_steps: int | None = Field(None, ge=1, description="cap on the number of steps")
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    warmup_fraction: float = Field(0.05, ge=0, lt=1)
+    grad_clip: float = Field(1.0, gt=0)
+
+
+class SSLConfig(StrictModel):
+    """Everything ``rnce-bag train`` needs besides the data paths."""
+
+    method: Method = "rnce"
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    amp: bool = Field(True, description="bfloat16 autocast on CUDA (ignored on CPU)")
+    checkpoint_every: int = Field(50, ge=1, description="steps between checkpoints")
+    threads: int | None = Field(None, ge=1, description="torch CPU threads")
+    data: DataConfig = DataConfig()
+    encoder: EncoderConfig = EncoderConfig()
+    aggregator: AggregatorConfig = AggregatorConfig()
+    loss: LossConfig = LossConfig()
+    augment: AugmentConfig = AugmentConfig()
+    stage1: StageConfig = StageConfig()
+    stage2: StageConfig = StageConfig()
+
+    @model_validator(mode="after")
+    def _check(self) -> SSLConfig:
+        d = self.encoder.out_dim
+        if d % self.aggregator.n_heads:
+            raise ValueError(f"encoder.out_dim ({d}) must be divisible by aggregator.n_heads "
+                             f"({self.aggregator.n_heads})")
+        if self.loss.max_aux_dim >= d:
+            raise ValueError(f"loss.max_aux_dim ({self.loss.max_aux_dim}) must be below the "
+                             f"representation size encoder.out_dim ({d})")
+        if self.loss.max_aux_dim >= self.data.batch_size - 1:
+            raise ValueError(f"loss.max_aux_dim ({self.loss.max_aux_dim}) must be below "
+                             f"data.batch_size - 1 ({self.data.batch_size - 1}): otherwise "
+                             "the auxiliary features span the whole centred batch and the "
+                             "residual is empty")
+        if self.encoder.n_stages >= self.encoder.n_layers:
+            raise ValueError("encoder.n_stages must be below encoder.n_layers")
+        return self

@@ -1,0 +1,58 @@
+"""``rnce-bag train`` / ``rnce-bag embed`` through the CLI on the tiny cohort."""
+
+import json
+
+import pytest
+
+from cli.main import app
+from rnce_bag.core.schema import read_table
+
+pytestmark = pytest.mark.slow
+
+SMALL = ["--set", "encoder.width=2", "--set", "encoder.max_width=4", "--set",
+         "stage1.max_steps=2", "--set", "stage2.max_steps=2", "--set", "data.spacing_mm=8",
+         "--set", "threads=1"]
+
+
+def _train(runner, tiny_sim, tiny_features, out, *extra):
+    return runner.invoke(app, ["train", "--manifest", str(tiny_sim / "cohort.tsv"),
+                               "--features", str(tiny_features), "--out", str(out),
+                               "--config", "configs/ssl/tiny.yaml", *SMALL, *extra])
+
+
+def test_train_embed_then_brain_age(runner, tiny_sim, tiny_features, tmp_path, repo_root,
+                                    monkeypatch):
+    monkeypatch.chdir(repo_root)
+    run = tmp_path / "run"
+    res = _train(runner, tiny_sim, tiny_features, run)
+    assert res.exit_code == 0, res.output
+    assert "2 + 2 steps" in res.output
+    assert (run / "model.pt").exists() and (run / "config.yaml").exists()
+    assert json.loads((run / "run.json").read_text())["status"] == "ok"
+
+    again = _train(runner, tiny_sim, tiny_features, run)
+    assert again.exit_code == 2 and "--resume" in again.output
+
+    emb = tmp_path / "emb"
+    res = runner.invoke(app, ["embed", "--run", str(run), "--manifest",
+                              str(tiny_sim / "cohort.tsv"), "--out", str(emb)])
+    assert res.exit_code == 0, res.output
+    assert read_table(emb / "embeddings.parquet", "embeddings").shape == (200, 65)
+
+    res = runner.invoke(app, ["brain-age", "--manifest", str(tiny_sim / "cohort.tsv"),
+                              "--features", f"RNCE={emb / 'embeddings.parquet'}", "--out",
+                              str(tmp_path / "ba"), "--set", "min_train_subjects=20"])
+    assert res.exit_code == 0, res.output
+    assert "bag_rnce" in read_table(tmp_path / "ba" / "bag.tsv", "brain_age").columns
+
+
+def test_bad_method_and_config(runner, tiny_sim, tiny_features, tmp_path, repo_root,
+                               monkeypatch):
+    monkeypatch.chdir(repo_root)
+    res = _train(runner, tiny_sim, tiny_features, tmp_path / "a", "--method", "byol")
+    assert res.exit_code == 2 and "rnce, simclr or barlow" in res.output
+    res = _train(runner, tiny_sim, tiny_features, tmp_path / "b", "--set", "loss.max_aux_dim=40")
+    assert res.exit_code == 2 and "max_aux_dim" in res.output
+    res = runner.invoke(app, ["embed", "--run", str(tmp_path / "nothing"), "--manifest",
+                              str(tiny_sim / "cohort.tsv"), "--out", str(tmp_path / "e")])
+    assert res.exit_code == 2 and "checkpoint not found" in res.output
