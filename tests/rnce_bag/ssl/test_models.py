@@ -90,3 +90,16 @@ def test_augment_shares_parameters_across_a_subjects_patches():
     out = augment(x, cfg, torch.Generator().manual_seed(1))
     assert torch.allclose(out[:, 0], out[:, 1], atol=1e-6)
     assert not torch.allclose(out[0, 0], out[1, 0])
+
+
+def test_blur_matches_scipy_gaussian_filter():
+    import numpy as np
+    from scipy.ndimage import gaussian_filter
+
+    from rnce_bag.ssl.augment import _gaussian_blur
+
+    x = _volume_batch()[:1, :1].reshape(1, 1, 12, 12, 12)
+    ours = _gaussian_blur(x, 1.0)[0, 0].numpy()
+    ref = gaussian_filter(x[0, 0].numpy().astype(np.float64), 1.0, mode="constant",
+                          truncate=3.0)
+    assert np.abs(ours - ref).max() < 1e-6
