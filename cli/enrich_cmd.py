@@ -34,6 +34,7 @@ def enrich(
     import pandas as pd
 
     from gwas.enrichment import celltype_enrichment, gene_analysis, gene_windows, read_specificity
+    from gwas.genome_build import check_build
     from gwas.plink_io import BedReader
     from gwas.sumstats import read_sumstats
     from rnce_bag.core.io import atomic_open, ensure_writable_dir
@@ -45,6 +46,7 @@ def enrich(
                                           "cluster_gap_kb": cluster_gap_kb},
                    inputs=[sumstats, *celltypes], tools=()) as record:
         ssf = read_sumstats(sumstats)
+        check_build(ssf, build, str(sumstats))
         genes = gene_analysis(ssf, BedReader(bfile), gene_windows(build, window_up_kb,
                                                                   window_down_kb))
         with atomic_open(out / "genes.tsv") as fh:
