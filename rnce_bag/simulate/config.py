@@ -105,14 +105,15 @@ PRESETS: dict[str, dict] = {
         "preset": "demo",
         "cohort": {"n_subjects": 2000},
         "genotypes": {"n_variants": 100_000, "simulated_mb": 60.0},
-        "genetics": {"n_causal": 200},
+        # many causal genes: the cell-type signal is an average over specific genes
+        "genetics": {"n_causal": 1000, "celltype_fraction": 0.85},
         "images": {"resolution_mm": 2},
     },
     "large": {
         "preset": "large",
         "cohort": {"n_subjects": 10_000},
         "genotypes": {"n_variants": 500_000, "simulated_mb": 250.0},
-        "genetics": {"n_causal": 500},
+        "genetics": {"n_causal": 2000, "celltype_fraction": 0.85},
         "images": {"resolution_mm": 2, "write": False},
     },
 }
