@@ -59,15 +59,7 @@ RB := $(VENV)/bin/rnce-bag
 # plink2 engine for speed (--engine hail gives the same numbers); the GRM relatedness
 # cut-off is off because the simulator's stretched LD makes unrelated pairs exceed 0.025.
 demo: setup
-	$(RB) simulate --preset $(DEMO_PRESET) --out $(DEMO_OUT)/cohort --overwrite
-	$(RB) features --manifest $(DEMO_OUT)/cohort/cohort.tsv --out $(DEMO_OUT)/run/features
-	$(RB) brain-age --manifest $(DEMO_OUT)/cohort/cohort.tsv --features FS=$(DEMO_OUT)/run/features/features.parquet --out $(DEMO_OUT)/run/brain_age
-	$(RB) probe --manifest $(DEMO_OUT)/cohort/cohort.tsv --features FS=$(DEMO_OUT)/run/features/features.parquet --out $(DEMO_OUT)/run/probe
-	$(RB) gwas --bfile $(DEMO_OUT)/cohort/genotypes/cohort --pheno $(DEMO_OUT)/run/brain_age/pheno.tsv --covar $(DEMO_OUT)/run/brain_age/covar.tsv --covar-name age,sex,site_site2,site_site3,site_site4 --engine plink2 --out $(DEMO_OUT)/run/gwas
-	$(RB) h2 --bfile $(DEMO_OUT)/cohort/genotypes/cohort --pheno $(DEMO_OUT)/run/brain_age/pheno.tsv --covar $(DEMO_OUT)/run/gwas/pcs.tsv --grm-cutoff 0 --out $(DEMO_OUT)/run/h2
-	$(RB) enrich --sumstats $(DEMO_OUT)/run/gwas/BAG_FS.tsv.gz --bfile $(DEMO_OUT)/cohort/genotypes/cohort --celltypes $(DEMO_OUT)/cohort/truth/celltype_specificity.tsv --out $(DEMO_OUT)/run/enrich
-	$(RB) report --run $(DEMO_OUT)/run
-	@echo "demo report: $(DEMO_OUT)/run/report/index.html"
+	$(RB) demo --preset $(DEMO_PRESET) --out $(DEMO_OUT)
 
 test: setup
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)

@@ -52,6 +52,7 @@ from cli import (  # noqa: E402,F401
     probe_cmd,
     report_cmd,
     rg_cmd,
+    run_cmd,
     simulate_cmd,
     train_cmd,
 )

@@ -31,6 +31,9 @@ def train(
                                          "its last checkpoint.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Start afresh in a folder "
                                             "that already holds a run.")] = False,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Preprocessed-volume "
+                                                   "cache (default OUT/cache; share it "
+                                                   "between runs).")] = None,
     set_: SetOption = None,
 ) -> None:
     """Train the patch encoders (stage 1) and the aggregator (stage 2).
@@ -84,7 +87,8 @@ def train(
     record = RunRecord(out, "train", config=dump_config(cfg), inputs=[manifest, features],
                        seeds={"seed": cfg.seed}, tools=()) if main else None
     with record or contextlib.nullcontext(), bar:
-        summary = run_train(cfg, manifest, features, out, resume=resume, progress=progress)
+        summary = run_train(cfg, manifest, features, out, resume=resume, progress=progress,
+                            cache_dir=cache_dir)
         if record is not None:
             record.add_output(out / MODEL)
     if main:
@@ -101,6 +105,8 @@ def embed(
     patches: Annotated[bool, typer.Option("--patches", help="Also write the patch-level "
                                           "vectors p<k>_z<j>.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 16,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Preprocessed-volume "
+                                                   "cache (default RUN/cache).")] = None,
 ) -> None:
     """Embed subjects with a trained model -> embeddings.parquet (IID, z0..z63).
 
@@ -119,6 +125,7 @@ def embed(
                    inputs=[manifest, run / MODEL], tools=()) as record, make_progress() as bar:
         task = bar.add_task("embedding", total=None)
         table = run_embed(run, manifest, out, patches=patches, batch_size=batch_size,
+                          cache_dir=cache_dir,
                           progress=lambda d, t: bar.update(task, completed=d, total=t))
         record.add_output(out / EMBEDDINGS)
     typer.echo(f"embedded {len(table)} subjects -> {out / EMBEDDINGS}")

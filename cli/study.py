@@ -1,0 +1,85 @@
+"""A study: the cohort, the genotypes and what each pipeline stage does with them.
+
+``configs/study/*.yaml`` are validated by :class:`StudyConfig`. Relative paths resolve
+against the study file's folder. With a ``simulate`` block the pipeline simulates the
+cohort first (into ``OUT/cohort``) and the cohort block's paths default to it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rnce_bag.core.config import StrictModel
+
+STAGE_ORDER = ("simulate", "features", "train", "embed", "brain_age", "probe", "gwas", "h2",
+               "rg", "enrich", "report")
+
+
+class SimulateBlock(StrictModel):
+    preset: Literal["tiny", "demo", "large"] = "tiny"
+    seed: int = 0
+    set: list[str] = Field(default_factory=list, description="overrides of the preset")
+
+
+class CohortBlock(StrictModel):
+    """Where the data are (ignored when ``simulate`` is given)."""
+
+    manifest: str | None = Field(None, description="TSV: IID FID age sex site diagnosis "
+                                 "amyloid conversion_years t1_path freesurfer_dir")
+    bfile: str | None = Field(None, description="PLINK 1 prefix")
+    bgen: str | None = None
+    sample: str | None = None
+    vcf: str | None = None
+    ld_bfile: str | None = Field(None, description="PLINK 1 LD reference for h2/enrich "
+                                 "(default: bfile)")
+    build: Literal["GRCh37", "GRCh38"] = "GRCh37"
+    celltypes: list[str] = Field(default_factory=list, description="FUMA-format tables")
+
+
+class TrainBlock(StrictModel):
+    config: str = "configs/ssl/tiny.yaml"
+    methods: list[Literal["rnce", "simclr", "barlow"]] = Field(
+        default_factory=lambda: ["rnce", "simclr", "barlow"])
+    set: list[str] = Field(default_factory=list)
+
+
+class StagesBlock(StrictModel):
+    features_atlases: list[str] = Field(default_factory=lambda: ["aparc"])
+    train: TrainBlock = TrainBlock()
+    brain_age_config: str | None = None
+    brain_age_set: list[str] = Field(default_factory=list)
+    gwas_engine: Literal["plink2", "hail"] = "plink2"
+    gwas_config: str | None = None
+    gwas_set: list[str] = Field(default_factory=list)
+    covar_names: list[str] | None = Field(None, description="GWAS covariates (default: all "
+                                          "columns of brain_age/covar.tsv)")
+    grm_cutoff: float = 0.025
+    rg_pairs: list[tuple[str, str]] = Field(
+        default_factory=lambda: [("FS", "RNCE")],
+        description="representation pairs for genetic correlation")
+    enrich_phenotypes: list[str] = Field(default_factory=lambda: ["FS", "RNCE"])
+
+
+class StudyConfig(StrictModel):
+    """One study, from images and genotypes to the report."""
+
+    name: str = "study"
+    simulate: SimulateBlock | None = None
+    cohort: CohortBlock = CohortBlock()
+    stages: StagesBlock = StagesBlock()
+    skip: list[str] = Field(default_factory=list, description="stages not to run")
+
+    @model_validator(mode="after")
+    def _check(self) -> StudyConfig:
+        bad = [s for s in self.skip if s not in STAGE_ORDER]
+        if bad:
+            raise ValueError(f"skip: unknown stage(s) {bad}; stages are {list(STAGE_ORDER)}")
+        if self.simulate is None:
+            if not self.cohort.manifest:
+                raise ValueError("cohort.manifest is required without a simulate block")
+            if sum(bool(x) for x in (self.cohort.bfile, self.cohort.bgen, self.cohort.vcf)) \
+                    != 1:
+                raise ValueError("give exactly one of cohort.bfile, cohort.bgen, cohort.vcf")
+        return self

@@ -1,0 +1,65 @@
+"""The pipeline's pieces: study configs, stage keys, selection, lock."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cli.pipeline import Stage, fingerprint, plan, run_lock, select, stage_key
+from cli.run_cmd import DEMO_STUDIES
+from cli.study import StudyConfig
+from rnce_bag.core.errors import InputError
+
+
+@pytest.mark.parametrize("name", sorted(DEMO_STUDIES))
+def test_study_files_equal_the_demo_presets(repo_root, name):
+    text = yaml.safe_load((repo_root / "configs" / "study" / f"{name}.yaml").read_text())
+    assert StudyConfig.model_validate(text) == StudyConfig.model_validate(DEMO_STUDIES[name])
+
+
+def test_real_data_template_validates(repo_root):
+    StudyConfig.model_validate(yaml.safe_load(
+        (repo_root / "configs" / "study" / "template.yaml").read_text()))
+
+
+def test_study_needs_one_genotype_source():
+    with pytest.raises(ValueError, match="exactly one of"):
+        StudyConfig.model_validate({"cohort": {"manifest": "m.tsv"}})
+    with pytest.raises(ValueError, match="unknown stage"):
+        StudyConfig.model_validate({"simulate": {}, "skip": ["nope"]})
+
+
+def test_stage_key_follows_inputs_argv_deps_and_code(tmp_path):
+    f = tmp_path / "x.tsv"
+    f.write_text("a\n")
+    st = Stage("s", "features", ["features", "--out", "{out}"], [f])
+    k = stage_key(st, ["d"], "c1")
+    assert k == stage_key(st, ["d"], "c1")
+    assert k != stage_key(st, ["d2"], "c1") and k != stage_key(st, ["d"], "c2")
+    f.write_text("b\n")
+    assert stage_key(st, ["d"], "c1") != k
+    assert stage_key(Stage("s", "features", ["features", "--x"], [f]), ["d"], "c1") != k
+    assert fingerprint(tmp_path / "missing") == "missing"
+
+
+def test_plan_order_and_selection(tmp_path):
+    study = StudyConfig.model_validate(DEMO_STUDIES["tiny"])
+    stages = plan(study, Path.cwd(), tmp_path)
+    names = [s.name for s in stages]
+    assert names[:3] == ["simulate", "features", "train_rnce"] and names[-1] == "report"
+    assert select(stages, "train") == {"train_rnce", "train_simclr", "train_barlow"}
+    with pytest.raises(InputError, match="no stage called"):
+        select(stages, "trian")
+    skipped = plan(StudyConfig.model_validate({**DEMO_STUDIES["tiny"],
+                                               "skip": ["train", "probe"]}), Path.cwd(),
+                   tmp_path)
+    assert not any(s.kind in ("train", "embed", "probe") for s in skipped)
+
+
+def test_lock_excludes_a_second_run(tmp_path):
+    with run_lock(tmp_path):
+        with pytest.raises(InputError, match="another run"):
+            with run_lock(tmp_path):
+                pass
+    with run_lock(tmp_path):  # released
+        pass

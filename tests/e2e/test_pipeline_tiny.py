@@ -1,0 +1,119 @@
+"""`rnce-bag demo --preset tiny` end to end: planted truth, caching, kill -9 and resume.
+
+Two full runs of the tiny study (~2 min each on 2 cores): one uninterrupted, one
+killed with SIGKILL while a training stage runs and then rerun; their outputs must be
+the same. Needs plink2 (``make setup`` installs it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.external]
+
+# outputs compared between the uninterrupted and the killed-then-resumed run
+COMPARED = ["features/features.parquet", "embed_rnce/embeddings.parquet",
+            "embed_simclr/embeddings.parquet", "brain_age/bag.tsv", "gwas/BAG_FS.tsv.gz",
+            "gwas/BAG_RNCE.tsv.gz", "h2/heritability.tsv", "enrich_fs/celltypes.tsv"]
+
+
+def _demo(out: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "cli", "demo", "--preset", "tiny", "--out",
+                             str(out), *extra], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def _sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory, repo_root):
+    os.chdir(repo_root)
+    out = tmp_path_factory.mktemp("demo") / "run"
+    proc = _demo(out)
+    text, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, text[-4000:]
+    return out, text
+
+
+def test_planted_truth_at_loose_thresholds(full_run):
+    out, text = full_run
+    record = json.loads((out / "run.json").read_text())
+    assert record["status"] == "ok"
+    assert all(s["status"] == "ran" for s in record["stages"].values())
+    assert (out / "report" / "index.html").exists()
+    assert "lead loci" in text or "GWAS:" in text
+    bag = pd.read_csv(out / "brain_age" / "bag.tsv", sep="\t")
+    truth = pd.read_csv(out / "simulate" / "truth" / "latent.tsv", sep="\t")
+    m = bag.merge(truth, on="IID")
+    cohort = pd.read_csv(out / "simulate" / "cohort.tsv", sep="\t")
+    m = m.merge(cohort[["IID", "diagnosis"]], on="IID")
+    assert np.corrcoef(m["bag_fs"], m["true_brain_age_gap"])[0, 1] > 0.4
+    cn = m[m["diagnosis"] == "CN"]
+    assert abs(np.corrcoef(cn["bag_fs"], cn["age_x"] if "age_x" in cn else cn["age"])[0, 1]) \
+        < 0.05
+    assert m.loc[m["diagnosis"] == "AD", "bag_fs"].mean() > cn["bag_fs"].mean() + 3
+    summary = pd.read_csv(out / "gwas" / "summary.tsv", sep="\t")
+    assert summary["lambda_gc"].between(0.7, 1.4).all()
+    assert set(summary["phenotype"]) == {"BAG_FS", "BAG_RNCE", "BAG_SIMCLR", "BAG_BARLOW"}
+    h2 = pd.read_csv(out / "h2" / "heritability.tsv", sep="\t")
+    assert h2["h2"].between(0, 1).all() and len(h2) == 4
+    ct = pd.read_csv(out / "enrich_fs" / "celltypes.tsv", sep="\t")
+    assert set(ct["cell_type"]) >= {"oligodendrocytes", "astrocytes"}
+
+
+def test_rerun_is_cached_and_only_reruns_one_stage(full_run):
+    out, _ = full_run
+    before = {p: _sha(out / p) for p in COMPARED}
+    tic = time.perf_counter()
+    proc = _demo(out)
+    text, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, text[-3000:]
+    assert text.count(": cached") == 16 and time.perf_counter() - tic < 120
+    assert before == {p: _sha(out / p) for p in COMPARED}
+    proc = subprocess.run([sys.executable, "-m", "cli", "run", "configs/study/tiny.yaml",
+                           "--out", str(out), "--only", "report"], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    stages = json.loads((out / "run.json").read_text())["stages"]
+    assert stages["report"]["status"] == "ran"
+    assert {s["status"] for k, s in stages.items() if k != "report"} == {"not selected"}
+
+
+def test_kill_minus_nine_then_rerun_gives_the_same_outputs(full_run, tmp_path):
+    ref, _ = full_run
+    out = tmp_path / "killed"
+    proc = _demo(out)
+    partial = out / ".train_simclr.partial" / "checkpoint.pt"
+    deadline = time.time() + 600
+    while not partial.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(1)  # the training child dies with its parent (PR_SET_PDEATHSIG)
+    assert not (out / "train_simclr").exists()
+    assert json.loads((out / "run.json").read_text())["status"] == "running"
+    again = _demo(out)
+    text, _ = again.communicate(timeout=900)
+    assert again.returncode == 0, text[-4000:]
+    assert "train_simclr: running" in text and "train_rnce: cached" in text
+    stages = json.loads((out / "run.json").read_text())["stages"]
+    assert stages["train_simclr"]["resumed"] is True
+    for p in COMPARED:
+        if p.endswith(".parquet"):
+            pd.testing.assert_frame_equal(pd.read_parquet(out / p), pd.read_parquet(ref / p))
+        else:
+            assert _sha(out / p) == _sha(ref / p), p
