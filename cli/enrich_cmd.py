@@ -47,13 +47,13 @@ def enrich(
                    inputs=[sumstats, *celltypes], tools=()) as record:
         ssf = read_sumstats(sumstats)
         check_build(ssf, build, str(sumstats))
+        specs = [(path, *read_specificity(path)) for path in celltypes]  # fail fast
         genes = gene_analysis(ssf, BedReader(bfile), gene_windows(build, window_up_kb,
                                                                   window_down_kb))
         with atomic_open(out / "genes.tsv") as fh:
             genes.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
         tables = []
-        for path in celltypes:
-            spec, info = read_specificity(path)
+        for path, spec, info in specs:
             name = path.name.split(".")[0]
             typer.echo(f"{name}: {info['n_genes']} genes ({info['id_type']} ids, "
                        f"{info['n_unmapped']} unmapped)")

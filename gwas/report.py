@@ -51,6 +51,12 @@ def collect(run_dir: str | os.PathLike[str]) -> dict:
     found["heritability"] = sorted(run.rglob("heritability.tsv"))
     found["rg"] = sorted(run.rglob("rg.tsv"))
     found["celltypes"] = sorted(run.rglob("celltypes.tsv"))
+    if not any(found[k] for k in ("brain_age", "probe", "gwas", "heritability", "rg",
+                                  "celltypes")):
+        raise InputError(f"nothing to report in '{run}': no brain-age, probe, GWAS, "
+                         "heritability, rg or cell-type outputs below it",
+                         hint="pass the folder the stages wrote into (e.g. the --out of "
+                              "'rnce-bag run')")
     return found
 
 

@@ -143,6 +143,10 @@ def from_hail_tsv(path: str | os.PathLike[str]) -> pd.DataFrame:
 def from_ssf(path: str | os.PathLike[str]) -> pd.DataFrame:
     """A GWAS-SSF file (gzipped or not)."""
     df = pd.read_csv(path, sep="\t", dtype={"chromosome": str})
+    if "variant_id" not in df.columns:  # optional in files written by other tools
+        _need(df, [c for c in SSF_COLUMNS if c not in ("variant_id", "rsid")], path,
+              "GWAS-SSF")
+        return to_ssf(df, str(path))
     _need(df, SSF_COLUMNS, path, "GWAS-SSF")
     return validate_frame(df[SSF_COLUMNS], "sumstats", source=str(path))
 
