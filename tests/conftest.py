@@ -7,6 +7,7 @@ reason otherwise; ``gpu`` is skipped without CUDA.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -35,6 +36,9 @@ def pytest_collection_modifyitems(config, items):
                 have_cuda = _cuda_available()
             if not have_cuda:
                 item.add_marker(pytest.mark.skip(reason="needs CUDA"))
+        if "demo" in item.keywords and not os.environ.get("RNCE_BAG_DEMO_RUN"):
+            item.add_marker(pytest.mark.skip(
+                reason="set RNCE_BAG_DEMO_RUN to a finished 'rnce-bag demo --preset demo' run"))
         if "external" in item.keywords and missing_tools:
             item.add_marker(pytest.mark.skip(
                 reason=f"needs {', '.join(missing_tools)} (run make setup as root)"))
