@@ -40,17 +40,21 @@ def collect(run_dir: str | os.PathLike[str]) -> dict:
     run = Path(run_dir)
     if not run.is_dir():
         raise InputError(f"run folder '{run}' not found")
+    def glob(name: str) -> list[Path]:  # skips hidden folders (a pipeline's partial stages)
+        return sorted(p for p in run.rglob(name)
+                      if not any(part.startswith(".") for part in p.relative_to(run).parts))
+
     found: dict = {"brain_age": [], "probe": [], "gwas": [], "heritability": [], "rg": [],
-                   "run_json": sorted(run.rglob("run.json"))}
-    for m in sorted(run.rglob("metrics.json")):
+                   "run_json": glob("run.json")}
+    for m in glob("metrics.json"):
         if (m.parent / "figure_data.tsv").exists():
             found["brain_age"].append(m.parent)
-    found["probe"] = sorted(p.parent for p in run.rglob("probe.tsv"))
-    found["gwas"] = sorted(p.parent for p in run.rglob("summary.tsv")
-                           if (p.parent / "gwas_report.json").exists())
-    found["heritability"] = sorted(run.rglob("heritability.tsv"))
-    found["rg"] = sorted(run.rglob("rg.tsv"))
-    found["celltypes"] = sorted(run.rglob("celltypes.tsv"))
+    found["probe"] = [p.parent for p in glob("probe.tsv")]
+    found["gwas"] = [p.parent for p in glob("summary.tsv")
+                     if (p.parent / "gwas_report.json").exists()]
+    found["heritability"] = glob("heritability.tsv")
+    found["rg"] = glob("rg.tsv")
+    found["celltypes"] = glob("celltypes.tsv")
     if not any(found[k] for k in ("brain_age", "probe", "gwas", "heritability", "rg",
                                   "celltypes")):
         raise InputError(f"nothing to report in '{run}': no brain-age, probe, GWAS, "
@@ -162,10 +166,14 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
             d = json.loads(rj.read_text())
         except json.JSONDecodeError:
             continue
-        prov.append({"stage": d.get("command", "?"), "status": d.get("status", "?"),
+        if "command" not in d:  # the pipeline's own record (rnce-bag run)
+            continue
+        stage = d["command"] if rj.parent.name.replace("_", "-") == d["command"] else \
+            f"{d['command']} ({rj.parent.name})"
+        prov.append({"stage": stage, "status": d.get("status", "?"),
                      "started": d.get("started", ""), "finished": d.get("finished") or "",
                      "git revision": (d.get("git_revision") or "")[:12]})
-    ctx["provenance"] = prov
+    ctx["provenance"] = sorted(prov, key=lambda r: r["started"])
     if found["brain_age"]:
         d = found["brain_age"][0]
         metrics = json.loads((d / "metrics.json").read_text())

@@ -155,6 +155,10 @@ def read_sumstats(path: str | os.PathLike[str], fmt: str = "auto", n: int | None
                   ) -> pd.DataFrame:
     """Read summary statistics from any supported tool, detecting the format by header."""
     p = Path(path)
+    if not p.is_file():
+        raise InputError(f"summary statistics '{p}' not found",
+                         hint="pass the GWAS-SSF file written by 'rnce-bag gwas' "
+                              "(<out>/<phenotype>.tsv.gz) or another tool's output")
     if fmt == "auto":
         opener = gzip.open if p.suffix == ".gz" else open
         with opener(p, "rt") as fh:
