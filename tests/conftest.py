@@ -31,15 +31,15 @@ def pytest_collection_modifyitems(config, items):
     have_cuda = None
     missing_tools = [t for t in ("plink2", "gemma") if shutil.which(t) is None]
     for item in items:
-        if "gpu" in item.keywords:
+        if item.get_closest_marker("gpu"):
             if have_cuda is None:
                 have_cuda = _cuda_available()
             if not have_cuda:
                 item.add_marker(pytest.mark.skip(reason="needs CUDA"))
-        if "demo" in item.keywords and not os.environ.get("RNCE_BAG_DEMO_RUN"):
+        if item.get_closest_marker("demo") and not os.environ.get("RNCE_BAG_DEMO_RUN"):
             item.add_marker(pytest.mark.skip(
                 reason="set RNCE_BAG_DEMO_RUN to a finished 'rnce-bag demo --preset demo' run"))
-        if "external" in item.keywords and missing_tools:
+        if item.get_closest_marker("external") and missing_tools:
             item.add_marker(pytest.mark.skip(
                 reason=f"needs {', '.join(missing_tools)} (run make setup as root)"))
 

@@ -139,7 +139,7 @@ def test_enrich_command(runner, complete_sim, shared_dir, tmp_path):
                               "--bfile", str(complete_sim / "genotypes/cohort"), "--celltypes",
                               str(bad), "--out", str(tmp_path / "e2")])
     assert res.exit_code == 2 and "gene ids" in res.output
-    wrong = pd.read_csv(tmp_path / "g/LATENT.tsv.gz", sep="\t")
+    wrong = pd.read_csv(tmp_path / "g/LATENT.tsv.gz", sep="\t", dtype={"chromosome": str})
     wrong.loc[0, ["chromosome", "base_pair_location", "rsid"]] = ["19", 44908684, "rs429358"]
     wrong.to_csv(tmp_path / "hg38.tsv", sep="\t", index=False)
     res = runner.invoke(app, ["enrich", "--sumstats", str(tmp_path / "hg38.tsv"),

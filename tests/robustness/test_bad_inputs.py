@@ -277,7 +277,7 @@ def _corrupt_run(env: Env) -> Path:
 
 def _ss38(env: Env) -> Path:
     p = env.sumstats()
-    df = pd.read_csv(p, sep="\t")
+    df = pd.read_csv(p, sep="\t", dtype={"chromosome": str})
     df.loc[0, ["chromosome", "base_pair_location"]] = ["19", 44908684]
     df.to_csv(p, sep="\t", index=False)
     return p
