@@ -91,6 +91,10 @@ class StageConfig(StrictModel):
     weight_decay: float = Field(1e-4, ge=0)
     warmup_fraction: float = Field(0.05, ge=0, lt=1)
     grad_clip: float = Field(1.0, gt=0)
+    batch_size: int | None = Field(None, ge=4, description="subjects per step in this stage "
+                                   "(default data.batch_size). Stage 2 is cheap (frozen "
+                                   "encoders): a batch larger than the representation size "
+                                   "makes the image-level reconstruction term informative")
 
 
 class SSLConfig(StrictModel):
@@ -110,6 +114,11 @@ class SSLConfig(StrictModel):
     stage1: StageConfig = StageConfig()
     stage2: StageConfig = StageConfig()
 
+    def batch_size(self, stage: int) -> int:
+        """Subjects per step of ``stage`` (1 or 2)."""
+        own = (self.stage1 if stage == 1 else self.stage2).batch_size
+        return own or self.data.batch_size
+
     @model_validator(mode="after")
     def _check(self) -> SSLConfig:
         d = self.encoder.out_dim
@@ -119,11 +128,11 @@ class SSLConfig(StrictModel):
         if self.loss.max_aux_dim >= d:
             raise ValueError(f"loss.max_aux_dim ({self.loss.max_aux_dim}) must be below the "
                              f"representation size encoder.out_dim ({d})")
-        if self.loss.max_aux_dim >= self.data.batch_size - 1:
+        smallest = min(self.batch_size(1), self.batch_size(2))
+        if self.loss.max_aux_dim >= smallest - 1:
             raise ValueError(f"loss.max_aux_dim ({self.loss.max_aux_dim}) must be below "
-                             f"data.batch_size - 1 ({self.data.batch_size - 1}): otherwise "
-                             "the auxiliary features span the whole centred batch and the "
-                             "residual is empty")
+                             f"the batch size - 1 ({smallest - 1}): otherwise the auxiliary "
+                             "features span the whole centred batch and the residual is empty")
         if self.encoder.n_stages >= self.encoder.n_layers:
             raise ValueError("encoder.n_stages must be below encoder.n_layers")
         return self

@@ -85,10 +85,12 @@ def load_training_data(cfg: SSLConfig, manifest: str | os.PathLike[str],
                        cache_dir: str | os.PathLike[str]) -> TrainingData:
     """Training subjects with T1 images and FreeSurfer features; fit scaler and PCA."""
     m = select_training(load_manifest(manifest, require=("t1_path",)), cfg.data.train_filter)
-    if len(m) < 2 * cfg.data.batch_size:
+    batch = max(cfg.batch_size(1), cfg.batch_size(2))
+    if len(m) < 2 * batch:
         raise InputError(f"{manifest}: {len(m)} training subject(s) for a batch size of "
-                         f"{cfg.data.batch_size}; need at least {2 * cfg.data.batch_size}",
-                         hint="lower data.batch_size or loosen data.train_filter")
+                         f"{batch}; need at least {2 * batch}",
+                         hint="lower data.batch_size (or stage1/stage2.batch_size) or loosen "
+                              "data.train_filter")
     f = align(m, read_table(features, "freesurfer_features"), str(manifest))
     names = [c for c in f.columns if c != "IID"]
     x = f[names].to_numpy(dtype=np.float64)
@@ -205,7 +207,7 @@ class Trainer:
         self.model = SSLModel(len(data.dataset.layout.patches), cfg).to(self.ctx.device)
         self.loss = SSLLoss(cfg.method, cfg.loss.tau, cfg.loss.alpha, cfg.loss.ridge,
                             cfg.loss.barlow_lambda)
-        self.n_steps = {s: stage_steps(c, len(data.dataset), cfg.data.batch_size)
+        self.n_steps = {s: stage_steps(c, len(data.dataset), cfg.batch_size(s))
                         for s, c in ((1, cfg.stage1), (2, cfg.stage2))}
 
     # -- state -------------------------------------------------------------------------
@@ -291,7 +293,7 @@ class Trainer:
             self.model.encoders.eval()
         if start >= total:
             return
-        sampler = StepBatches(len(self.data.dataset), self.cfg.data.batch_size, self.cfg.seed,
+        sampler = StepBatches(len(self.data.dataset), self.cfg.batch_size(stage), self.cfg.seed,
                               stage, start, total, self.ctx.rank, self.ctx.world)
         loader = DataLoader(self.data.dataset, batch_sampler=sampler,
                             num_workers=self.cfg.data.num_workers,

@@ -1,0 +1,31 @@
+"""SSL config: presets validate, per-stage batch sizes, guards on the residual space."""
+
+import pytest
+
+from rnce_bag.core.config import load_config
+from rnce_bag.core.errors import ConfigError
+from rnce_bag.ssl.config import SSLConfig
+from rnce_bag.ssl.train import stage_steps
+
+
+@pytest.mark.parametrize("name", ["tiny", "demo", "paper"])
+def test_presets_validate(repo_root, name):
+    cfg = load_config(repo_root / "configs" / "ssl" / f"{name}.yaml", SSLConfig)
+    assert cfg.encoder.n_layers == 13 and cfg.encoder.out_dim == 64
+    assert cfg.aggregator.n_layers == 3 and cfg.aggregator.n_heads == 2
+
+
+def test_stage_batch_size_overrides_the_data_batch():
+    cfg = SSLConfig.model_validate({"data": {"batch_size": 16},
+                                    "stage2": {"batch_size": 128}})
+    assert cfg.batch_size(1) == 16 and cfg.batch_size(2) == 128
+    assert stage_steps(cfg.stage2, 1000, cfg.batch_size(2)) == 7
+    assert stage_steps(cfg.stage1, 1000, cfg.batch_size(1)) == 62
+
+
+def test_aux_dim_must_leave_a_residual_space():
+    with pytest.raises(ValueError, match="max_aux_dim"):
+        SSLConfig.model_validate({"data": {"batch_size": 32}, "stage1": {"batch_size": 8},
+                                  "loss": {"max_aux_dim": 8}})
+    with pytest.raises(ConfigError, match="out_dim"):
+        load_config(None, SSLConfig, ["encoder.out_dim=65"])
