@@ -29,6 +29,7 @@ def scripts(cohort: Path) -> list[tuple[str, list[str]]]:
         ("simulate_presets.py", ["tiny"]),
         ("dataloader_throughput.py", ["--cohort", str(cohort)]),
         ("train_throughput.py", ["--config", "configs/ssl/tiny.yaml", "--steps", "3"]),
+        ("augment_speed.py", []),
         ("gwas_engines.py", ["--n-subjects", "2000", "--n-variants", "20000"]),
         ("greml.py", ["--replicates", "5", "--sizes", "1000"]),
         ("enrichment_null.py", [str(cohort), "--replicates", "5"]),

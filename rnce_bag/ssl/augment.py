@@ -16,7 +16,9 @@ draws its own parameters (shared by its P patches, as one acquisition would be):
 The same generator state gives the same views (tested); the trainer seeds one
 generator per step so that resumed runs see exactly the views of an uninterrupted
 one. Written as batched ops rather than TorchIO/MONAI transforms, which apply one
-subject at a time on the CPU (see ``benchmarks/train_throughput.py`` for the timing).
+subject at a time: on the same work (16 subjects x 18 patches of 20^3, the same kinds
+of transform) 228 vs 51 subjects/s for TorchIO 1.2.1 on 2 CPU cores, 4.5x
+(``benchmarks/augment_speed.py``).
 """
 
 from __future__ import annotations
