@@ -90,6 +90,16 @@ def test_rerun_is_cached_and_only_reruns_one_stage(full_run):
     stages = json.loads((out / "run.json").read_text())["stages"]
     assert stages["report"]["status"] == "ran"
     assert {s["status"] for k, s in stages.items() if k != "report"} == {"not selected"}
+    proc = subprocess.run([sys.executable, "-m", "cli", "run", "configs/study/tiny.yaml",
+                           "--out", str(out), "--from", "h2"], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    stages = json.loads((out / "run.json").read_text())["stages"]
+    order = list(stages)
+    after = order[order.index("h2"):]
+    assert all(stages[k]["status"] == "ran" for k in after)
+    assert all(stages[k]["status"] == "cached" for k in order[:order.index("h2")])
+    assert before == {p: _sha(out / p) for p in COMPARED}  # same inputs, same outputs
 
 
 def test_kill_minus_nine_then_rerun_gives_the_same_outputs(full_run, tmp_path):
