@@ -127,3 +127,40 @@ def test_kill_minus_nine_then_rerun_gives_the_same_outputs(full_run, tmp_path):
             pd.testing.assert_frame_equal(pd.read_parquet(out / p), pd.read_parquet(ref / p))
         else:
             assert _sha(out / p) == _sha(ref / p), p
+
+
+def test_study_on_existing_data_without_training(tiny_sim, tmp_path, repo_root):
+    """The real-data path: a study naming a manifest, a PLINK fileset and a cell-type table."""
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        "name: existing\n"
+        "cohort:\n"
+        f"  manifest: {tiny_sim / 'cohort.tsv'}\n"
+        f"  bfile: {tiny_sim / 'genotypes' / 'cohort'}\n"
+        "  celltypes:\n"
+        f"    - {tiny_sim / 'truth' / 'celltype_specificity.tsv'}\n"
+        "stages:\n"
+        "  grm_cutoff: 0\n"
+        "  brain_age_set: [min_train_subjects=20]\n"
+        "  enrich_phenotypes: [FS]\n"
+        "skip: [train, embed]\n")
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "cli", "run", str(study), "--out", str(out)],
+                          capture_output=True, text=True, timeout=600, check=False,
+                          cwd=repo_root)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    stages = json.loads((out / "run.json").read_text())["stages"]
+    assert list(stages) == ["features", "brain_age", "probe", "gwas", "h2", "enrich_fs",
+                            "report"]
+    assert (out / "report" / "index.html").exists()
+    # editing an input file reruns the stages that depend on it, and only those
+    table = tiny_sim / "truth" / "celltype_specificity.tsv"
+    copy = tmp_path / "ct.tsv"
+    copy.write_text(table.read_text())
+    study.write_text(study.read_text().replace(str(table), str(copy)))
+    proc = subprocess.run([sys.executable, "-m", "cli", "run", str(study), "--out", str(out)],
+                          capture_output=True, text=True, timeout=600, check=False,
+                          cwd=repo_root)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    stages = json.loads((out / "run.json").read_text())["stages"]
+    assert [k for k, s in stages.items() if s["status"] == "ran"] == ["enrich_fs", "report"]
