@@ -342,6 +342,8 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
                     "--bfile", ld, "--out", "{out}", "--build", c.build]
             for t in celltypes:
                 argv += ["--celltypes", str(t)]
+            if s.enrich_ldsc_seg:
+                argv.append("--ldsc-seg")
             st.append(Stage(f"enrich_{name.lower()}", "enrich", argv,
                             [*ext[1:], *([] if study.simulate else celltypes)], [*up, "gwas"]))
     if "report" not in study.skip:

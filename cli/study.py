@@ -60,6 +60,8 @@ class StagesBlock(StrictModel):
         default_factory=lambda: [("FS", "RNCE")],
         description="representation pairs for genetic correlation")
     enrich_phenotypes: list[str] = Field(default_factory=lambda: ["FS", "RNCE"])
+    enrich_ldsc_seg: bool = Field(True, description="also run LDSC-SEG (LD scores from the "
+                                  "LD reference; a few minutes per phenotype)")
 
 
 class StudyConfig(StrictModel):
