@@ -78,5 +78,5 @@ def enrich(
     lam = float(np.median(genes["z"] ** 2) / 0.4549364)
     typer.echo(f"{len(genes)} genes tested; inflation of gene z^2: {lam:.3f}")
     for _, r in result.sort_values("p_value").head(5).iterrows():
-        typer.echo(f"{r['dataset']} {r['cell_type']}: beta {r['beta']:+.4f} (SE "
-                   f"{r['beta_se']:.4f}), p = {r['p_value']:.3g}, FDR {r['p_fdr']:.3g}")
+        typer.echo(f"{r['dataset']} {r['cell_type']} ({r['method']}): beta {r['beta']:+.3g} "
+                   f"(SE {r['beta_se']:.3g}), p = {r['p_value']:.3g}, FDR {r['p_fdr']:.3g}")

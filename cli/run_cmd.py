@@ -103,6 +103,7 @@ def summarise(out: Path) -> str:
     for rg in sorted(out.glob("rg_*/rg.tsv")):
         t = pd.read_csv(rg, sep="\t")
         lines += [f"rg({r.p1}, {r.p2}) = {r.rg:.2f} (SE {r.rg_se:.2f})"
+                  + ("" if str(r.converged) == "True" else " [REML not converged]")
                   for r in t.itertuples()]
     s = out / "gwas" / "summary.tsv"
     if s.exists():
@@ -117,7 +118,9 @@ def summarise(out: Path) -> str:
             lines.append(f"lead loci {ph}: " + ", ".join(
                 f"{r.nearest_gene} (p {r.p_value:.1e})" for r in g.head(5).itertuples()))
     for e in sorted(out.glob("enrich_*/celltypes.tsv")):
-        t = pd.read_csv(e, sep="\t").sort_values("p_value").head(2)
-        lines.append(f"cell types {e.parent.name.removeprefix('enrich_').upper()}: " +
-                     ", ".join(f"{r.cell_type} (p {r.p_value:.2g})" for r in t.itertuples()))
+        t = pd.read_csv(e, sep="\t").sort_values("p_value")
+        lines.append(f"cell types {e.parent.name.removeprefix('enrich_').upper()}: " + "; ".join(
+            f"{method} " + ", ".join(f"{r.cell_type} (p {r.p_value:.2g})"
+                                     for r in g.head(2).itertuples())
+            for method, g in t.groupby("method", sort=False)))
     return "\n".join(lines)
