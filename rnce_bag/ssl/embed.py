@@ -40,15 +40,16 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
-def load_model(run_dir: str | os.PathLike[str]) -> tuple[SSLModel, dict[str, Any], Path]:
-    """The trained model of a ``rnce-bag train`` folder, its metadata and weights path."""
+def load_model(run_dir: str | os.PathLike[str]
+               ) -> tuple[SSLModel, SSLConfig, dict[str, Any], Path]:
+    """The trained model of a ``rnce-bag train`` folder, its config, metadata and weights."""
     path = Path(run_dir) / MODEL
     state = load_checkpoint(path)
     cfg = validate_config(state["config"], SSLConfig, str(path))
     model = SSLModel(len(state["patch_names"]), cfg)
     model.load_state_dict(state["model"])
     model.eval()
-    return model, state, path
+    return model, cfg, state, path
 
 
 @torch.no_grad()
@@ -63,8 +64,7 @@ def embed(run_dir: str | os.PathLike[str], manifest: str | os.PathLike[str],
     DataFrame, shape (n, 1 + d [+ P d])
         The table written to ``out_dir/embeddings.parquet``.
     """
-    model, state, weights = load_model(run_dir)
-    cfg = validate_config(state["config"], SSLConfig, str(weights))
+    model, cfg, state, weights = load_model(run_dir)
     dev = torch.device("cuda" if device in ("auto", "cuda") and torch.cuda.is_available()
                        else "cpu")
     model.to(dev)

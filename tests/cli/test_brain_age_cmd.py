@@ -9,11 +9,10 @@ from rnce_bag.core.schema import read_table
 
 
 @pytest.fixture(scope="module")
-def tiny_features(tiny_sim, tmp_path_factory):
-    from rnce_bag.imaging.features import build_features
-
+def reps_dir(tiny_features, tmp_path_factory):
+    """fs.parquet (the shared tiny features) and emb.parquet (16 PCs of them)."""
     d = tmp_path_factory.mktemp("ba")
-    f, _ = build_features(tiny_sim / "cohort.tsv")
+    f = pd.read_parquet(tiny_features)
     f.to_parquet(d / "fs.parquet", index=False)
     x = f.drop(columns=["IID"]).to_numpy()
     x = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1)
@@ -31,10 +30,10 @@ def _run(runner, tiny_sim, feats, out, *extra, manifest=None):
                                "--set", "min_train_subjects=20", *extra])
 
 
-def test_two_representations(runner, tiny_sim, tiny_features, tmp_path):
+def test_two_representations(runner, tiny_sim, reps_dir, tmp_path):
     out = tmp_path / "ba"
-    res = _run(runner, tiny_sim, tiny_features, out, "--features",
-               f"PCA={tiny_features / 'emb.parquet'}")
+    res = _run(runner, tiny_sim, reps_dir, out, "--features",
+               f"PCA={reps_dir / 'emb.parquet'}")
     assert res.exit_code == 0, res.output
     bag = read_table(out / "bag.tsv", "brain_age")
     assert {"pred_fs", "bag_fs", "pred_pca", "bag_pca", "fold"} <= set(bag.columns)
@@ -57,32 +56,32 @@ def test_two_representations(runner, tiny_sim, tiny_features, tmp_path):
     assert (out / "figure_data.tsv").exists() and "FS: MAE" in res.output
 
 
-def test_missing_subjects_in_representation(runner, tiny_sim, tiny_features, tmp_path):
-    f = pd.read_parquet(tiny_features / "fs.parquet").iloc[3:]
+def test_missing_subjects_in_representation(runner, tiny_sim, reps_dir, tmp_path):
+    f = pd.read_parquet(reps_dir / "fs.parquet").iloc[3:]
     f.to_parquet(tmp_path / "fs.parquet", index=False)
     res = _run(runner, tiny_sim, tmp_path, tmp_path / "o")
     assert res.exit_code == 2 and "lacks 3 subject(s)" in res.output and "sub-0001" in res.output
     assert not (tmp_path / "o/bag.tsv").exists()
 
 
-def test_constant_column(runner, tiny_sim, tiny_features, tmp_path):
-    f = pd.read_parquet(tiny_features / "fs.parquet")
+def test_constant_column(runner, tiny_sim, reps_dir, tmp_path):
+    f = pd.read_parquet(reps_dir / "fs.parquet")
     f["aseg.Left-Hippocampus.volume"] = 4000.0
     f.to_parquet(tmp_path / "fs.parquet", index=False)
     res = _run(runner, tiny_sim, tmp_path, tmp_path / "o")
     assert res.exit_code == 2 and "column 'aseg.Left-Hippocampus.volume': constant" in res.output
 
 
-def test_missing_age(runner, tiny_sim, tiny_features, tmp_path):
+def test_missing_age(runner, tiny_sim, reps_dir, tmp_path):
     m = pd.read_csv(tiny_sim / "cohort.tsv", sep="\t")
     m.loc[4, "age"] = np.nan
     m.to_csv(tmp_path / "m.tsv", sep="\t", index=False, na_rep="NA")
-    res = _run(runner, tiny_sim, tiny_features, tmp_path / "o", manifest=tmp_path / "m.tsv")
+    res = _run(runner, tiny_sim, reps_dir, tmp_path / "o", manifest=tmp_path / "m.tsv")
     assert res.exit_code == 2 and "row 5 (line 6), column 'age': missing value" in res.output
 
 
-def test_too_few_normative(runner, tiny_sim, tiny_features, tmp_path):
-    res = _run(runner, tiny_sim, tiny_features, tmp_path / "o", "--set",
+def test_too_few_normative(runner, tiny_sim, reps_dir, tmp_path):
+    res = _run(runner, tiny_sim, reps_dir, tmp_path / "o", "--set",
                "train_filter={diagnosis: [AD]}", "--set", "min_train_subjects=50")
     assert res.exit_code == 2 and "normative training subjects" in res.output
 

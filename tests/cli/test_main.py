@@ -17,6 +17,12 @@ def test_help_lists_commands(runner):
         assert word in res.output
 
 
+@pytest.mark.parametrize("command", ["train", "embed", "run", "demo"])
+def test_new_commands_have_help(runner, command):
+    res = runner.invoke(app, [command, "--help"])
+    assert res.exit_code == 0 and "Usage" in res.output and len(res.output) > 300
+
+
 def test_no_args_shows_help(runner):
     res = runner.invoke(app, [])
     assert "Usage" in res.output and res.exit_code in (0, 2)

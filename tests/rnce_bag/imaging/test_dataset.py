@@ -5,17 +5,13 @@ from torch.utils.data import DataLoader
 
 from rnce_bag.core.errors import InputError
 from rnce_bag.imaging.dataset import FeatureScaler, build_dataset
-from rnce_bag.imaging.features import build_features
 from rnce_bag.imaging.nifti import PreprocessParams
 from rnce_bag.imaging.patches import load_layout
 
 
 @pytest.fixture(scope="module")
-def features_path(tiny_sim, tmp_path_factory):
-    f, _ = build_features(tiny_sim / "cohort.tsv")
-    p = tmp_path_factory.mktemp("feat") / "features.parquet"
-    f.to_parquet(p, index=False)
-    return p
+def features_path(tiny_features):
+    return tiny_features
 
 
 def test_items_and_loader_with_workers(tiny_sim, features_path, tmp_path):
