@@ -7,12 +7,14 @@ cohort first (into ``OUT/cohort``) and the cohort block's paths default to it.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from rnce_bag.core.config import StrictModel
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 STAGE_ORDER = ("simulate", "features", "train", "embed", "brain_age", "probe", "gwas", "h2",
                "rg", "enrich", "report")
 
@@ -75,6 +77,12 @@ class StudyConfig(StrictModel):
 
     @model_validator(mode="after")
     def _check(self) -> StudyConfig:
+        names = [x for pair in self.stages.rg_pairs for x in pair]
+        names += [*self.stages.enrich_phenotypes, self.name]
+        odd = [x for x in names if not _NAME.fullmatch(x)]
+        if odd:  # these become stage folder names
+            raise ValueError(f"name {odd[0]!r}: use letters, digits, '_' and '-' only "
+                             "(representation and study names become folder names)")
         bad = [s for s in self.skip if s not in STAGE_ORDER]
         if bad:
             raise ValueError(f"skip: unknown stage(s) {bad}; stages are {list(STAGE_ORDER)}")

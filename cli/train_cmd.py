@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -49,6 +48,7 @@ def train(
     from rnce_bag.core.errors import InputError
     from rnce_bag.core.io import ensure_writable_dir, write_text
     from rnce_bag.core.logging import make_progress
+    from rnce_bag.core.outdir import recorded_command
     from rnce_bag.core.provenance import RunRecord
     from rnce_bag.ssl.checkpoint import CHECKPOINT, MODEL
     from rnce_bag.ssl.config import SSLConfig
@@ -68,10 +68,15 @@ def train(
             raise InputError(f"{out} already holds a training run ({', '.join(existing)})",
                              hint="pass --resume to continue it, --overwrite to start again, "
                                   "or choose another --out")
-        if overwrite and not resume:
+        if overwrite and not resume and existing:
+            # only the files an earlier 'rnce-bag train' wrote here; the preprocessed-volume
+            # cache is keyed by content and settings, so it stays valid and is kept
+            if recorded_command(out) != "train":
+                raise InputError(f"refusing --overwrite in {out}: it holds "
+                                 f"{', '.join(existing)} but no run.json of 'rnce-bag train'",
+                                 hint="choose another --out, or remove those files yourself")
             for name in (CHECKPOINT, MODEL, "metrics.jsonl"):
                 (out / name).unlink(missing_ok=True)
-            shutil.rmtree(out / "cache", ignore_errors=True)
         write_text(out / "config.yaml", yaml.safe_dump(dump_config(cfg), sort_keys=False))
     bar = make_progress(disable=not main)
     tasks: dict[int, int] = {}

@@ -21,6 +21,7 @@ import pandas as pd
 from gwas.sumstats import read_sumstats
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_text
+from rnce_bag.core.names import file_stem
 
 
 def _fmt(v) -> str:
@@ -74,21 +75,17 @@ def _save(fig, figdir: Path, name: str) -> str:
     return f"figures/{name}.png"
 
 
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(name))
-
-
 def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
     """Side-by-side numbers, Miami plot and shared/unique loci of phenotypes ``a`` and ``b``."""
     from gwas import plots
 
-    gdir = next((d for d in found["gwas"] if (d / f"{a}.tsv.gz").exists()
-                 and (d / f"{b}.tsv.gz").exists()), None)
+    fa, fb = f"{file_stem(a)}.tsv.gz", f"{file_stem(b)}.tsv.gz"
+    gdir = next((d for d in found["gwas"] if (d / fa).exists() and (d / fb).exists()), None)
     if gdir is None:
-        raise InputError(f"no GWAS in the run has both {a} and {b} (looked for {a}.tsv.gz and "
-                         f"{b}.tsv.gz next to a summary.tsv)",
+        raise InputError(f"no GWAS in the run has both {a} and {b} (looked for {fa} and {fb} "
+                         "next to a summary.tsv)",
                          hint="run 'rnce-bag gwas' with both phenotypes in --pheno")
-    sa, sb = read_sumstats(gdir / f"{a}.tsv.gz"), read_sumstats(gdir / f"{b}.tsv.gz")
+    sa, sb = read_sumstats(gdir / fa), read_sumstats(gdir / fb)
     loci = pd.read_csv(gdir / "loci.tsv", sep="\t", dtype={"chromosome": str})
     la, lb = loci[loci["phenotype"] == a], loci[loci["phenotype"] == b]
     summary = pd.read_csv(gdir / "summary.tsv", sep="\t").set_index("phenotype")
@@ -103,7 +100,8 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
                            "position": int(r["position"]), "genes": r.get("nearest_gene", ""),
                            "found in": {r["phenotype"]}})
     shared = [(m["chromosome"], m["position"]) for m in merged if len(m["found in"]) == 2]
-    miami = _save(plots.miami(sa, sb, a, b, la, lb, shared), figdir, f"miami_{_safe(a)}_{_safe(b)}")
+    miami = _save(plots.miami(sa, sb, a, b, la, lb, shared), figdir,
+                  f"miami_{file_stem(a)}_{file_stem(b)}")
     rows = []
 
     def add(q, va, vb, diff=""):
@@ -186,7 +184,7 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                          "R2": _fmt(u["r2"]), "corr(BAG, age) before": _fmt(u["corr_bag_age"]),
                          "after": _fmt(c["corr_bag_age"]), "correction": m["bias"]["method"]})
             figs.append(_save(plots.brain_age(fig_data, name.lower()), figdir,
-                              f"brain_age_{_safe(name)}"))
+                              f"brain_age_{file_stem(name)}"))
         ctx["brain_age"] = {"rows": rows, "columns": list(rows[0]) if rows else [],
                             "figures": figs}
     if found["probe"]:
@@ -211,13 +209,13 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                  "nearest_gene"]
         phs = []
         for name in summary["phenotype"]:
-            ssf = read_sumstats(d / f"{name}.tsv.gz")
+            ssf = read_sumstats(d / f"{file_stem(name)}.tsv.gz")
             lo = loci[loci["phenotype"] == name]
             phs.append({"name": name,
                         "manhattan": _save(plots.manhattan(ssf, lo, str(name)), figdir,
-                                           f"manhattan_{_safe(name)}"),
+                                           f"manhattan_{file_stem(name)}"),
                         "qq": _save(plots.qq(ssf["p_value"].to_numpy(), str(name)), figdir,
-                                    f"qq_{_safe(name)}"),
+                                    f"qq_{file_stem(name)}"),
                         "loci": _rows(lo, lcols), "loci_columns": lcols})
         ctx["gwas"] = {"summary": _rows(summary, scols), "summary_columns": scols,
                        "phenotypes": phs}

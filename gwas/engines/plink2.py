@@ -145,6 +145,13 @@ def glm(geno: list[str], keep: Path, extract: Path, pheno: pd.DataFrame, covar: 
     ``omit-ref`` makes PLINK 2 count the ALT allele (the .bim A1 column) for every variant,
     as Hail counts its alternate allele, instead of the minor allele.
     """
+    # PLINK 2 takes only some characters in phenotype and covariate names and builds its
+    # output file names from them: it sees P1..Pk and C1..Cm, the results map back.
+    names = [c for c in pheno.columns if c != "IID"]
+    internal = {n: f"P{i + 1}" for i, n in enumerate(names)}
+    pheno = pheno.rename(columns=internal)
+    covar = covar.rename(columns={c: f"C{i + 1}" for i, c in
+                                  enumerate(c for c in covar.columns if c != "IID")})
     fid = fam.set_index("IID")["FID"]
     no_fid = fid.isna().all()
     ph = pheno.copy()
@@ -166,8 +173,8 @@ def glm(geno: list[str], keep: Path, extract: Path, pheno: pd.DataFrame, covar: 
         args += ["--covar", str(work / "covar.tsv"), "--covar-variance-standardize"]
     run_plink2(args, work / "assoc", threads)
     out = {}
-    for name in [c for c in pheno.columns if c != "IID"]:
-        path = work / f"assoc.{name}.glm.linear"
+    for name in names:
+        path = work / f"assoc.{internal[name]}.glm.linear"
         if not path.exists():
             raise ExternalToolError(f"plink2 wrote no results for phenotype {name} ({path})",
                                     hint=f"see {work / 'assoc.log'}")

@@ -25,6 +25,7 @@ from gwas.inputs import check_covariates, load_covariates, load_phenotypes
 from gwas.plink_io import BedReader
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_open, write_text
+from rnce_bag.core.names import file_stem
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def estimate_h2(grm: np.ndarray, ids: pd.DataFrame, m: int, grm_prefix: str,
                 None if covar is None else pd.concat(
                     [sub[["FID", "IID"]].reset_index(drop=True),
                      pd.DataFrame(x[:, 1:])], axis=1), None)
-            res = gcta.run_reml(grm_prefix, files, out / name, threads=threads)
+            res = gcta.run_reml(grm_prefix, files, out / file_stem(name), threads=threads)
             t = h2_from_hsq(res["hsq"])
             rows.append({**base, **{k: t[k] for k in ("h2", "h2_se", "vg", "vg_se", "ve",
                                                       "ve_se", "logL", "logL0", "LRT", "pval")},
@@ -129,7 +130,7 @@ def estimate_h2(grm: np.ndarray, ids: pd.DataFrame, m: int, grm_prefix: str,
             rows.append({**base, "status": f"failed: singular matrix in REML ({exc})",
                          "converged": False})
             continue
-        write_hsq(out / f"{name}.hsq", r)
+        write_hsq(out / f"{file_stem(name)}.hsq", r)
         status = "ok" if r.converged else "not converged: estimate unreliable"
         if r.constrained:
             status += "; a component was constrained at 1e-6 Var(y)"
@@ -193,7 +194,7 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
         idx = np.array([pos[i] for i in sel])
         r = bivariate_greml(ph.loc[sel, a].to_numpy(float), ph.loc[sel, b].to_numpy(float), x,
                             grm[np.ix_(idx, idx)])
-        write_text(out / f"{a}__{b}.hsq", format_bivariate_hsq(r))
+        write_text(out / f"{file_stem(a)}__{file_stem(b)}.hsq", format_bivariate_hsq(r))
         rows.append({**row, "rg": r.rg, "rg_se": r.rg_se, "p": r.pval, "h2_1": r.h2[0],
                      "h2_1_se": r.h2_se[0], "h2_2": r.h2[1], "h2_2_se": r.h2_se[1],
                      "converged": r.converged,

@@ -85,6 +85,9 @@ class RunRecord:
         Command line (defaults to ``sys.argv``).
     tools
         External programs whose versions are recorded.
+    owns_folder
+        The command writes into a fresh folder of its own: on exit, every entry in it is
+        listed under ``contents``, which lets ``--overwrite`` later remove exactly that.
     """
 
     def __init__(
@@ -96,8 +99,10 @@ class RunRecord:
         seeds: Mapping[str, int] | None = None,
         argv: list[str] | None = None,
         tools: Iterable[str] = TOOL_NAMES,
+        owns_folder: bool = False,
     ) -> None:
         self.path = Path(out_dir) / "run.json"
+        self.owns_folder = owns_folder
         self.data: dict[str, Any] = {
             "command": command,
             "argv": list(sys.argv if argv is None else argv),
@@ -148,4 +153,7 @@ class RunRecord:
         else:
             self.data["status"] = "failed"
             self.data["error"] = f"{type(exc).__name__}: {exc}"
+        if self.owns_folder:
+            self.data["contents"] = sorted(p.name for p in self.path.parent.iterdir()
+                                           if p.name != self.path.name)
         self.write()
