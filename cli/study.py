@@ -20,7 +20,7 @@ STAGE_ORDER = ("simulate", "features", "train", "embed", "brain_age", "probe", "
 
 
 class SimulateBlock(StrictModel):
-    preset: Literal["tiny", "demo", "large"] = "tiny"
+    preset: Literal["tiny", "demo", "demo-control", "large"] = "tiny"
     seed: int = 0
     set: list[str] = Field(default_factory=list, description="overrides of the preset")
 

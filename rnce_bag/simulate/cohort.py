@@ -17,6 +17,10 @@ from rnce_bag.simulate.config import CohortConfig
 #: Follow-up of the clinical subset (years): conversions later than this are unseen.
 FOLLOW_UP_YEARS = 5.0
 
+#: uniform range of the latent disease stage by diagnosis: graded so that FreeSurfer's
+#: atrophy separates AD from CN well but not perfectly (AUC ~0.9, as in ADNI)
+SEVERITY = {"MCI": (0.0, 0.3), "AD": (0.05, 0.28)}
+
 ETIV_MEAN = {"F": 1.42e6, "M": 1.60e6}  # mm^3
 ETIV_SD = {"F": 0.12e6, "M": 0.13e6}
 
@@ -46,9 +50,10 @@ def simulate_cohort(cfg: CohortConfig, pop: np.ndarray, rng: np.random.Generator
 
     Returns
     -------
-    DataFrame, shape (n, 11)
+    DataFrame, shape (n, 13)
         ``IID FID age sex site diagnosis amyloid conversion_years eTIV clinical
-        severity``; ``severity`` in [0, 1] is the latent disease stage (truth only).
+        severity wm_pathology pop``; ``severity`` in [0, 1] is the latent disease stage
+        and ``wm_pathology`` the white-matter pathology in SD units (truth only).
     """
     n = pop.size
     clinical = rng.random(n) < cfg.clinical_fraction
@@ -65,16 +70,22 @@ def simulate_cohort(cfg: CohortConfig, pop: np.ndarray, rng: np.random.Generator
                                                    np.where(u < p_ad + p_mci, "MCI", "CN")))
     severity = np.zeros(n)
     is_mci, is_ad = diagnosis == "MCI", diagnosis == "AD"
-    severity[is_mci] = rng.uniform(0.15, 0.55, is_mci.sum())
-    severity[is_ad] = rng.uniform(0.55, 1.0, is_ad.sum())
+    severity[is_mci] = rng.uniform(*SEVERITY["MCI"], is_mci.sum())
+    severity[is_ad] = rng.uniform(*SEVERITY["AD"], is_ad.sum())
+    # a white-matter process of the clinical subset (SD units) that atrophy does not show:
+    # it raises the odds of amyloid and the hazard of conversion
+    wm_process = np.where(clinical, rng.normal(0, 1, n), 0.0)
 
-    # amyloid: measured in the clinical subset only; logistic in diagnosis and age
-    logit = -1.6 + 1.4 * is_mci + 3.2 * is_ad + 0.06 * (age - 72)
+    # amyloid: measured in the clinical subset only; logistic in diagnosis, age, WM process
+    logit = -1.6 + 1.4 * is_mci + 3.2 * is_ad + 0.06 * (age - 72) + 0.8 * wm_process
     amyloid = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(float)
     amyloid[~clinical] = np.nan
+    # white-matter pathology seen in the images: amyloid-related and the WM process
+    wm_pathology = np.where(clinical, 0.6 * np.nan_to_num(amyloid) + 0.6 * wm_process, 0.0)
 
-    # MCI -> AD conversion: exponential hazard, higher with amyloid and severity
-    hazard = 0.08 * np.exp(1.3 * np.nan_to_num(amyloid) + 2.0 * severity)
+    # MCI -> AD conversion: exponential hazard, higher with amyloid, atrophy and the WM
+    # process (which comes before atrophy, so FreeSurfer sees only part of the risk)
+    hazard = 0.04 * np.exp(1.0 * np.nan_to_num(amyloid) + 8.0 * severity + 1.0 * wm_process)
     t_convert = rng.exponential(1 / hazard)
     conversion = np.where(is_mci & (t_convert <= FOLLOW_UP_YEARS), np.round(t_convert, 2),
                           np.nan)
@@ -101,5 +112,6 @@ def simulate_cohort(cfg: CohortConfig, pop: np.ndarray, rng: np.random.Generator
         "eTIV": etiv,
         "clinical": clinical,
         "severity": severity,
+        "wm_pathology": wm_pathology,
         "pop": pop,
     })

@@ -148,3 +148,43 @@ def genetic_value(dosage: np.ndarray, variance: np.ndarray, h2: float,
     g = (g - g.mean()) * scale
     beta_std = beta * scale
     return g, beta_std, beta_std / sd
+
+
+def white_matter_ageing(dosage: np.ndarray, variance: np.ndarray, g: np.ndarray, cfg,
+                        rng: dict[str, np.random.Generator]) -> dict[str, np.ndarray]:
+    """The white-matter ageing factor: heritable, genetically correlated with ``g``.
+
+    ``g_w = sqrt(h2_w / h2) (rho g + sqrt(1 - rho^2) g2)`` where ``g2`` comes from a
+    second set of effects on the same causal variants (so the loci are shared), made
+    exactly orthogonal to ``g`` and scaled to variance ``h2``: the sample genetic
+    correlation is ``rho`` and ``Var(g_w) = h2_w``. The factor adds environment of
+    variance ``1 - h2_w``.
+
+    Parameters
+    ----------
+    dosage, variance
+        As for :func:`genetic_value`; shapes (n_samples, n_causal) and (n_causal,).
+    g
+        The latent factor's genetic value, shape (n_samples,), variance ``cfg.h2``.
+    cfg
+        :class:`~rnce_bag.simulate.config.GeneticsConfig`.
+    rng
+        The simulator's streams (``wm_effects``, ``wm_environment``).
+
+    Returns
+    -------
+    dict of ndarray, shape (n_samples,)
+        ``wm_genetic_value``, ``wm_environment``, ``wm_factor``.
+    """
+    n = g.size
+    if cfg.h2_wm > 0 and cfg.h2 > 0:
+        g2, _, _ = genetic_value(dosage, variance, 1.0, rng["wm_effects"])
+        g2 = g2 - g * (g2 @ g) / (g @ g)  # exactly orthogonal to g
+        g2 *= np.sqrt(cfg.h2 / g2.var())
+        gw = np.sqrt(cfg.h2_wm / cfg.h2) * (cfg.rho_wm * g
+                                             + np.sqrt(1 - cfg.rho_wm**2) * g2)
+    else:
+        rng["wm_effects"].random()  # keep the stream's use independent of the setting
+        gw = np.zeros(n)
+    e = rng["wm_environment"].normal(0, np.sqrt(1 - cfg.h2_wm), n)
+    return {"wm_genetic_value": gw, "wm_environment": e, "wm_factor": gw + e}

@@ -32,13 +32,14 @@ import pandas as pd
 from rnce_bag.core.config import dump_config
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_open, ensure_writable_dir, write_text
+from rnce_bag.core.outdir import check_removable, remove_owned
 from rnce_bag.core.provenance import RunRecord
 from rnce_bag.resources import load_gene_table
 from rnce_bag.simulate import anatomy, freesurfer, genotypes
 from rnce_bag.simulate.celltypes import CELL_TYPES, TARGET_CELL_TYPES, specificity_table
 from rnce_bag.simulate.cohort import simulate_cohort
 from rnce_bag.simulate.config import SimulateConfig
-from rnce_bag.simulate.genetics import choose_causal, genetic_value
+from rnce_bag.simulate.genetics import choose_causal, genetic_value, white_matter_ageing
 from rnce_bag.simulate.genome import AUTOSOMES, GRCH37_LENGTHS, PLANTED_LOCI, simulated_lengths
 from rnce_bag.simulate.measures import measured, reference_aparc, reference_aseg, true_anatomy
 
@@ -46,10 +47,13 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 DISEASE_YEARS = 8.0
+#: years of white-matter ageing per SD of white-matter pathology (clinical subset)
+WM_DISEASE_YEARS = 6.0
 MANIFEST_COLUMNS = ["IID", "FID", "age", "sex", "site", "diagnosis", "amyloid",
                     "conversion_years", "t1_path", "freesurfer_dir"]
 STREAMS = ("population", "cohort", "genotypes", "missing", "celltypes", "causal", "effects",
-           "environment", "hidden", "anatomy", "freesurfer", "images", "sites")
+           "environment", "hidden", "anatomy", "freesurfer", "images", "sites",
+           "wm_effects", "wm_environment")  # appended: earlier streams keep their draws
 
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
@@ -98,10 +102,12 @@ def simulate(cfg: SimulateConfig, out: str | os.PathLike[str], progress: Progres
     InputError
         If ``out`` is not writable, or holds files and ``overwrite`` is false.
     """
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise InputError(f"output directory '{out}' already exists and is not empty",
-                         hint="choose a new --out, or pass --overwrite to replace it")
+    out = Path(os.path.abspath(out))  # '..' is resolved here, never followed later
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if not overwrite:
+            raise InputError(f"output directory '{out}' already exists and is not empty",
+                             hint="choose a new --out, or pass --overwrite to replace it")
+        check_removable(out, "simulate")  # before any work: refuse what is not ours
     ensure_writable_dir(out.parent if out.parent != Path("") else Path("."))
     staging = out.parent / f".{out.name}.partial"
     if staging.exists():
@@ -109,12 +115,13 @@ def simulate(cfg: SimulateConfig, out: str | os.PathLike[str], progress: Progres
     staging.mkdir(parents=True)
     try:
         with RunRecord(staging, "simulate", config=dump_config(cfg),
-                       seeds={"seed": cfg.seed}, tools=()) as record:
+                       seeds={"seed": cfg.seed}, tools=(), owns_folder=True) as record:
             _simulate_into(cfg, staging, progress or (lambda *a: None))
             for rel in ("cohort.tsv", "genotypes/cohort.bed", "truth/truth.json"):
                 record.add_output(staging / rel)
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
+        if out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        remove_owned(out, "simulate")
         os.replace(staging, out)
         # run.json records the staging paths; point them at the final folder
         run_json = out / "run.json"
@@ -195,7 +202,11 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
     age = cohort["age"].to_numpy()
     severity = cohort["severity"].to_numpy()
     brain_age = age + cfg.cohort.brain_age_sd_years * latent + DISEASE_YEARS * severity
-    hidden = _zscore(0.45 * _zscore(age) + 0.55 * latent + 0.7 * rng["hidden"].normal(0, 1, n))
+    wm = white_matter_ageing(causal_dos, causal["variance"].to_numpy(), g, cfg.genetics, rng)
+    wm_age = (age + cfg.cohort.brain_age_sd_years * wm["wm_factor"]
+              + WM_DISEASE_YEARS * cohort["wm_pathology"].to_numpy()
+              + cfg.genetics.wm_noise_years * rng["hidden"].normal(0, 1, n))
+    hidden = _zscore(wm_age)  # the image's white-matter signal, SD units
 
     # anatomy -> FreeSurfer stats
     anat = true_anatomy(brain_age, severity, cohort["eTIV"].to_numpy(), rng["anatomy"])
@@ -246,6 +257,9 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
         "latent_factor": latent, "age": age, "true_brain_age": brain_age,
         "true_brain_age_gap": brain_age - age, "disease_severity": severity,
         "hidden_signal": hidden, "eTIV_true": anat.etiv,
+        "wm_genetic_value": wm["wm_genetic_value"], "wm_environment": wm["wm_environment"],
+        "wm_factor": wm["wm_factor"], "wm_pathology": cohort["wm_pathology"].to_numpy(),
+        "wm_brain_age": wm_age,
     })
     _fmt_tsv(lat, tdir / "latent.tsv")
     total = g + e
@@ -266,9 +280,22 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
             "disease_years": DISEASE_YEARS,
             "latent_factor": "genetic_value + environment + pop_b_shift * [population == B]",
             "pop_b_shift": cfg.genetics.pop_b_shift,
-            "hidden_signal": "zscore(0.45 z(age) + 0.55 latent + 0.7 noise); in images only "
-                             "(white-matter signal and texture), not in FreeSurfer stats",
+            "hidden_signal": "zscore(wm_brain_age); in images only (white-matter intensity "
+                             "and texture), not in FreeSurfer stats",
+            "wm_brain_age": "age + brain_age_sd_years * wm_factor + wm_disease_years * "
+                            "wm_pathology + wm_noise_years * noise",
+            "wm_factor": "wm_genetic_value + wm_environment",
+            "wm_genetic_value": "sqrt(h2_wm / h2) (rho_wm g + sqrt(1 - rho_wm^2) g2), g2 from "
+                                "a second set of effects on the same causal variants, "
+                                "orthogonal to g",
+            "wm_disease_years": WM_DISEASE_YEARS,
+            "h2_wm": cfg.genetics.h2_wm,
+            "rho_wm": cfg.genetics.rho_wm,
+            "wm_noise_years": cfg.genetics.wm_noise_years,
         },
+        "h2_wm_realised": float(np.var(wm["wm_genetic_value"]) / np.var(wm["wm_factor"])),
+        "rg_wm_realised": float(np.corrcoef(g, wm["wm_genetic_value"])[0, 1])
+        if cfg.genetics.h2_wm > 0 else None,
         "planted_loci": [
             {"locus": lo.name, "gene": lo.gene, "chromosome": lo.chromosome,
              "gene_start": lo.start, "gene_stop": lo.stop,

@@ -211,3 +211,40 @@ def test_images_have_template_geometry(tiny_sim):
 def test_refuses_non_empty_out(tiny_sim):
     with pytest.raises(InputError, match="not empty"):
         simulate(preset_config("tiny"), tiny_sim)
+
+
+def test_white_matter_factor_is_heritable_and_correlated(tiny_sim):
+    """The hidden channel: Var(g_w) = h2_wm (sample), corr(g, g_w) = rho_wm exactly, the
+    image signal is z(wm brain age) and follows age positively; FreeSurfer never sees it."""
+    truth = json.loads((tiny_sim / "truth/truth.json").read_text())
+    lat = pd.read_csv(tiny_sim / "truth/latent.tsv", sep="\t")
+    gw = lat["wm_genetic_value"].to_numpy()
+    assert gw.var() == pytest.approx(0.6, rel=1e-4)  # the file holds 6 significant digits
+    assert np.corrcoef(gw, lat["genetic_value"])[0, 1] == pytest.approx(0.6, abs=1e-5)
+    assert truth["rg_wm_realised"] == pytest.approx(0.6, abs=1e-9)
+    np.testing.assert_allclose(lat["wm_factor"], gw + lat["wm_environment"], atol=1e-4)
+    h = lat["hidden_signal"].to_numpy()
+    assert abs(h.mean()) < 1e-3 and h.std() == pytest.approx(1, abs=1e-3)
+    assert np.corrcoef(h, lat["wm_brain_age"])[0, 1] > 0.9999
+    assert np.corrcoef(h, lat["age"])[0, 1] > 0.5
+    # normative subjects have no white-matter pathology; it is amyloid-related in patients
+    cohort = pd.read_csv(tiny_sim / "cohort.tsv", sep="\t").set_index("IID")
+    wp = lat.set_index("IID")["wm_pathology"]
+    assert (wp[cohort["amyloid"].isna()] == 0).all()
+    amy = cohort["amyloid"].dropna()
+    assert wp[amy.index[amy == 1]].mean() > wp[amy.index[amy == 0]].mean()
+
+
+def test_negative_control_hides_nothing_heritable():
+    from rnce_bag.simulate.config import GeneticsConfig
+    from rnce_bag.simulate.genetics import white_matter_ageing
+
+    rng = {k: np.random.default_rng(i) for i, k in enumerate(("wm_effects",
+                                                              "wm_environment"))}
+    dos = np.random.default_rng(0).binomial(2, 0.3, (500, 20)).astype(np.int8)
+    g = np.random.default_rng(1).normal(0, np.sqrt(0.4), 500)
+    out = white_matter_ageing(dos, np.full(20, 0.02), g, GeneticsConfig(h2_wm=0.0), rng)
+    assert not out["wm_genetic_value"].any()
+    assert out["wm_factor"].std() == pytest.approx(1.0, abs=0.1)
+    assert preset_config("demo-control").genetics.h2_wm == 0
+    assert preset_config("demo").genetics.h2_wm == 0.6
