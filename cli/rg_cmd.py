@@ -65,7 +65,7 @@ def rg(
                             grm_cutoff if grm_cutoff > 0 else None)
         record.add_output(out / "rg.tsv")
     for _, r in table.iterrows():
-        if r["status"] == "ok" or str(r["status"]).startswith("not converged"):
+        if str(r["status"]).startswith(("ok", "not converged")):
             typer.echo(f"{r['p1']} x {r['p2']}: rg = {r['rg']:.3f} (SE {r['rg_se']:.3f}), "
                        f"p = {r['p']:.3g}, n = {r['n']}"
                        + ("" if r["status"] == "ok" else f"  [{r['status']}]"))

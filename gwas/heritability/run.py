@@ -149,7 +149,7 @@ def estimate_h2(grm: np.ndarray, ids: pd.DataFrame, m: int, grm_prefix: str,
 
 
 RG_COLUMNS = ["p1", "p2", "method", "rg", "rg_se", "p", "backend", "h2_1", "h2_1_se", "h2_2",
-              "h2_2_se", "n", "converged", "status"]
+              "h2_2_se", "h2_diff_se", "n", "converged", "status"]
 
 
 def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
@@ -197,13 +197,24 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
         write_text(out / f"{file_stem(a)}__{file_stem(b)}.hsq", format_bivariate_hsq(r))
         rows.append({**row, "rg": r.rg, "rg_se": r.rg_se, "p": r.pval, "h2_1": r.h2[0],
                      "h2_1_se": r.h2_se[0], "h2_2": r.h2[1], "h2_2_se": r.h2_se[1],
+                     "h2_diff_se": r.h2_diff_se,
                      "converged": r.converged,
-                     "status": "ok" if r.converged else "not converged: estimate unreliable"})
+                     "status": rg_status(r.converged, r.rg, r.at_boundary)})
     table = pd.DataFrame(rows).reindex(columns=RG_COLUMNS)
     with atomic_open(out / "rg.tsv") as fh:
         table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
                      lineterminator="\n")
     return table
+
+
+def rg_status(converged: bool, rg: float, at_boundary: bool = False) -> str:
+    """The ``status`` of an rg row: flags non-convergence, the boundary and |rg| > 1."""
+    status = "ok" if converged else "not converged: estimate unreliable"
+    if np.isfinite(rg) and abs(rg) > 1:
+        status += "; rg outside [-1, 1]"
+    elif at_boundary:
+        status += "; rg at the boundary |rg| = 1 (constrained REML)"
+    return status
 
 
 def _ldsc_inputs(sumstats: list[Path], bfile: str | None, ref_ld: str | None, w_ld: str | None,
@@ -279,7 +290,8 @@ def ldsc_genetic_correlation(sumstats: list[Path], out: Path, bfile: str | None 
                      "rg": res.get("rg", np.nan), "rg_se": res.get("rg_se", np.nan),
                      "p": res.get("p", np.nan), "n": min(info[a]["n"], info[b]["n"]),
                      "converged": bool(ok),
-                     "status": "ok" if ok else "failed: an h2 is negative or rg undefined"})
+                     "status": rg_status(True, res["rg"]) if ok
+                     else "failed: an h2 is negative or rg undefined"})
     table = pd.DataFrame(rows).reindex(columns=RG_COLUMNS)
     with atomic_open(out / "rg.tsv") as fh:
         table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",

@@ -46,3 +46,30 @@ def test_at_a_maximum_and_hsq_layout():
             assert out is None or out[2] <= best + 1e-6
     parsed = rg_from_hsq(parse_hsq(format_bivariate_hsq(r)))
     assert parsed["rg"] == pytest.approx(r.rg, abs=1e-6) and parsed["n"] == 600
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rg", [0.0, 0.5, 0.9])
+def test_converges_on_known_rg_at_n_2000(rg):
+    """The issue's check: simulated pairs with rG 0, 0.5, 0.9 at n = 2,000 converge, and the
+    estimate is within 3 SE of the truth."""
+    y1, y2, x, a = _two_traits(rg, n=2000, m=3000, seed=11)
+    r = bivariate_greml(y1, y2, x, a)
+    assert r.converged, r
+    assert -1 <= r.rg <= 1 and abs(r.rg - rg) < 3 * r.rg_se and r.rg_se < 0.15
+    assert r.iterations < 100
+
+
+def test_true_rg_of_one_stays_in_range_and_converges():
+    """Where the unconstrained REML walks past |rG| = 1 (and used to stop unconverged), the
+    constrained fit converges inside [-1, 1] and says when it sits on the boundary."""
+    rng = np.random.default_rng(5)
+    n, m = 800, 1500
+    p = rng.uniform(0.05, 0.5, m)
+    z = (rng.binomial(2, p, (n, m)) - 2 * p) / np.sqrt(2 * p * (1 - p))
+    g = z @ rng.normal(size=m) * np.sqrt(0.4 / m)
+    y1 = g + rng.normal(0, np.sqrt(0.6), n)
+    y2 = 1.3 * g + rng.normal(0, np.sqrt(0.8), n)
+    r = bivariate_greml(y1, y2, np.ones((n, 1)), z @ z.T / m)
+    assert r.converged and -1 <= r.rg <= 1 and r.rg > 0.7
+    assert r.at_boundary == (abs(r.rg) > 0.999)
