@@ -31,7 +31,7 @@ def brain_age(
     """
     from rnce_bag.brainage.config import BrainAgeConfig
     from rnce_bag.brainage.run import brain_age as run_brain_age
-    from rnce_bag.brainage.run import write_outputs
+    from rnce_bag.brainage.run import training_mask, write_outputs
     from rnce_bag.core.config import dump_config, load_config
     from rnce_bag.core.io import ensure_writable_dir
     from rnce_bag.core.provenance import RunRecord
@@ -47,7 +47,10 @@ def brain_age(
                    seeds={"seed": cfg.seed}, tools=()) as record:
         bag, figure, metrics, etiv = run_brain_age(man, reps, cfg)
         paths = write_outputs(out, bag, figure, metrics)
-        paths += write_gwas_files(bag, man, etiv, out)
+        normative = training_mask(man, cfg.train_filter)
+        keep = normative if cfg.genetics_subjects == "normative" else None
+        paths += write_gwas_files(bag, man, etiv, out, keep=keep,
+                                  diagnosis_covariate=cfg.genetics_subjects == "all")
         for p in paths:
             record.add_output(p)
     for name, m in metrics["representations"].items():
@@ -55,4 +58,12 @@ def brain_age(
         typer.echo(f"{name}: MAE {u['mae']:.2f} y, r {u['r']:.3f}; corr(BAG, age) "
                    f"{u['corr_bag_age']:+.3f} -> {c['corr_bag_age']:+.3f} after "
                    f"{m['bias']['method']} ({metrics['n_train']} training subjects)")
-    typer.echo(f"wrote {out / 'bag.tsv'} and GWAS files pheno.tsv / covar.tsv / bag.phen")
+    who = (f"{int(normative.sum())} normative subjects ({_describe(cfg.train_filter)}); the "
+           f"other {int((~normative).sum())} have NA" if cfg.genetics_subjects == "normative"
+           else f"all {len(man)} subjects, diagnosis as a covariate")
+    typer.echo(f"wrote {out / 'bag.tsv'} and GWAS files pheno.tsv / covar.tsv / bag.phen: "
+               f"BAGs for {who}")
+
+
+def _describe(train_filter: dict[str, list[str]]) -> str:
+    return ", ".join(f"{k} in {'/'.join(v)}" for k, v in train_filter.items()) or "everyone"

@@ -38,6 +38,7 @@ from typing import Any
 from cli.study import STAGE_ORDER, StudyConfig
 from rnce_bag.core.errors import InputError, RnceBagError
 from rnce_bag.core.io import write_text
+from rnce_bag.core.outdir import check_removable, remove_owned
 
 REPO_PACKAGES = ("rnce_bag", "gwas", "cli")
 HASH_LIMIT = 64 * 1024**2
@@ -180,6 +181,7 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
                 echo(f"[{i + 1}/{len(stages)}] {st.name}: cached")
             else:
                 echo(f"[{i + 1}/{len(stages)}] {st.name}: running")
+                check_removable(final, "run", markers=[STAMP])  # before the work, not after
                 if partial.exists() and not (st.resumable and
                                              (partial / "checkpoint.pt").exists()):
                     shutil.rmtree(partial)
@@ -201,8 +203,7 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
                     raise StageFailed(st.name, proc.returncode)
                 write_text(partial / STAMP, json.dumps({"key": key, "argv": argv,
                                                         "finished": _now()}) + "\n")
-                if final.exists():
-                    shutil.rmtree(final)
+                remove_owned(final, "run", markers=[STAMP])  # only a stage folder of ours
                 partial.rename(final)
                 entry.update(status="ran", seconds=round(time.perf_counter() - tic, 1),
                              resumed=resume)
@@ -321,7 +322,7 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
                         dynamic=lambda r: _covar_names(r, names)))
     if "h2" not in study.skip and ld:
         st.append(Stage("h2", "h2", ["h2", "--bfile", ld, "--pheno", pheno, "--covar",
-                                     str(root / "gwas" / "pcs.tsv"), "--grm-cutoff",
+                                     str(root / "gwas" / "covariates.tsv"), "--grm-cutoff",
                                      str(s.grm_cutoff), "--out", "{out}"],
                         ext[1:], [*up, "brain_age", "gwas"]))
     if "rg" not in study.skip and ld:
@@ -331,7 +332,7 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
             st.append(Stage(f"rg_{a.lower()}_{b.lower()}", "rg",
                             ["rg", "--bfile", ld, "--pheno", pheno, "--pheno-name",
                              f"BAG_{a.upper()},BAG_{b.upper()}", "--covar",
-                             str(root / "gwas" / "pcs.tsv"), "--grm-cutoff",
+                             str(root / "gwas" / "covariates.tsv"), "--grm-cutoff",
                              str(s.grm_cutoff), "--out", "{out}"],
                             ext[1:], [*up, "brain_age", "gwas"]))
     if "enrich" not in study.skip and ld and celltypes:

@@ -98,12 +98,13 @@ def summarise(out: Path) -> str:
     h = out / "h2" / "heritability.tsv"
     if h.exists():
         t = pd.read_csv(h, sep="\t")
+        lines.append(_genetics_design(out, int(t["n"].max())))
         lines.append("h2 (GREML): " + "; ".join(f"{r.phenotype} {r.h2:.2f} ({r.h2_se:.2f})"
                                                   for r in t.itertuples()))
     for rg in sorted(out.glob("rg_*/rg.tsv")):
         t = pd.read_csv(rg, sep="\t")
         lines += [f"rg({r.p1}, {r.p2}) = {r.rg:.2f} (SE {r.rg_se:.2f})"
-                  + ("" if str(r.converged) == "True" else " [REML not converged]")
+                  + ("" if str(r.status) == "ok" else f" [{r.status}]")
                   for r in t.itertuples()]
     s = out / "gwas" / "summary.tsv"
     if s.exists():
@@ -124,3 +125,21 @@ def summarise(out: Path) -> str:
                                      for r in g.head(2).itertuples())
             for method, g in t.groupby("method", sort=False)))
     return "\n".join(lines)
+
+
+def _genetics_design(out: Path, n: int) -> str:
+    """Who and which covariates the genetic analyses used (the same for every BAG)."""
+    import json
+
+    cfg = json.loads((out / "brain_age" / "run.json").read_text()).get("config", {}) \
+        if (out / "brain_age" / "run.json").exists() else {}
+    who = cfg.get("genetics_subjects", "normative")
+    if who == "normative" and cfg.get("train_filter"):
+        rule = ", ".join(f"{k} in {'/'.join(v)}" for k, v in cfg["train_filter"].items())
+        who = f"normative subjects ({rule})"
+    else:
+        who = f"{who} subjects" + (", diagnosis as a covariate" if who == "all" else "")
+    cov = out / "gwas" / "covariates.tsv"
+    names = cov.open().readline().rstrip("\n").split("\t")[1:] if cov.exists() else []
+    return (f"genetics: {n} {who}; GWAS, GREML and rg covariates: "
+            f"{', '.join(names) if names else 'none'}")

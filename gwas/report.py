@@ -217,8 +217,14 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                         "qq": _save(plots.qq(ssf["p_value"].to_numpy(), str(name)), figdir,
                                     f"qq_{file_stem(name)}"),
                         "loci": _rows(lo, lcols), "loci_columns": lcols})
+        cov = d / "covariates.tsv"
+        names = cov.open().readline().rstrip("\n").split("\t")[1:] if cov.exists() else []
+        design = (f"Subjects: up to {int(summary['n_samples'].max())} with genotypes, "
+                  "covariates and a phenotype (a study's brain-age stage gives every BAG the "
+                  "same subjects). Covariates, also used by GREML h2 and rg: "
+                  + (", ".join(names) if names else "none") + ".")
         ctx["gwas"] = {"summary": _rows(summary, scols), "summary_columns": scols,
-                       "phenotypes": phs}
+                       "phenotypes": phs, "design": design}
     if found["heritability"]:
         h = pd.concat([pd.read_csv(p, sep="\t") for p in found["heritability"]])
         cols = ["phenotype", "method", "backend", "h2", "h2_se", "intercept", "n", "status"]
@@ -226,7 +232,7 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                                "figures": [_save(plots.h2_bars(h), figdir, "h2")]}
     if found["rg"]:
         r = pd.concat([pd.read_csv(p, sep="\t") for p in found["rg"]])
-        cols = ["p1", "p2", "method", "rg", "rg_se", "p"]
+        cols = ["p1", "p2", "method", "rg", "rg_se", "p", "n", "status"]
         figs = [_save(plots.rg_heatmap(r[r["method"] == m].dropna(subset=["rg"])), figdir,
                       f"rg_{m}") for m in r["method"].unique()]
         ctx["rg"] = {"rows": _rows(r, cols), "columns": cols, "figures": figs}

@@ -24,6 +24,7 @@ from gwas.plink_io import BedReader, read_fam
 from gwas.sumstats import summarise, write_ssf
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_open, write_text
+from rnce_bag.core.names import file_stem
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -101,10 +102,16 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     if pcs is not None:
         with atomic_open(out / "pcs.tsv") as fh:
             pcs.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+    used = _with_pcs(samples, pcs)
+    if used is not None and used.shape[1] > 1:
+        # exactly the covariates of the association, for h2/rg on the same model
+        with atomic_open(out / "covariates.tsv") as fh:
+            used.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.10g",
+                        lineterminator="\n")
     summaries, loci_all = [], []
     reader = BedReader(geno.bfile) if geno.bfile else None
     for name, ssf in results.items():
-        write_ssf(ssf, out / f"{name}.tsv.gz", {
+        write_ssf(ssf, out / f"{file_stem(name)}.tsv.gz", {
             "trait_description": [name], "sample_size": int(ssf["n"].max()),
             "analysis_software": f"rnce-bag gwas --engine {cfg.engine}",
             "covariates": [c for c in samples.covar.columns if c != "IID"]

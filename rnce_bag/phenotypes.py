@@ -62,7 +62,8 @@ def _write_tsv(df: pd.DataFrame, path: Path, header: bool = True) -> None:
 
 
 def write_gwas_files(bags: pd.DataFrame, manifest: pd.DataFrame, etiv: pd.Series | None,
-                     out: str | os.PathLike[str]) -> list[Path]:
+                     out: str | os.PathLike[str], keep: np.ndarray | None = None,
+                     diagnosis_covariate: bool = False) -> list[Path]:
     """Write PLINK 2 and GCTA phenotype/covariate files.
 
     Parameters
@@ -75,14 +76,27 @@ def write_gwas_files(bags: pd.DataFrame, manifest: pd.DataFrame, etiv: pd.Series
         eTIV by IID or ``None``.
     out
         Folder to write into.
+    keep
+        Boolean mask over ``manifest`` rows (shape (n,)): subjects whose BAGs the genetic
+        analyses use; the others get ``NA`` (so every BAG has the same subjects).
+    diagnosis_covariate
+        Add ``dx_<level>`` dummies (all but the first level of ``diagnosis``) to the
+        covariates, for analyses that keep patients.
     """
     out = Path(out)
     man = manifest.set_index("IID").loc[bags["IID"]].reset_index()
     cov = covariates(man, etiv)
+    if diagnosis_covariate and "diagnosis" in man.columns:
+        levels = sorted(man["diagnosis"].astype(str).unique())
+        for lv in levels[1:]:
+            cov.insert(len(cov.columns) - ("eTIV" in cov.columns), f"dx_{lv}",
+                       (man["diagnosis"].astype(str) == lv).astype(int).to_numpy())
     reps = [c[len("bag_"):] for c in bags.columns if c.startswith("bag_")]
     pheno = cov[["#FID", "IID"]].copy()
+    use = np.ones(len(man), dtype=bool) if keep is None else pd.Series(
+        np.asarray(keep, dtype=bool), index=manifest["IID"]).reindex(man["IID"]).to_numpy()
     for rep in reps:
-        pheno[phenotype_name(rep)] = bags[f"bag_{rep}"].to_numpy()
+        pheno[phenotype_name(rep)] = np.where(use, bags[f"bag_{rep}"].to_numpy(), np.nan)
     paths = [out / "pheno.tsv", out / "covar.tsv", out / "bag.phen", out / "bag.qcovar",
              out / "bag.covar"]
     _write_tsv(pheno, paths[0])
@@ -97,6 +111,8 @@ def write_gwas_files(bags: pd.DataFrame, manifest: pd.DataFrame, etiv: pd.Series
         ccols["sex"] = man["sex"].astype(str).to_numpy()
     if "site" in man.columns:
         ccols["site"] = man["site"].astype(str).to_numpy()
+    if diagnosis_covariate and "diagnosis" in man.columns:
+        ccols["diagnosis"] = man["diagnosis"].astype(str).to_numpy()
     _write_tsv(ccols, paths[4], header=False)
     write_text(out / "gcta_columns.json", json.dumps({
         "bag.phen": list(gcta_p.columns), "mpheno": {phenotype_name(r): i + 1

@@ -36,7 +36,9 @@ def pytest_collection_modifyitems(config, items):
                 have_cuda = _cuda_available()
             if not have_cuda:
                 item.add_marker(pytest.mark.skip(reason="needs CUDA"))
-        if item.get_closest_marker("demo") and not os.environ.get("RNCE_BAG_DEMO_RUN"):
+        if item.get_closest_marker("demo") and not any(
+                os.environ.get(v) for v in ("RNCE_BAG_DEMO_RUN", "RNCE_BAG_ORACLE_RUN",
+                                            "RNCE_BAG_ORACLE_CONTROL_RUN")):
             item.add_marker(pytest.mark.skip(
                 reason="set RNCE_BAG_DEMO_RUN to a finished 'rnce-bag demo --preset demo' run"))
         if item.get_closest_marker("external") and missing_tools:

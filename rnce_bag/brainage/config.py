@@ -20,5 +20,10 @@ class BrainAgeConfig(StrictModel):
     train_filter: dict[str, list[str]] = Field(
         default_factory=lambda: {"diagnosis": ["CN"]},
         description="manifest column -> allowed values for the normative training subjects")
+    genetics_subjects: Literal["normative", "all"] = Field(
+        "normative", description="who gets a BAG in the genetic phenotype files "
+        "(pheno.tsv, bag.phen): 'normative' = the subjects passing train_filter (patients' "
+        "disease severity is not genetic signal), 'all' = everyone, with diagnosis as a "
+        "covariate in covar.tsv")
     min_train_subjects: int = Field(50, ge=10)
     seed: int = 0

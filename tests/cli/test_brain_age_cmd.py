@@ -91,3 +91,27 @@ def test_bad_features_argument(runner, tiny_sim, tmp_path, arg):
     res = runner.invoke(app, ["brain-age", "--manifest", str(tiny_sim / "cohort.tsv"),
                               "--features", arg, "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
+
+
+def test_genetic_phenotypes_on_normative_subjects_by_default(runner, tiny_sim, reps_dir,
+                                                            tmp_path):
+    """pheno.tsv holds BAGs of the normative (CN) subjects only; bag.tsv keeps everyone
+    (the probes need patients); 'all' keeps everyone and adds diagnosis covariates."""
+    man = pd.read_csv(tiny_sim / "cohort.tsv", sep="\t")
+    cn = man["diagnosis"].eq("CN").to_numpy()
+    out = tmp_path / "ba"
+    res = _run(runner, tiny_sim, reps_dir, out)
+    assert res.exit_code == 0, res.output
+    assert f"{cn.sum()} normative subjects" in " ".join(res.output.split())
+    pheno = pd.read_csv(out / "pheno.tsv", sep="\t").set_index("IID").loc[man["IID"]]
+    assert pheno["BAG_FS"].notna().to_numpy().tolist() == cn.tolist()
+    assert read_table(out / "bag.tsv", "brain_age")["bag_fs"].notna().all()
+    assert not any(c.startswith("dx_") for c in pd.read_csv(out / "covar.tsv", sep="\t"))
+    out2 = tmp_path / "ba_all"
+    res = _run(runner, tiny_sim, reps_dir, out2, "--set", "genetics_subjects=all")
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(out2 / "pheno.tsv", sep="\t")["BAG_FS"].notna().all()
+    covar = pd.read_csv(out2 / "covar.tsv", sep="\t").set_index("IID").loc[man["IID"]]
+    assert covar.columns[-1] == "eTIV"
+    assert (covar["dx_CN"] == man["diagnosis"].eq("CN").astype(int).to_numpy()).all()
+    assert (covar["dx_MCI"] == man["diagnosis"].eq("MCI").astype(int).to_numpy()).all()

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -27,6 +28,14 @@ def test_gwas_plink2_outputs(runner, complete_sim, tmp_path):
     assert report["qc"]["variants_in"] == 2000 and report["n_pcs"] == 3
     assert "lambda GC" in res.output and "after QC" in res.output
     assert list(pd.read_csv(out / "pcs.tsv", sep="\t").columns) == ["IID", "PC1", "PC2", "PC3"]
+    # the association's covariates, for GREML/rg on the same model: covar file + PCs
+    used = pd.read_csv(out / "covariates.tsv", sep="\t")
+    cov = pd.read_csv(complete_sim / "covar.tsv", sep="\t")
+    assert used.columns[0] == "IID" and list(used.columns[-3:]) == ["PC1", "PC2", "PC3"]
+    assert "age" in used.columns and len(used.columns) > 5  # sex and site encoded
+    assert len(used) == report["qc"]["samples_out"]
+    ages = cov.set_index("IID").loc[used["IID"], "age"].to_numpy()
+    assert np.allclose(used["age"], ages)
 
 
 @pytest.mark.parametrize(("edit", "match"), [

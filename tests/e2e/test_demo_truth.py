@@ -23,6 +23,8 @@ pytestmark = pytest.mark.demo
 
 @pytest.fixture(scope="module")
 def run() -> Path:
+    if not os.environ.get("RNCE_BAG_DEMO_RUN"):
+        pytest.skip("set RNCE_BAG_DEMO_RUN to a finished 'rnce-bag demo --preset demo' run")
     return Path(os.environ["RNCE_BAG_DEMO_RUN"])
 
 
