@@ -89,6 +89,9 @@ def train(
                    description=f"stage {stage} loss {row['loss']:.3f} "
                                f"{row['samples_per_s']:.1f} subj/s")
 
+    if main:
+        for w in cfg.rnce_warnings():
+            typer.echo(f"warning: {w}", err=True)
     record = RunRecord(out, "train", config=dump_config(cfg), inputs=[manifest, features],
                        seeds={"seed": cfg.seed}, tools=()) if main else None
     with record or contextlib.nullcontext(), bar:

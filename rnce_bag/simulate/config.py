@@ -118,7 +118,8 @@ PRESETS: dict[str, dict] = {
     },
     "demo": {
         "preset": "demo",
-        "cohort": {"n_subjects": 2000},
+        # 2,500 subjects: ~2,000 normative (CN) ones for the genetics, GREML h2 SE ~0.06
+        "cohort": {"n_subjects": 2500},
         "genotypes": {"n_variants": 100_000, "simulated_mb": 60.0},
         # many causal genes: the cell-type signal is an average over specific genes
         "genetics": {"n_causal": 1000, "celltype_fraction": 0.85},
@@ -127,7 +128,7 @@ PRESETS: dict[str, dict] = {
     # negative control: the demo cohort with nothing heritable in the hidden channel
     "demo-control": {
         "preset": "demo-control",
-        "cohort": {"n_subjects": 2000},
+        "cohort": {"n_subjects": 2500},
         "genotypes": {"n_variants": 100_000, "simulated_mb": 60.0},
         "genetics": {"n_causal": 1000, "celltype_fraction": 0.85, "h2_wm": 0.0},
         "images": {"resolution_mm": 2},

@@ -119,6 +119,32 @@ class SSLConfig(StrictModel):
         own = (self.stage1 if stage == 1 else self.stage2).batch_size
         return own or self.data.batch_size
 
+    def rnce_warnings(self) -> list[str]:
+        """Settings under which R-NCE's terms lose what they are for (empty when none).
+
+        Per stage with batch ``B``, representation size ``d`` and ``p`` auxiliary
+        dimensions: with ``B <= d + p`` any full-rank representation spans the centred
+        batch together with the features, so the reconstruction term is informative only
+        through the ridge; and the in-batch projection removes ``p / (B - 1)`` of each
+        batch's dimensions from the contrastive term.
+        """
+        if self.method != "rnce":
+            return []
+        d, p = self.encoder.out_dim, self.loss.max_aux_dim
+        out = []
+        for stage in (1, 2):
+            b = self.batch_size(stage)
+            if b <= d + p:
+                out.append(f"stage {stage}: batch {b} does not exceed the representation "
+                           f"size + auxiliary dimensions ({d} + {p}): the reconstruction term "
+                           "is nearly vacuous (only the ridge gives it a gradient); use a batch "
+                           f"of at least {d + p + 1}")
+            if p / (b - 1) > 0.25:
+                out.append(f"stage {stage}: {p} auxiliary dimensions remove "
+                           f"{p / (b - 1):.0%} of each centred batch of {b} from the "
+                           "contrastive term; use a larger batch or a smaller loss.max_aux_dim")
+        return out
+
     @model_validator(mode="after")
     def _check(self) -> SSLConfig:
         d = self.encoder.out_dim

@@ -8,7 +8,7 @@ R-NCE (ARCHITECTURE.md, "The R-NCE method"):
 - reconstruction ``L_rec(H) = ||A - P_H[A]||_F^2 / ||A||_F^2`` with the ridge projection
   ``P_X[Y] = X (X'X + lambda I)^-1 X'Y`` and ``H``, ``A`` centred over the batch, so the
   representation spans the auxiliary (FreeSurfer) space;
-- residual ``R = H - P_A[H]`` (``A`` centred), orthogonal to ``A`` up to the ridge;
+- residual ``R = H - P_A[H]`` (``H`` and ``A`` centred), orthogonal to ``A`` up to the ridge;
 - ``L = NT-Xent(R_1, R_2; tau) + alpha (L_rec(H_1) + L_rec(H_2))``.
 
 Projections are computed in float64 whatever the input precision, through the
@@ -65,10 +65,15 @@ def reconstruction_loss(h: Tensor, a: Tensor, ridge: float) -> Tensor:
 
 
 def residual(h: Tensor, a: Tensor | None, ridge: float) -> Tensor:
-    """``R = H - P_A[H]`` with ``A`` centred: (B, d); ``H`` when there is no ``A``."""
+    """``R = H - P_A[H]`` with ``H`` and ``A`` centred: (B, d); ``H`` when there is no ``A``.
+
+    ``H`` is centred first, as the method specifies: a common offset of the batch would
+    otherwise survive the projection and inflate every cosine similarity of the NT-Xent.
+    """
     if a is None or a.shape[1] == 0:
         return h
-    r = h.double() - ridge_project(centre(a.double()), h.double(), ridge)
+    hc = centre(h.double())
+    r = hc - ridge_project(centre(a.double()), hc, ridge)
     return r.to(h.dtype)
 
 

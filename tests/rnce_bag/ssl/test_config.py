@@ -29,3 +29,20 @@ def test_aux_dim_must_leave_a_residual_space():
                                   "loss": {"max_aux_dim": 8}})
     with pytest.raises(ConfigError, match="out_dim"):
         load_config(None, SSLConfig, ["encoder.out_dim=65"])
+
+
+def test_rnce_warns_when_the_batch_leaves_the_terms_vacuous():
+    small = SSLConfig.model_validate({"data": {"batch_size": 32},
+                                      "encoder": {"out_dim": 64}, "loss": {"max_aux_dim": 16},
+                                      "stage2": {"batch_size": 128}})
+    w = small.rnce_warnings()
+    assert any("stage 1: batch 32 does not exceed" in x for x in w)
+    assert any("remove 52%" in x for x in w) and not any("stage 2" in x for x in w)
+    assert SSLConfig.model_validate({**small.model_dump(), "method": "simclr"}
+                                    ).rnce_warnings() == []
+
+
+@pytest.mark.parametrize("preset", ["demo", "paper"])
+def test_presets_train_rnce_as_specified(repo_root, preset):
+    cfg = load_config(repo_root / f"configs/ssl/{preset}.yaml", SSLConfig)
+    assert cfg.rnce_warnings() == []
