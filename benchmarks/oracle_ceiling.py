@@ -123,6 +123,8 @@ def markdown(out: Path) -> str:
     for r in t.itertuples():
         rg = (f"{r.rg_fs:.2f} ({r.rg_fs_se:.2f})" if "rg_fs" in t.columns and
               pd.notna(r.rg_fs) else "-")
+        if rg != "-" and r.rg_status != "ok":
+            rg += f" [{r.rg_status.removeprefix('ok; ')}]"
         gain = (f"{r.h2_gain:+.3f} ({r.h2_gain_se:.3f})" if "h2_gain" in t.columns and
                 pd.notna(r.h2_gain) else "-")
         lines.append(f"| {r.bag}{' (oracle)' if r.oracle else ''} | {r.mae:.2f} | "

@@ -199,7 +199,7 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
                      "h2_1_se": r.h2_se[0], "h2_2": r.h2[1], "h2_2_se": r.h2_se[1],
                      "h2_diff_se": r.h2_diff_se,
                      "converged": r.converged,
-                     "status": rg_status(r.converged, r.rg, r.at_boundary)})
+                     "status": rg_status(r.converged, r.rg, r.at_boundary, r.h2)})
     table = pd.DataFrame(rows).reindex(columns=RG_COLUMNS)
     with atomic_open(out / "rg.tsv") as fh:
         table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
@@ -207,10 +207,14 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
     return table
 
 
-def rg_status(converged: bool, rg: float, at_boundary: bool = False) -> str:
-    """The ``status`` of an rg row: flags non-convergence, the boundary and |rg| > 1."""
+def rg_status(converged: bool, rg: float, at_boundary: bool = False,
+              h2: tuple[float, float] = (1.0, 1.0)) -> str:
+    """The ``status`` of an rg row: flags non-convergence, an h2 near 0 (rg undefined), the
+    boundary and |rg| > 1."""
     status = "ok" if converged else "not converged: estimate unreliable"
-    if np.isfinite(rg) and abs(rg) > 1:
+    if min(h2) < 0.01:
+        status += "; an h2 is ~0, so rg is undefined"
+    elif np.isfinite(rg) and abs(rg) > 1:
         status += "; rg outside [-1, 1]"
     elif at_boundary:
         status += "; rg at the boundary |rg| = 1 (constrained REML)"

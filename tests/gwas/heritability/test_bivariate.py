@@ -73,3 +73,13 @@ def test_true_rg_of_one_stays_in_range_and_converges():
     r = bivariate_greml(y1, y2, np.ones((n, 1)), z @ z.T / m)
     assert r.converged and -1 <= r.rg <= 1 and r.rg > 0.7
     assert r.at_boundary == (abs(r.rg) > 0.999)
+
+
+def test_rg_status_flags():
+    from gwas.heritability.run import rg_status
+
+    assert rg_status(True, 0.5) == "ok"
+    assert "not converged" in rg_status(False, 0.5)
+    assert "outside [-1, 1]" in rg_status(True, 1.2)
+    assert "boundary" in rg_status(True, 1.0, at_boundary=True)
+    assert "undefined" in rg_status(True, -0.99, h2=(0.4, 1e-6))
