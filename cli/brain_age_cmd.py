@@ -17,7 +17,8 @@ def brain_age(
                                            "sex, site, diagnosis, ...).")],
     features: Annotated[list[str], typer.Option("--features", help="NAME=PATH of a "
                                                 "representation: FreeSurfer features or "
-                                                "embeddings (repeatable).")],
+                                                "embeddings (repeatable); NAME=A+B "
+                                                "concatenates representations A and B.")],
     out: Annotated[Path, typer.Option("--out", help="Output directory.")],
     config: Annotated[Path | None, typer.Option("--config", help="YAML (configs/brainage/).")]
     = None,
@@ -37,14 +38,15 @@ def brain_age(
     from rnce_bag.core.provenance import RunRecord
     from rnce_bag.core.schema import read_table
     from rnce_bag.phenotypes import write_gwas_files
-    from rnce_bag.representations import parse_representation_args
+    from rnce_bag.representations import parse_representation_args, source_paths
 
     cfg = load_config(config, BrainAgeConfig, set_ or [])
     reps = parse_representation_args(features)
     man = read_table(manifest, "cohort")
     ensure_writable_dir(out)
-    with RunRecord(out, "brain-age", config=dump_config(cfg), inputs=[manifest, *reps.values()],
-                   seeds={"seed": cfg.seed}, tools=()) as record:
+    with RunRecord(out, "brain-age", config=dump_config(cfg),
+                   inputs=[manifest, *source_paths(reps)], seeds={"seed": cfg.seed},
+                   tools=()) as record:
         bag, figure, metrics, etiv = run_brain_age(man, reps, cfg)
         paths = write_outputs(out, bag, figure, metrics)
         normative = training_mask(man, cfg.train_filter)

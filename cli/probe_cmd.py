@@ -15,7 +15,8 @@ def probe(
     manifest: Annotated[Path, typer.Option("--manifest", help="Cohort manifest with diagnosis, "
                                            "conversion_years and amyloid.")],
     features: Annotated[list[str], typer.Option("--features", help="NAME=PATH of a "
-                                                "representation (repeatable).")],
+                                                "representation (repeatable); NAME=A+B "
+                                                "concatenates representations A and B.")],
     out: Annotated[Path, typer.Option("--out", help="Output directory.")],
     task: Annotated[list[str] | None, typer.Option("--task", help="ad_vs_cn, conversion_2y, "
                                                    "conversion_3y, amyloid (default: all).")]
@@ -32,7 +33,11 @@ def probe(
     from rnce_bag.core.schema import read_table
     from rnce_bag.probes import TASKS
     from rnce_bag.probes import probe as run_probe
-    from rnce_bag.representations import load_representation, parse_representation_args
+    from rnce_bag.representations import (
+        load_representation,
+        parse_representation_args,
+        source_paths,
+    )
 
     tasks = tuple(task or TASKS)
     bad = [t for t in tasks if t not in TASKS]
@@ -43,7 +48,7 @@ def probe(
     man = read_table(manifest, "cohort")
     ensure_writable_dir(out)
     with RunRecord(out, "probe", config={"tasks": list(tasks)}, seeds={"seed": seed},
-                   inputs=[manifest, *reps.values()], tools=()) as record:
+                   inputs=[manifest, *source_paths(reps)], tools=()) as record:
         arrays = {name: load_representation(name, path, man["IID"])[0]
                   for name, path in reps.items()}
         scores, pairs, preds = run_probe(man, arrays, tasks, seed=seed)

@@ -19,9 +19,16 @@ from rnce_bag.core.schema import read_table, validate_frame
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-def parse_representation_args(items: list[str]) -> dict[str, Path]:
-    """``["FS=path", "RNCE=path"]`` -> ``{"FS": path, ...}`` with checks."""
-    reps: dict[str, Path] = {}
+Source = Path | tuple[Path, ...]
+
+
+def parse_representation_args(items: list[str]) -> dict[str, Source]:
+    """``["FS=path", "RNCE=path", "FS_RNCE=FS+RNCE"]`` -> ``{"FS": path, ...}`` with checks.
+
+    ``NAME=A+B`` (A and B names given in the same list, and no file of that name) is
+    the concatenation of those representations' columns: a tuple of their paths.
+    """
+    raw: dict[str, str] = {}
     for item in items:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
@@ -29,17 +36,44 @@ def parse_representation_args(items: list[str]) -> dict[str, Path]:
         if not _NAME_RE.match(name):
             raise InputError(f"--features {item!r}: NAME must start with a letter and use "
                              f"letters, digits and _ only")
-        if name in reps:
+        if name in raw:
             raise InputError(f"--features: representation name {name!r} given twice")
-        reps[name] = Path(path)
-    if not reps:
+        raw[name] = path
+    if not raw:
         raise InputError("give at least one --features NAME=PATH")
+    reps: dict[str, Source] = {}
+    for name, path in raw.items():
+        parts = path.split("+")
+        if len(parts) > 1 and not Path(path).exists():
+            bad = [p for p in parts if p not in raw or "+" in raw[p]]
+            if bad:
+                raise InputError(f"--features {name}={path}: {bad[0]!r} is not a "
+                                 "representation given by NAME=PATH",
+                                 hint="combine representations given in the same command, "
+                                      "e.g. --features FS=f.parquet --features RNCE=e.parquet "
+                                      "--features FS_RNCE=FS+RNCE")
+            reps[name] = tuple(Path(raw[p]) for p in parts)
+        else:
+            reps[name] = Path(path)
     return reps
 
 
-def load_representation(name: str, path: Path, iids: pd.Series
+def source_paths(reps: dict[str, Source]) -> list[Path]:
+    """Every file behind ``reps``, once (for provenance)."""
+    out: list[Path] = []
+    for src in reps.values():
+        for p in (src if isinstance(src, tuple) else (src,)):
+            if p not in out:
+                out.append(p)
+    return out
+
+
+def load_representation(name: str, path: Source, iids: pd.Series
                         ) -> tuple[np.ndarray, list[str], pd.Series | None, list[str]]:
     """Features of ``iids`` (in that order) from a feature or embedding table.
+
+    A tuple of paths is their column-wise concatenation (column names prefixed with the
+    part's file stem; eTIV from the first part that has it).
 
     Returns
     -------
@@ -56,6 +90,14 @@ def load_representation(name: str, path: Path, iids: pd.Series
     InputError
         Subjects missing from the table, or a constant (non-zero) column.
     """
+    if isinstance(path, tuple):
+        parts = [load_representation(name, p, iids) for p in path]
+        etiv = next((e for _, _, e, _ in parts if e is not None), None)
+        cols = [f"{p.stem}:{c}" for p, (_, cs, _, _) in zip(path, parts, strict=True)
+                for c in cs]
+        dropped = [f"{p.stem}:{c}" for p, (_, _, _, ds) in zip(path, parts, strict=True)
+                   for c in ds]
+        return np.hstack([x for x, _, _, _ in parts]), cols, etiv, dropped
     raw = read_table(path)
     schema = "embeddings" if any(re.fullmatch(r"z\d+", str(c)) for c in raw.columns) else \
         "freesurfer_features"

@@ -115,3 +115,24 @@ def test_genetic_phenotypes_on_normative_subjects_by_default(runner, tiny_sim, r
     assert covar.columns[-1] == "eTIV"
     assert (covar["dx_CN"] == man["diagnosis"].eq("CN").astype(int).to_numpy()).all()
     assert (covar["dx_MCI"] == man["diagnosis"].eq("MCI").astype(int).to_numpy()).all()
+
+
+def test_combined_representation(runner, tiny_sim, reps_dir, tmp_path):
+    """FS_PCA=FS+PCA is its own, clearly named row: the two tables' columns side by side."""
+    from rnce_bag.core.errors import InputError
+    from rnce_bag.representations import load_representation, parse_representation_args
+
+    out = tmp_path / "ba"
+    res = _run(runner, tiny_sim, reps_dir, out, "--features", f"PCA={reps_dir / 'emb.parquet'}",
+               "--features", "FS_PCA=FS+PCA")
+    assert res.exit_code == 0, res.output
+    assert list(pd.read_csv(out / "pheno.tsv", sep="\t").columns[2:]) == ["BAG_FS", "BAG_PCA",
+                                                                          "BAG_FS_PCA"]
+    reps = parse_representation_args([f"FS={reps_dir / 'fs.parquet'}",
+                                      f"PCA={reps_dir / 'emb.parquet'}", "B=FS+PCA"])
+    iids = pd.read_parquet(reps_dir / "fs.parquet")["IID"]
+    x, cols, etiv, _ = load_representation("B", reps["B"], iids)
+    fs, _, _, _ = load_representation("FS", reps["FS"], iids)
+    assert x.shape[1] == fs.shape[1] + 16 and cols[-1] == "emb:z15" and etiv is not None
+    with pytest.raises(InputError, match="'NOPE' is not a representation"):
+        parse_representation_args([f"FS={reps_dir / 'fs.parquet'}", "B=FS+NOPE"])
