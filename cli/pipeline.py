@@ -292,6 +292,12 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
                                  str(root / "cache")], ext[:1], [f"train_{m}"]))
                 reps[m.upper()] = root / f"embed_{m}" / "embeddings.parquet"
     rep_args = [x for name, path in reps.items() for x in ("--features", f"{name}={path}")]
+    bag_names = set(reps)
+    for combo in s.combined:  # e.g. FS+RNCE -> its own row FS_RNCE, never RNCE itself
+        parts = combo.upper().split("+")
+        if all(p in reps for p in parts):
+            rep_args += ["--features", f"{'_'.join(parts)}={'+'.join(parts)}"]
+            bag_names.add("_".join(parts))
     rep_deps = ["features", *[f"embed_{m}" for m in s.train.methods
                               if "train" not in study.skip and "embed" not in study.skip]]
     if "brain_age" not in study.skip:
@@ -327,7 +333,7 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
                         ext[1:], [*up, "brain_age", "gwas"]))
     if "rg" not in study.skip and ld:
         for a, b in s.rg_pairs:
-            if a.upper() not in reps or b.upper() not in reps:
+            if a.upper() not in bag_names or b.upper() not in bag_names:
                 continue
             st.append(Stage(f"rg_{a.lower()}_{b.lower()}", "rg",
                             ["rg", "--bfile", ld, "--pheno", pheno, "--pheno-name",

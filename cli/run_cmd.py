@@ -88,7 +88,12 @@ def summarise(out: Path) -> str:
 
     import pandas as pd
 
+    from gwas.headline import format_headline, headline_table
+
     lines = [f"report: {out / 'report' / 'index.html'}"]
+    head = format_headline(headline_table(out))
+    if head:
+        lines += ["per BAG (loci: p < 5e-8; AUC p: DeLong against FS):", head]
     m = out / "brain_age" / "metrics.json"
     if m.exists():
         reps = json.loads(m.read_text())["representations"]

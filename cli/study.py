@@ -58,9 +58,13 @@ class StagesBlock(StrictModel):
     covar_names: list[str] | None = Field(None, description="GWAS covariates (default: all "
                                           "columns of brain_age/covar.tsv)")
     grm_cutoff: float = 0.025
+    combined: list[str] = Field(
+        default_factory=lambda: ["FS+RNCE"],
+        description="concatenated representations, each its own BAG (FS+RNCE -> BAG_FS_RNCE)")
     rg_pairs: list[tuple[str, str]] = Field(
-        default_factory=lambda: [("FS", "RNCE")],
-        description="representation pairs for genetic correlation")
+        default_factory=lambda: [("FS", "RNCE"), ("FS", "SIMCLR"), ("FS", "BARLOW"),
+                                 ("FS", "FS_RNCE")],
+        description="representation pairs for genetic correlation (FS-BAG against each)")
     enrich_phenotypes: list[str] = Field(default_factory=lambda: ["FS", "RNCE"])
     enrich_ldsc_seg: bool = Field(True, description="also run LDSC-SEG (LD scores from the "
                                   "LD reference; a few minutes per phenotype)")
@@ -78,6 +82,7 @@ class StudyConfig(StrictModel):
     @model_validator(mode="after")
     def _check(self) -> StudyConfig:
         names = [x for pair in self.stages.rg_pairs for x in pair]
+        names += [x for combo in self.stages.combined for x in combo.split("+")]
         names += [*self.stages.enrich_phenotypes, self.name]
         odd = [x for x in names if not _NAME.fullmatch(x)]
         if odd:  # these become stage folder names

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gwas.headline import headline_table
 from gwas.sumstats import read_sumstats
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_text
@@ -157,7 +158,12 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     figdir = ensure_writable_dir(out / "figures")
     ctx: dict = {"title": Path(run_dir).resolve().name, "run_dir": str(run_dir),
                  "version": __version__, "brain_age": None, "probes": None, "gwas": None,
-                 "heritability": None, "rg": None, "compare": None, "celltypes": None}
+                 "heritability": None, "rg": None, "compare": None, "celltypes": None,
+                 "headline": None}
+    head = headline_table(Path(run_dir))
+    if not head.empty:
+        ctx["headline"] = {"rows": _rows(head, list(head.columns)),
+                           "columns": list(head.columns)}
     prov = []
     for rj in found["run_json"]:
         try:

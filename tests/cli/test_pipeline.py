@@ -48,6 +48,10 @@ def test_plan_order_and_selection(tmp_path):
     names = [s.name for s in stages]
     assert names[:3] == ["simulate", "features", "train_rnce"] and names[-1] == "report"
     assert select(stages, "train") == {"train_rnce", "train_simclr", "train_barlow"}
+    assert select(stages, "rg") == {"rg_fs_rnce", "rg_fs_simclr", "rg_fs_barlow",
+                                    "rg_fs_fs_rnce"}
+    ba = next(s for s in stages if s.name == "brain_age").argv
+    assert "FS_RNCE=FS+RNCE" in ba  # the combined row, its own BAG
     with pytest.raises(InputError, match="no stage called"):
         select(stages, "trian")
     skipped = plan(StudyConfig.model_validate({**DEMO_STUDIES["tiny"],

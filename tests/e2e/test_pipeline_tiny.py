@@ -55,6 +55,13 @@ def test_planted_truth_at_loose_thresholds(full_run):
     assert all(s["status"] == "ran" for s in record["stages"].values())
     assert (out / "report" / "index.html").exists()
     assert "lead loci" in text or "GWAS:" in text
+    # the answer first: one row per BAG, FS-BAG's rg with each, probes against FS
+    head = text[text.index("per BAG"):].splitlines()
+    assert head[1].split()[:2] == ["BAG", "MAE"]
+    assert [line.split()[0] for line in head[2:7]] == ["FS", "RNCE", "SIMCLR", "BARLOW",
+                                                      "FS_RNCE"]
+    assert "genetics:" in text and "normative subjects" in text
+    assert "Per BAG" in (out / "report" / "index.html").read_text()
     bag = pd.read_csv(out / "brain_age" / "bag.tsv", sep="\t")
     truth = pd.read_csv(out / "simulate" / "truth" / "latent.tsv", sep="\t")
     m = bag.merge(truth, on="IID")
@@ -68,9 +75,12 @@ def test_planted_truth_at_loose_thresholds(full_run):
     assert m.loc[m["diagnosis"] == "AD", "bag_fs"].mean() > cn["bag_fs"].mean() + 0.5
     summary = pd.read_csv(out / "gwas" / "summary.tsv", sep="\t")
     assert summary["lambda_gc"].between(0.7, 1.4).all()
-    assert set(summary["phenotype"]) == {"BAG_FS", "BAG_RNCE", "BAG_SIMCLR", "BAG_BARLOW"}
+    assert set(summary["phenotype"]) == {"BAG_FS", "BAG_RNCE", "BAG_SIMCLR", "BAG_BARLOW",
+                                         "BAG_FS_RNCE"}
     h2 = pd.read_csv(out / "h2" / "heritability.tsv", sep="\t")
-    assert h2["h2"].between(0, 1).all() and len(h2) == 4
+    assert h2["h2"].between(0, 1).all() and len(h2) == 5
+    rg = sorted(p.parent.name for p in out.glob("rg_*/rg.tsv"))
+    assert rg == ["rg_fs_barlow", "rg_fs_fs_rnce", "rg_fs_rnce", "rg_fs_simclr"]
     ct = pd.read_csv(out / "enrich_fs" / "celltypes.tsv", sep="\t")
     assert set(ct["cell_type"]) >= {"oligodendrocytes", "astrocytes"}
 
@@ -82,7 +92,7 @@ def test_rerun_is_cached_and_only_reruns_one_stage(full_run):
     proc = _demo(out)
     text, _ = proc.communicate(timeout=300)
     assert proc.returncode == 0, text[-3000:]
-    assert text.count(": cached") == 16 and time.perf_counter() - tic < 120
+    assert text.count(": cached") == 19 and time.perf_counter() - tic < 120
     assert before == {p: _sha(out / p) for p in COMPARED}
     proc = subprocess.run([sys.executable, "-m", "cli", "run", "configs/study/tiny.yaml",
                            "--out", str(out), "--only", "report"], capture_output=True,

@@ -1,0 +1,48 @@
+"""gwas.headline on a hand-made run folder."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from gwas.headline import format_headline, headline_table
+
+
+def _tsv(path, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
+
+
+def test_headline_lines_up_every_stage(tmp_path):
+    run = tmp_path
+    (run / "brain_age").mkdir()
+    (run / "brain_age" / "metrics.json").write_text(json.dumps({"representations": {
+        "FS": {"train_uncorrected": {"mae": 3.5}},
+        "RNCE": {"train_uncorrected": {"mae": 4.25}}}}))
+    _tsv(run / "h2" / "heritability.tsv", [{"phenotype": "BAG_FS", "h2": 0.4, "h2_se": 0.05},
+                                           {"phenotype": "BAG_RNCE", "h2": 0.3, "h2_se": 0.06}])
+    _tsv(run / "rg_fs_rnce" / "rg.tsv", [{"p1": "BAG_FS", "p2": "BAG_RNCE", "rg": 1.0,
+                                          "rg_se": 0.1, "status": "ok; rg at the boundary"}])
+    _tsv(run / "gwas" / "summary.tsv", [{"phenotype": "BAG_FS"}, {"phenotype": "BAG_RNCE"}])
+    _tsv(run / "gwas" / "loci.tsv", [{"phenotype": "BAG_FS", "p_value": 1e-9,
+                                      "nearest_gene": "MAPT"}])
+    _tsv(run / "enrich_fs" / "celltypes.tsv", [{"cell_type": "astro", "p_value": 0.2},
+                                               {"cell_type": "oligo", "p_value": 0.01}])
+    _tsv(run / "probe" / "probe.tsv", [{"task": "amyloid", "representation": r, "auc": a}
+                                       for r, a in (("FS", 0.7), ("RNCE", 0.75))])
+    _tsv(run / "probe" / "probe_pairs.tsv", [{"task": "amyloid", "rep_a": "FS",
+                                              "rep_b": "RNCE", "p_delong": 0.03}])
+    t = headline_table(run).set_index("representation")
+    assert t.loc["FS", "h2"] == 0.4 and pd.isna(t.loc["FS", "rg"])
+    assert t.loc["RNCE", "rg"] == 1.0 and t.loc["RNCE", "n_loci"] == 0
+    assert t.loc["FS", "lead_loci"] == "MAPT" and t.loc["FS", "top_cell_type"].startswith("oligo")
+    assert t.loc["RNCE", "p_amyloid"] == 0.03 and "p_amyloid" not in t.loc["FS"].dropna()
+    text = format_headline(headline_table(run))
+    lines = text.splitlines()
+    assert lines[1].startswith("FS ") and "1 (MAPT)" in lines[1]
+    assert "[rg at the boundary]" in lines[2] and "0.750 (p 0.03)" in lines[2]
+
+
+def test_headline_without_brain_age_is_empty(tmp_path):
+    assert headline_table(tmp_path).empty and format_headline(headline_table(tmp_path)) == ""
