@@ -82,7 +82,8 @@ def main() -> None:
     args = ap.parse_args()
     man = pd.read_csv(args.cohort / "cohort.tsv", sep="\t").head(args.n)
     truth = pd.read_csv(args.cohort / "truth" / "latent.tsv", sep="\t").set_index("IID")
-    hidden = truth.loc[man["IID"], "hidden_signal"].to_numpy()[:, None]
+    # (n, 2): hidden signal and age (cv_r2 scores columns of a 2-D target)
+    hidden = truth.loc[man["IID"], ["hidden_signal", "age"]].to_numpy()
     fs = pd.read_parquet(args.features).set_index("IID").loc[man["IID"]]
     fs = fs.loc[:, fs.std() > 0].to_numpy(dtype=float)
     base = float(cv_r2(fs, hidden)[0])

@@ -21,10 +21,10 @@ DEMO_STUDIES: dict[str, dict] = {
     "demo": {
         "name": "demo",
         "simulate": {"preset": "demo", "seed": 0},
-        # one epoch per stage keeps `make demo` under 30 minutes on 2 cores (the full
-        # configs/ssl/demo.yaml schedule is 4 + 4 epochs, ~15 minutes per method)
+        # the same budget per method, 2 + 2 epochs at 6 mm, keeps `make demo` under 30
+        # minutes on 2 cores (configs/ssl/demo-long.yaml: 10 + 10)
         "stages": {"train": {"config": "configs/ssl/demo.yaml",
-                             "set": ["stage1.epochs=1", "stage2.epochs=1"]},
+                             "set": ["stage1.epochs=2", "stage2.epochs=2"]},
                    "grm_cutoff": 0.0},
     },
 }

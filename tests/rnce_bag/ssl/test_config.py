@@ -42,7 +42,7 @@ def test_rnce_warns_when_the_batch_leaves_the_terms_vacuous():
                                     ).rnce_warnings() == []
 
 
-@pytest.mark.parametrize("preset", ["demo", "paper"])
+@pytest.mark.parametrize("preset", ["demo", "demo-long", "paper"])
 def test_presets_train_rnce_as_specified(repo_root, preset):
     cfg = load_config(repo_root / f"configs/ssl/{preset}.yaml", SSLConfig)
     assert cfg.rnce_warnings() == []
