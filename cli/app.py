@@ -7,14 +7,26 @@ never a traceback; ``--debug`` prints the traceback as well.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import traceback
 
 import click
 import typer
 from typer.core import TyperGroup
 
-from rnce_bag.core.errors import RnceBagError
+from rnce_bag.core.errors import RnceBagError, Terminated
+
+
+def _raise_on_sigterm() -> None:
+    """Turn SIGTERM into :class:`Terminated`, so cleanup runs as for Ctrl-C."""
+
+    def handler(signum, frame):  # noqa: ARG001 - signal API
+        raise Terminated()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
 
 
 def _debug_enabled(ctx: click.Context) -> bool:
@@ -30,6 +42,7 @@ class ErrorMappingGroup(TyperGroup):
     """Click group that turns rnce-bag errors into exit codes and one-line messages."""
 
     def invoke(self, ctx: click.Context):  # noqa: D401 - click API
+        _raise_on_sigterm()
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
@@ -41,6 +54,9 @@ class ErrorMappingGroup(TyperGroup):
             if exc.hint:
                 _echo_err(f"  hint: {exc.hint}")
             raise click.exceptions.Exit(exc.exit_code) from None
+        except Terminated:
+            _echo_err("terminated (SIGTERM); rerun the same command to resume")
+            raise click.exceptions.Exit(143) from None
         except KeyboardInterrupt:
             _echo_err("interrupted; rerun the same command to resume")
             raise click.exceptions.Exit(130) from None

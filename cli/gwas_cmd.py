@@ -32,7 +32,7 @@ def gwas(
     = None,
     spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL "
                                                      "for Hail (default local[*]).")] = None,
-    threads: Annotated[int | None, typer.Option(help="Threads for PLINK 2.")] = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="Threads for PLINK 2.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="YAML (configs/gwas/).")]
     = None,
     set_: SetOption = None,

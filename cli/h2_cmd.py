@@ -37,10 +37,11 @@ def h2(
     backend: Annotated[str, typer.Option(help="embedded (default); gcta (GREML, needs "
                                          "gcta64); ldsc-cli (LDSC, needs ldsc.py).")]
     = "embedded",
-    grm_cutoff: Annotated[float, typer.Option(help="Remove one of each pair related above "
-                                              "this (GCTA's --grm-cutoff); 0 keeps all.")]
+    grm_cutoff: Annotated[float, typer.Option(min=0, max=1, help="Remove one of each pair "
+                                              "related above this (GCTA's --grm-cutoff); 0 "
+                                              "keeps all.")]
     = 0.025,
-    threads: Annotated[int, typer.Option(help="Threads for gcta64.")] = 1,
+    threads: Annotated[int, typer.Option(min=1, help="Threads for gcta64.")] = 1,
 ) -> None:
     """SNP heritability of each phenotype -> heritability.tsv and <pheno>.hsq (GCTA layout)."""
     from gwas.heritability.run import build_grm, estimate_h2

@@ -161,58 +161,63 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
                               "argv": sys.argv, "status": "running", "stages": {}}
     keys: dict[str, str] = {}
     with run_lock(root):
-        for i, st in enumerate(stages):
-            final, partial = root / st.name, root / f".{st.name}.partial"
-            argv = [a.replace("{root}", str(root)) for a in st.argv]
-            key = stage_key(Stage(st.name, st.kind, argv, st.inputs), [keys[d] for d in
-                                                                       st.deps], code)
-            keys[st.name] = key
-            stamp = final / STAMP
-            cached = stamp.exists() and json.loads(stamp.read_text())["key"] == key
-            forced = (first_forced is not None and i >= first_forced) or st.name in only_set
-            entry: dict[str, Any] = {"key": key, "folder": str(final)}
-            if only_set and st.name not in only_set:
-                if not stamp.exists():
-                    raise InputError(f"--only: stage '{st.name}' (needed first) has not run "
-                                     f"in {root}", hint="run the whole study once first")
-                entry["status"] = "not selected"
-            elif cached and not forced:
-                entry["status"] = "cached"
-                echo(f"[{i + 1}/{len(stages)}] {st.name}: cached")
-            else:
-                echo(f"[{i + 1}/{len(stages)}] {st.name}: running")
-                check_removable(final, "run", markers=[STAMP])  # before the work, not after
-                if partial.exists() and not (st.resumable and
-                                             (partial / "checkpoint.pt").exists()):
-                    shutil.rmtree(partial)
-                resume = st.resumable and (partial / "checkpoint.pt").exists()
-                argv = [a.replace("{out}", str(partial)) for a in argv]
-                if st.dynamic is not None:
-                    argv += st.dynamic(root)
-                if resume:
-                    argv.append("--resume")
-                tic = time.perf_counter()
-                proc = subprocess.run([sys.executable, "-m", "cli", *argv], check=False,
-                                      preexec_fn=_die_with_parent)  # noqa: S603,PLW1509
-                if proc.returncode != 0:
-                    record["status"] = "failed"
-                    record["failed_stage"] = st.name
-                    entry["status"] = "failed"
-                    record["stages"][st.name] = entry
-                    write_text(root / "run.json", json.dumps(record, indent=2) + "\n")
-                    raise StageFailed(st.name, proc.returncode)
-                write_text(partial / STAMP, json.dumps({"key": key, "argv": argv,
-                                                        "finished": _now()}) + "\n")
-                remove_owned(final, "run", markers=[STAMP])  # only a stage folder of ours
-                partial.rename(final)
-                entry.update(status="ran", seconds=round(time.perf_counter() - tic, 1),
-                             resumed=resume)
-                echo(f"    {st.name}: done in {entry['seconds']:.1f} s")
-            sub = final / "run.json"
-            if sub.exists():
-                entry["provenance"] = json.loads(sub.read_text())
-            record["stages"][st.name] = entry
+        try:
+            for i, st in enumerate(stages):
+                final, partial = root / st.name, root / f".{st.name}.partial"
+                argv = [a.replace("{root}", str(root)) for a in st.argv]
+                key = stage_key(Stage(st.name, st.kind, argv, st.inputs), [keys[d] for d in
+                                                                           st.deps], code)
+                keys[st.name] = key
+                stamp = final / STAMP
+                cached = stamp.exists() and json.loads(stamp.read_text())["key"] == key
+                forced = (first_forced is not None and i >= first_forced) or st.name in only_set
+                entry: dict[str, Any] = {"key": key, "folder": str(final)}
+                if only_set and st.name not in only_set:
+                    if not stamp.exists():
+                        raise InputError(f"--only: stage '{st.name}' (needed first) has not run "
+                                         f"in {root}", hint="run the whole study once first")
+                    entry["status"] = "not selected"
+                elif cached and not forced:
+                    entry["status"] = "cached"
+                    echo(f"[{i + 1}/{len(stages)}] {st.name}: cached")
+                else:
+                    echo(f"[{i + 1}/{len(stages)}] {st.name}: running")
+                    check_removable(final, "run", markers=[STAMP])  # before the work, not after
+                    if partial.exists() and not (st.resumable and
+                                                 (partial / "checkpoint.pt").exists()):
+                        shutil.rmtree(partial)
+                    resume = st.resumable and (partial / "checkpoint.pt").exists()
+                    argv = [a.replace("{out}", str(partial)) for a in argv]
+                    if st.dynamic is not None:
+                        argv += st.dynamic(root)
+                    if resume:
+                        argv.append("--resume")
+                    tic = time.perf_counter()
+                    proc = subprocess.run([sys.executable, "-m", "cli", *argv], check=False,
+                                          preexec_fn=_die_with_parent)  # noqa: S603,PLW1509
+                    if proc.returncode != 0:
+                        record["status"] = "failed"
+                        record["failed_stage"] = st.name
+                        entry["status"] = "failed"
+                        record["stages"][st.name] = entry
+                        write_text(root / "run.json", json.dumps(record, indent=2) + "\n")
+                        raise StageFailed(st.name, proc.returncode)
+                    write_text(partial / STAMP, json.dumps({"key": key, "argv": argv,
+                                                            "finished": _now()}) + "\n")
+                    remove_owned(final, "run", markers=[STAMP])  # only a stage folder of ours
+                    partial.rename(final)
+                    entry.update(status="ran", seconds=round(time.perf_counter() - tic, 1),
+                                 resumed=resume)
+                    echo(f"    {st.name}: done in {entry['seconds']:.1f} s")
+                sub = final / "run.json"
+                if sub.exists():
+                    entry["provenance"] = json.loads(sub.read_text())
+                record["stages"][st.name] = entry
+                write_text(root / "run.json", json.dumps(record, indent=2) + "\n")
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: say so, never "running"
+            record.update(status="interrupted", finished=_now())
             write_text(root / "run.json", json.dumps(record, indent=2) + "\n")
+            raise
         record.update(status="ok", finished=_now())
         write_text(root / "run.json", json.dumps(record, indent=2) + "\n")
     return record

@@ -35,8 +35,12 @@ def compare(
     import json
 
     from gwas.report import build_report, collect, compare_bags
+    from rnce_bag.core.errors import InputError
     from rnce_bag.core.io import ensure_writable_dir, write_text
 
+    if a == b:
+        raise InputError(f"--a and --b are both {a!r}: a comparison needs two different "
+                         "phenotypes", hint="e.g. --a BAG_FS --b BAG_RNCE")
     dest = ensure_writable_dir(out or run / "compare")
     result = compare_bags(collect(run), a, b, ensure_writable_dir(dest / "figures"))
     write_text(dest / "compare.json", json.dumps(result, indent=2, default=str) + "\n")

@@ -33,7 +33,8 @@ def rg(
     covar_name: Annotated[list[str] | None, typer.Option("--covar-name")] = None,
     method: Annotated[str, typer.Option(help="greml (GRM + REML) or ldsc (summary "
                                         "statistics).")] = "greml",
-    grm_cutoff: Annotated[float, typer.Option(help="Relatedness cut-off; 0 keeps all.")]
+    grm_cutoff: Annotated[float, typer.Option(min=0, max=1, help="Relatedness cut-off; 0 "
+                                              "keeps all.")]
     = 0.025,
 ) -> None:
     """Genetic correlation of every pair of phenotypes -> rg.tsv and <p1>__<p2>.hsq."""

@@ -36,6 +36,14 @@ def read_named_table(path: str | os.PathLike[str], kind: str) -> pd.DataFrame:
                          f"{', '.join(df.columns[:8])}",
                          hint="the header needs IID (PLINK 2: '#FID IID ...' or '#IID ...')")
     iid = df["IID"].astype(str).str.strip()
+    spaced = iid.str.contains(r"\s", regex=True)
+    if spaced.any():
+        i = int(np.flatnonzero(spaced.to_numpy())[0])
+        raise InputError(f"{p}, row {i + 1} (line {i + 2}), column 'IID': sample ID "
+                         f"{iid.iloc[i]!r} contains whitespace, which PLINK and GCTA files "
+                         "(whitespace-delimited) cannot hold",
+                         hint="replace spaces in the IDs (e.g. by '_'), here and in the "
+                              "genotype files")
     dup = iid.duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
@@ -107,6 +115,10 @@ def encode_covariates(df: pd.DataFrame, cols: list[str], path: str) -> pd.DataFr
             out[c] = num.astype(float)
             continue
         levels = sorted(raw[~missing].unique())
+        if len(levels) < 2:  # the same rule as for a constant numeric covariate
+            raise InputError(f"{path}, column '{c}': constant covariate (every value is "
+                             f"{levels[0]!r}); collinear with the intercept",
+                             hint="drop it with --covar-name")
         for level in levels[1:]:
             col = f"{c}_{level}"
             out[col] = np.where(missing, np.nan, (raw == level).astype(float))

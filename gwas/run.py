@@ -20,7 +20,7 @@ import pandas as pd
 from gwas.config import GwasConfig
 from gwas.inputs import load_covariates, load_phenotypes, match_samples
 from gwas.loci import annotate_genes, clump
-from gwas.plink_io import BedReader, read_fam
+from gwas.plink_io import BedReader, read_bim, read_fam
 from gwas.sumstats import summarise, write_ssf
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_open, write_text
@@ -88,6 +88,12 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
 
     geno.check()
     fam = geno.samples()
+    if geno.bfile:
+        chroms = read_bim(geno.bfile)["chromosome"].str.removeprefix("chr")
+        other = int((~chroms.isin([str(c) for c in range(1, 23)])).sum())
+        if other:
+            say(f"{other} variants on chromosomes other than 1-22 (X, Y, MT, ...) left out: "
+                "the association runs on autosomes", "inputs")
     pheno = load_phenotypes(pheno_path, pheno_names, cfg.minus9_is_missing)
     covar = load_covariates(covar_path, covar_names) if covar_path else None
     samples = match_samples(fam["IID"].astype(str).tolist(), pheno, covar,

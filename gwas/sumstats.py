@@ -181,10 +181,23 @@ def read_sumstats(path: str | os.PathLike[str], fmt: str = "auto", n: int | None
     if fmt == "bolt":
         if n is None:
             raise InputError(f"{p}: BOLT-LMM output has no sample size; pass it (--n)")
-        return from_bolt(p, n)
+        return _no_duplicates(from_bolt(p, n), p)
     readers = {"plink2": from_plink2_glm, "regenie": from_regenie, "hail": from_hail_tsv,
                "ssf": from_ssf}
-    return readers[fmt](p)
+    return _no_duplicates(readers[fmt](p), p)
+
+
+def _no_duplicates(ssf: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Refuse a variant listed twice (it would be counted twice by LDSC and the loci)."""
+    key = (ssf["chromosome"].astype(str) + ":" + ssf["base_pair_location"].astype(str) + ":"
+           + ssf["other_allele"].astype(str) + ":" + ssf["effect_allele"].astype(str))
+    dup = key.duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(f"{path}, row {i + 1}: variant {key.iloc[i]} appears more than once "
+                         f"({int(dup.sum())} repeated rows)",
+                         hint="keep one row per variant (chromosome, position, alleles)")
+    return ssf
 
 
 def lambda_gc(p: np.ndarray) -> float:

@@ -189,11 +189,15 @@ def hail_qc(hl, mt, iids: list[str], qc, work: Path | None = None):
     work = Path(work) if work is not None else Path(tempfile.mkdtemp(prefix="rnce-hail-qc-"))
     keep = hl.literal(set(iids))
     mt = mt.filter_cols(keep.contains(mt.s))
+    n_all = mt.count_rows()
+    mt = mt.filter_rows(mt.locus.in_autosome())  # as the PLINK 2 engine: autosomes only
+    n_other = n_all - mt.count_rows()
     imputed = "GP" in mt.entry
     min_call = 0.0 if imputed else qc.sample_call_rate
     cr = mt.annotate_cols(cr=hl.agg.fraction(hl.is_defined(mt.GT))).cols().to_pandas()
     good = cr.loc[cr["cr"] >= min_call, "s"].astype(str).tolist()
-    counts = {"samples_in": int(len(cr)), "samples_removed_call_rate": int(len(cr) - len(good))}
+    counts = {"samples_in": int(len(cr)), "samples_removed_call_rate": int(len(cr) - len(good)),
+              "variants_not_autosomal": int(n_other)}
     mt = mt.filter_cols(hl.literal(set(good)).contains(mt.s))
     if imputed:
         rows = mt.annotate_rows(

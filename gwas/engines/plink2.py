@@ -39,16 +39,17 @@ def run_plink2(args: list[str], out: Path, threads: int | None = None) -> None:
 
 def genotype_args(bfile: str | None = None, bgen: str | None = None, sample: str | None = None,
                   vcf: str | None = None) -> list[str]:
-    """PLINK 2 input flags for one of the supported genotype formats."""
+    """PLINK 2 input flags for one of the supported genotype formats (autosomes only: X/Y/MT
+    would need sex-aware models, and a sex covariate is collinear on chrY)."""
     if bfile:
-        return ["--bfile", bfile]
+        return ["--bfile", bfile, "--autosome"]
     ids = ["--set-missing-var-ids", "@:#:$r:$a", "--new-id-max-allele-len", "200", "truncate"]
     if bgen:
         if not sample:
             raise InputError("--bgen needs --sample")
-        return ["--bgen", bgen, "ref-first", "--sample", sample, *ids]
+        return ["--bgen", bgen, "ref-first", "--sample", sample, "--autosome", *ids]
     if vcf:
-        return ["--vcf", vcf, "--double-id", *ids]
+        return ["--vcf", vcf, "--double-id", "--autosome", *ids]
     raise InputError("give one of --bfile, --bgen (with --sample) or --vcf")
 
 
@@ -161,7 +162,13 @@ def glm(geno: list[str], keep: Path, extract: Path, pheno: pd.DataFrame, covar: 
         ph.insert(0, "#FID", fid.loc[ph["IID"]].to_numpy())
     ph.to_csv(work / "pheno.tsv", sep="\t", index=False, na_rep="NA")
     args = [*geno, "--keep", str(keep), "--extract", str(extract), "--pheno",
-            str(work / "pheno.tsv"), "--glm", "hide-covar", "omit-ref", "allow-no-covars",
+            str(work / "pheno.tsv"),
+            # missing values are already NA: -9 is a value here, exactly as the loader, the
+            # Hail engine and GREML read it (one rule: gwas.minus9_is_missing)
+            "--no-input-missing-phenotype",
+            # never the .fam/.psam phenotype column: only the requested phenotypes
+            "--no-psam-pheno",
+            "--glm", "hide-covar", "omit-ref", "allow-no-covars",
             "cols=chrom,pos,ref,alt,a1freq,nobs,beta,se,tz,p"]
     if covar.shape[1] > 1:
         cv = covar.copy()

@@ -188,12 +188,17 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
             rows.append({**row, "status": f"skipped: {len(sel)} samples with both traits "
                          f"(< {min_n})", "converged": False})
             continue
+        y1, y2 = ph.loc[sel, a].to_numpy(float), ph.loc[sel, b].to_numpy(float)
+        if np.ptp(y1) == 0 or np.ptp(y2) == 0 or abs(np.corrcoef(y1, y2)[0, 1]) > 0.9999:
+            raise InputError(f"{pheno_path}: phenotypes {a!r} and {b!r} are identical (or "
+                             f"one is constant, or |correlation| > 0.9999) on the {len(sel)} "
+                             "samples with both: their genetic correlation is not estimable",
+                             hint="drop one of them with --pheno-name")
         x = np.ones((len(sel), 1))
         if covar is not None:
             x = np.column_stack([x, covar.set_index("IID").loc[sel].to_numpy(dtype=float)])
         idx = np.array([pos[i] for i in sel])
-        r = bivariate_greml(ph.loc[sel, a].to_numpy(float), ph.loc[sel, b].to_numpy(float), x,
-                            grm[np.ix_(idx, idx)])
+        r = bivariate_greml(y1, y2, x, grm[np.ix_(idx, idx)])
         write_text(out / f"{file_stem(a)}__{file_stem(b)}.hsq", format_bivariate_hsq(r))
         rows.append({**row, "rg": r.rg, "rg_se": r.rg_se, "p": r.pval, "h2_1": r.h2[0],
                      "h2_1_se": r.h2_se[0], "h2_2": r.h2[1], "h2_2_se": r.h2_se[1],

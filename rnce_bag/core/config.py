@@ -27,6 +27,29 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class StrictLoader(yaml.SafeLoader):
+    """``SafeLoader`` that refuses duplicate keys and aliases (so no alias bomb)."""
+
+    def compose_node(self, parent, index):  # noqa: D102 - PyYAML API
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in rnce-bag configs",
+                event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # noqa: D102 - PyYAML API
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a YAML mapping with ``safe_load``.
 
@@ -43,7 +66,7 @@ def load_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file '{p}' cannot be read: {exc}") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
@@ -117,7 +140,10 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling against the documented keys)"
         elif "input" in err and err["type"] != "missing":
-            msg = f"{msg} (found {err['input']!r})"
+            found = repr(err["input"])
+            if len(found) > 80:  # never echo a huge value back
+                found = found[:60] + f"... ({len(found)} characters)"
+            msg = f"{msg} (found {found})"
         lines.append(f"[{loc}] {msg}")
     return f"invalid config {source}: " + "; ".join(lines)
 

@@ -57,3 +57,8 @@ class StageError(RnceBagError):
     """A pipeline stage failed for a reason that is not the user's input."""
 
     exit_code = 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM received: handled like Ctrl-C (partial outputs cleaned, run.json says
+    ``interrupted``), with exit code 143 (128 + 15) as shells expect."""

@@ -11,6 +11,8 @@ import logging
 import os
 from typing import Protocol
 
+from rnce_bag.core.errors import InputError
+
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -44,7 +46,12 @@ def configure_logging(verbose: int = 0, debug: bool = False,
     console = RichHandler(level=level, show_path=debug, rich_tracebacks=debug, markup=False)
     root.addHandler(console)
     if log_file is not None:
-        fh = logging.FileHandler(log_file, encoding="utf-8")
+        try:
+            fh = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"--log-file '{log_file}': cannot open it for writing "
+                             f"({exc.strerror or exc})",
+                             hint="create its folder first or choose another path") from None
         fh.setLevel(logging.DEBUG)
         fh.setFormatter(logging.Formatter(LOG_FORMAT))
         root.addHandler(fh)

@@ -20,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import sha256_file, write_text
 from rnce_bag.core.tools import probe_tool
 
@@ -143,6 +144,14 @@ class RunRecord:
                                                 default=str) + "\n")
 
     def __enter__(self) -> RunRecord:
+        try:
+            previous = json.loads(self.path.read_text()).get("command")
+        except (OSError, ValueError, AttributeError):
+            previous = None
+        if previous is not None and previous != self.data["command"]:
+            raise InputError(f"{self.path.parent} holds the output of 'rnce-bag {previous}'; "
+                             f"'rnce-bag {self.data['command']}' will not write over it",
+                             hint="choose another --out for this command")
         self.write()
         return self
 
@@ -150,6 +159,9 @@ class RunRecord:
         self.data["finished"] = _now()
         if exc is None:
             self.data["status"] = "ok"
+        elif isinstance(exc, KeyboardInterrupt):  # Ctrl-C or SIGTERM (Terminated)
+            self.data["status"] = "interrupted"
+            self.data["error"] = type(exc).__name__
         else:
             self.data["status"] = "failed"
             self.data["error"] = f"{type(exc).__name__}: {exc}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -425,13 +426,21 @@ def read_table(
                 df.columns = header
     except pd.errors.EmptyDataError as exc:
         raise SchemaError(f"table file '{p}' is empty", hint="expected a header line") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, EOFError,
+            zlib.error) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SchemaError(
             f"table file '{p}' cannot be parsed: {first}",
             hint="expected a tab-separated (.tsv), comma-separated (.csv) or Parquet file "
             "with one header line",
         ) from exc
+    seen: dict[str, int] = {}
+    for k, c in enumerate(map(str, df.columns)):
+        if c in seen:
+            raise SchemaError(f"table file '{p}': column {c!r} appears twice (columns "
+                              f"{seen[c] + 1} and {k + 1} of the header)",
+                              hint="give every column a distinct name")
+        seen[c] = k
     if schema is None:
         return df
     return validate_frame(df, schema, source=str(p), header_lines=header_lines)

@@ -1,0 +1,210 @@
+"""Robustness round 2 (issue: the bad inputs that still crashed or misled).
+
+Same contract as ``test_bad_inputs.py``: exit code, a message naming the cause, nothing
+complete-looking left behind.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cli.main import app
+from tests.robustness.test_bad_inputs import Env, _gwas, _pheno
+
+
+def _raw_pheno(env: Env, text_edit: Callable[[str], str], name: str = "pheno.tsv") -> Path:
+    text = text_edit((env.gen / "pheno.tsv").read_text())
+    path = env.tmp / name
+    path.write_text(text)
+    return path
+
+
+def _dup_header(text: str) -> str:
+    head, rest = text.split("\n", 1)
+    return head.replace("NOISE", "LATENT") + "\n" + rest
+
+
+def _truncated_gz(env: Env) -> Path:
+    data = gzip.compress((env.gen / "pheno.tsv").read_bytes())
+    path = env.tmp / "pheno.tsv.gz"
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def _covar(env: Env, edit) -> Path:
+    c = edit(pd.read_csv(env.gen / "covar.tsv", sep="\t"))
+    path = env.tmp / "covar.tsv"
+    c.to_csv(path, sep="\t", index=False)
+    return path
+
+
+def _dup_sumstats(env: Env) -> Path:
+    p = env.sumstats()
+    df = pd.read_csv(p, sep="\t")
+    pd.concat([df, df.head(1)]).to_csv(p, sep="\t", index=False)
+    return p
+
+
+def _h2(env: Env, pheno: Path, *extra: str) -> list[str]:
+    return ["h2", "--bfile", env.bfile, "--pheno", str(pheno), "--grm-cutoff", "0", "--out",
+            str(env.tmp / "out"), *extra]
+
+
+CASES: list[tuple[str, Callable[[Env], list[str]], int, str, str | None]] = [
+    ("gwas-duplicated-pheno-column", lambda e: _gwas(e, _raw_pheno(e, _dup_header)), 2,
+     r"pheno\.tsv.*'LATENT' appears twice", "out/summary.tsv"),
+    ("h2-duplicated-pheno-column", lambda e: _h2(e, _raw_pheno(e, _dup_header)), 2,
+     r"'LATENT' appears twice", "out/heritability.tsv"),
+    ("gwas-duplicated-covar-column", lambda e: _gwas(e, e.gen / "pheno.tsv", "--covar", str(
+        _covar(e, lambda c: c.rename(columns={"sex": "age"})))), 2, r"'age' appears twice",
+     "out/summary.tsv"),
+    ("h2-truncated-gz", lambda e: _h2(e, _truncated_gz(e)), 2,
+     r"pheno\.tsv\.gz.*cannot be parsed", "out/heritability.tsv"),
+    ("rg-identical-phenotypes", lambda e: ["rg", "--bfile", e.bfile, "--pheno", str(_pheno(
+        e, lambda p: p.assign(NOISE=p["LATENT"]))), "--grm-cutoff", "0", "--out",
+        str(e.tmp / "out")], 2, r"'LATENT' and 'NOISE' are identical", "out/rg.tsv"),
+    ("log-file-in-missing-folder", lambda e: ["--log-file", str(e.tmp / "no" / "x.log"),
+                                              "config", str(e.text("b.yaml", "seed: 1\n")),
+                                              "--kind", "brainage"], 2, r"--log-file.*x\.log",
+     None),
+    ("gwas-negative-threads", lambda e: _gwas(e, e.gen / "pheno.tsv", "--threads", "-2"), 2,
+     r"threads", "out/summary.tsv"),
+    ("h2-negative-grm-cutoff", lambda e: _h2(e, e.gen / "pheno.tsv", "--grm-cutoff", "-0.5"),
+     2, r"grm-cutoff", "out/heritability.tsv"),
+    ("compare-same-phenotype", lambda e: ["compare", "--run", str(e.tmp), "--a", "BAG_FS",
+                                          "--b", "BAG_FS"], 2, r"both 'BAG_FS'",
+     "compare/compare.json"),
+    ("config-duplicate-key", lambda e: ["config", str(e.text("d.yaml", "seed: 1\nseed: 2\n")),
+                                        "--kind", "brainage"], 2,
+     r"d\.yaml.*line 2.*duplicate key 'seed'", None),
+    ("config-alias-bomb", lambda e: ["config", str(e.text(
+        "bomb.yaml", "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a]\n"
+        "c: [*b, *b, *b, *b, *b, *b, *b]\n")), "--kind", "brainage"], 2,
+     r"aliases .* not allowed", None),
+    ("gwas-constant-text-covariate", lambda e: _gwas(e, e.gen / "pheno.tsv", "--covar", str(
+        _covar(e, lambda c: c.assign(batch="b1")))), 2, r"'batch'.*constant covariate",
+     "out/summary.tsv"),
+    ("gwas-iid-with-space", lambda e: _gwas(e, _pheno(e, lambda p: p.assign(
+        IID=p["IID"].where(p.index > 0, "sub 0001")))), 2, r"'sub 0001' contains whitespace",
+     "out/summary.tsv"),
+    ("h2-ldsc-duplicated-variant", lambda e: ["h2", "--method", "ldsc", "--sumstats",
+                                              str(_dup_sumstats(e)), "--bfile", e.bfile,
+                                              "--out", str(e.tmp / "out")], 2,
+     r"ss\.tsv.*appears more than once", "out/heritability.tsv"),
+]
+
+
+@pytest.fixture()
+def env(tiny_sim, tiny_features, complete_sim, tmp_path, repo_root, monkeypatch):
+    monkeypatch.chdir(repo_root)
+    return Env(tmp_path, tiny_sim, tiny_features, complete_sim)
+
+
+def test_cases_are_unique():
+    from tests.robustness.test_bad_inputs import CASES as ROUND1
+
+    names = [c[0] for c in (*ROUND1, *CASES)]
+    assert len(set(names)) == len(names)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_input(case, env, runner):
+    name, build, code, message, must_not_exist = case
+    res = runner.invoke(app, build(env))
+    output = " ".join(res.output.split())
+    assert res.exit_code == code, f"{name}: exit {res.exit_code}\n{res.output[-2000:]}"
+    assert "Traceback" not in res.output
+    assert re.search(message, output, flags=re.I | re.S), f"{name}: {res.output[-2000:]}"
+    if must_not_exist:
+        assert not (env.tmp / must_not_exist).exists(), f"{name}: {must_not_exist} left"
+
+
+@pytest.mark.external
+def test_minus9_is_one_rule_for_plink2_and_greml(env, runner):
+    """-9 is a value by default for the loader, Hail, GREML and now PLINK 2 too (it used
+    to drop those samples: n 148 vs 200); gwas.minus9_is_missing turns it into missing
+    for all of them."""
+    pheno = _pheno(env, lambda p: p.assign(LATENT=p["LATENT"].where(p.index % 4 > 0, -9)))
+    n_all = int(pd.read_csv(pheno, sep="\t")["LATENT"].notna().sum())
+    res = runner.invoke(app, [*_gwas(env, pheno), "--pheno-name", "LATENT"])
+    assert res.exit_code == 0, res.output
+    summary = pd.read_csv(env.tmp / "out" / "summary.tsv", sep="\t").iloc[0]
+    assert summary["n_samples"] == n_all
+    res = runner.invoke(app, [*_h2(env, pheno), "--pheno-name", "LATENT", "--out",
+                              str(env.tmp / "h2")])
+    assert res.exit_code == 0, res.output
+    h2 = pd.read_csv(env.tmp / "h2" / "heritability.tsv", sep="\t").iloc[0]
+    assert h2["n"] == n_all
+
+
+def test_sigterm_is_handled_like_ctrl_c(tmp_path, repo_root):
+    """SIGTERM mid-run: exit 143, a clear message, no partial output left, and a
+    run.json that says interrupted (not 'running')."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "sim"
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "simulate", "--preset", "tiny",
+                             "--out", str(out)], cwd=repo_root, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    staging = tmp_path / ".sim.partial"
+    deadline = time.time() + 60
+    while not (staging / "run.json").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    text, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 143, text
+    assert "terminated (SIGTERM)" in text and "Traceback" not in text
+    assert not out.exists() and not staging.exists()
+
+
+def test_run_record_says_interrupted(tmp_path):
+    import json
+
+    from rnce_bag.core.errors import Terminated
+    from rnce_bag.core.provenance import RunRecord
+
+    with pytest.raises(Terminated), RunRecord(tmp_path, "x", tools=()):
+        raise Terminated()
+    assert json.loads((tmp_path / "run.json").read_text())["status"] == "interrupted"
+
+
+def test_a_command_never_writes_over_another_commands_folder(env, runner):
+    out = env.tmp / "h2"
+    res = runner.invoke(app, _h2(env, env.gen / "pheno.tsv", "--out", str(out)))
+    assert res.exit_code == 0, res.output
+    before = (out / "run.json").read_text()
+    res = runner.invoke(app, [*_gwas(env, env.gen / "pheno.tsv"), "--out", str(out)])
+    assert res.exit_code == 2 and "holds the output of 'rnce-bag h2'" in res.output
+    assert (out / "run.json").read_text() == before and not (out / "summary.tsv").exists()
+
+
+@pytest.mark.external
+def test_chrx_with_a_sex_covariate_runs_on_autosomes(env, runner):
+    """plink2 used to fail (exit 3) on chrX/Y variants with a 'sex' covariate."""
+    import shutil
+
+    geno = env.tmp / "g"
+    geno.mkdir()
+    for ext in ("bed", "fam"):
+        shutil.copy(f"{env.bfile}.{ext}", geno / f"c.{ext}")
+    bim = pd.read_csv(f"{env.bfile}.bim", sep="\t", header=None, dtype=str)
+    bim.loc[:39, 0] = "X"
+    bim.loc[40:49, 0] = "Y"
+    bim.to_csv(geno / "c.bim", sep="\t", header=False, index=False)
+    res = runner.invoke(app, ["gwas", "--bfile", str(geno / "c"), "--pheno",
+                              str(env.gen / "pheno.tsv"), "--covar", str(env.gen / "covar.tsv"),
+                              "--engine", "plink2", "--set", "pca.n_pcs=0", "--out",
+                              str(env.tmp / "out")])
+    assert res.exit_code == 0, res.output
+    assert "50 variants on chromosomes other than 1-22" in " ".join(res.output.split())
+    ss = pd.read_csv(env.tmp / "out" / "LATENT.tsv.gz", sep="\t", dtype={"chromosome": str})
+    assert not ss["chromosome"].isin(["X", "Y", "23", "24"]).any()
