@@ -37,8 +37,23 @@ def read_bim(prefix: str | os.PathLike[str]) -> pd.DataFrame:
     p = Path(f"{prefix}.bim")
     if not p.is_file():
         raise InputError(f"PLINK file '{p}' not found")
-    df = pd.read_csv(p, sep=r"\s+", header=None, dtype={0: str, 1: str, 4: str, 5: str},
+    df = pd.read_csv(p, sep=r"\s+", header=None, dtype=str,
                      names=["chromosome", "id", "cm", "position", "a1", "a2"])
+    if df.isna().any(axis=None):
+        i = int(np.flatnonzero(df.isna().any(axis=1).to_numpy())[0])
+        raise InputError(f"{p}, line {i + 1}: expected 6 fields (chromosome id cm position "
+                         "a1 a2)", hint="a .bim line has six whitespace-separated fields")
+    for col, kind in (("position", "an integer base-pair position"),
+                      ("cm", "a number (centimorgans; 0 if unknown)")):
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = values.isna() | ((values < 0) if col == "position" else False)
+        if col == "position":
+            bad |= values.notna() & (values != values.round())
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"{p}, line {i + 1}, column {col!r}: expected {kind}, found "
+                             f"{df[col].iloc[i]!r}")
+        df[col] = values.astype("int64" if col == "position" else float)
     return df
 
 

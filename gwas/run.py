@@ -49,6 +49,8 @@ class GenotypeInput:
                 x for x in (self.bgen, self.sample, self.vcf) if x]:
             if not Path(f).is_file():
                 raise InputError(f"genotype file '{f}' not found")
+        if self.bfile:  # .bed size against .bim x .fam, magic bytes, .bim fields
+            BedReader(self.bfile)
 
     def samples(self) -> pd.DataFrame:
         """``FID IID`` of the genotyped samples, in file order."""
@@ -166,6 +168,7 @@ def _plink2(geno, fam, samples, cfg, work, threads, say):
     args = plink2.genotype_args(geno.bfile, geno.bgen, geno.sample, geno.vcf)
     if not geno.bfile:  # the IDs PLINK 2 itself assigns to BGEN/VCF samples
         fam = plink2.sample_ids(args, work / "qc", threads)
+    plink2.check_quantitative(samples.pheno)  # before any plink2 work
     say("QC (plink2)", "inputs")
     kept, extract, counts = plink2.qc(args, fam, samples, cfg, work / "qc", threads)
     say("", "qc")

@@ -139,6 +139,20 @@ def pca(geno: list[str], keep: Path, extract: Path, cfg: GwasConfig, n_samples: 
     return ev[["IID", *[f"PC{i}" for i in range(1, k + 1)]]]
 
 
+def check_quantitative(pheno: pd.DataFrame) -> None:
+    """Refuse phenotypes PLINK 2 would read as case/control (only 0/1/2 values)."""
+    names = [c for c in pheno.columns if c != "IID"]
+    for n in names:
+        levels = set(pheno[n].dropna().unique())
+        if levels <= {0.0, 1.0, 2.0}:
+            raise InputError(f"phenotype {n!r} only takes the values "
+                             f"{'/'.join(str(int(v)) for v in sorted(levels))}: PLINK 2 reads "
+                             "such a column as case/control (1 = control, 2 = case, 0 = "
+                             "missing) and would run logistic regression, silently dropping "
+                             "0s", hint="rnce-bag gwas analyses quantitative phenotypes: use "
+                             "--engine hail to run it as a linear (quantitative) model")
+
+
 def glm(geno: list[str], keep: Path, extract: Path, pheno: pd.DataFrame, covar: pd.DataFrame,
         fam: pd.DataFrame, work: Path, threads: int | None = None) -> dict[str, Path]:
     """``--glm`` for all phenotypes in one pass; returns phenotype -> .glm.linear path.

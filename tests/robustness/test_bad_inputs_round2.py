@@ -51,6 +51,25 @@ def _dup_sumstats(env: Env) -> Path:
     return p
 
 
+def _bad_bim(env: Env, edit: Callable[[list[str]], list[str]]) -> str:
+    """A copy of the genotypes whose .bim lines are edited; returns the prefix."""
+    import shutil
+
+    d = env.tmp / "geno"
+    d.mkdir(exist_ok=True)
+    for ext in ("bed", "fam"):
+        shutil.copy(f"{env.bfile}.{ext}", d / f"c.{ext}")
+    lines = Path(f"{env.bfile}.bim").read_text().splitlines()
+    (d / "c.bim").write_text("\n".join(edit(lines)) + "\n")
+    return str(d / "c")
+
+
+def _set_field(lines: list[str], row: int, col: int, value: str) -> list[str]:
+    parts = lines[row].split("\t")
+    parts[col] = value
+    return [*lines[:row], "\t".join(parts), *lines[row + 1:]]
+
+
 def _h2(env: Env, pheno: Path, *extra: str) -> list[str]:
     return ["h2", "--bfile", env.bfile, "--pheno", str(pheno), "--grm-cutoff", "0", "--out",
             str(env.tmp / "out"), *extra]
@@ -93,6 +112,17 @@ CASES: list[tuple[str, Callable[[Env], list[str]], int, str, str | None]] = [
     ("gwas-iid-with-space", lambda e: _gwas(e, _pheno(e, lambda p: p.assign(
         IID=p["IID"].where(p.index > 0, "sub 0001")))), 2, r"'sub 0001' contains whitespace",
      "out/summary.tsv"),
+    ("gwas-bim-shorter-than-bed", lambda e: ["gwas", "--bfile", _bad_bim(e, lambda l: l[:-1]),
+                                             "--pheno", str(e.gen / "pheno.tsv"), "--engine",
+                                             "plink2", "--out", str(e.tmp / "out")], 2,
+     r"c\.bed: size .* expected .* 1999 variants", "out/summary.tsv"),
+    ("gwas-bim-bad-position", lambda e: ["gwas", "--bfile", _bad_bim(
+        e, lambda l: _set_field(l, 4, 3, "12a4")), "--pheno", str(e.gen / "pheno.tsv"),
+        "--engine", "plink2", "--out", str(e.tmp / "out")], 2,
+     r"c\.bim, line 5, column 'position'.*'12a4'", "out/summary.tsv"),
+    ("gwas-plink2-case-control-coded", lambda e: _gwas(e, _pheno(e, lambda p: p.assign(
+        LATENT=(p["LATENT"] > 0).astype(int) + 1)), "--pheno-name", "LATENT"), 2,
+     r"'LATENT' only takes the values 1/2.*logistic", "out/summary.tsv"),
     ("h2-ldsc-duplicated-variant", lambda e: ["h2", "--method", "ldsc", "--sumstats",
                                               str(_dup_sumstats(e)), "--bfile", e.bfile,
                                               "--out", str(e.tmp / "out")], 2,
