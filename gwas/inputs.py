@@ -13,6 +13,7 @@ missingness.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ import pandas as pd
 
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.schema import NA_TOKENS, read_table
+
+log = logging.getLogger(__name__)
 
 
 def read_named_table(path: str | os.PathLike[str], kind: str) -> pd.DataFrame:
@@ -176,8 +179,16 @@ def match_samples(genotype_iids: list[str], pheno: pd.DataFrame, covar: pd.DataF
     geno = pd.Index(genotype_iids)
     dropped = {}
     ph = pheno.set_index("IID")
-    not_genotyped = int((~ph.index.isin(geno)).sum())
-    dropped["phenotyped but not genotyped"] = not_genotyped
+    missing = ph.index[~ph.index.isin(geno)]
+    dropped["phenotyped but not genotyped"] = int(len(missing))
+    if len(missing):
+        zeros = {g.lstrip("0") for g in geno}
+        similar = [m for m in missing if m.lstrip("0") in zeros]
+        log.warning("%s: %d phenotyped sample(s) have no genotypes and are left out, e.g. %s%s",
+                    source, len(missing), ", ".join(map(repr, missing[:3])),
+                    f"; {len(similar)} of them match a genotyped ID once leading zeros are "
+                    f"removed (IDs are compared as text: '007' is not '7'), e.g. "
+                    f"{similar[0]!r}" if similar else "")
     keep = geno[geno.isin(ph.index)]
     dropped["genotyped but not phenotyped"] = int(len(geno) - len(keep))
     has_pheno = ph.loc[keep].notna().any(axis=1)

@@ -238,3 +238,14 @@ def test_chrx_with_a_sex_covariate_runs_on_autosomes(env, runner):
     assert "50 variants on chromosomes other than 1-22" in " ".join(res.output.split())
     ss = pd.read_csv(env.tmp / "out" / "LATENT.tsv.gz", sep="\t", dtype={"chromosome": str})
     assert not ss["chromosome"].isin(["X", "Y", "23", "24"]).any()
+
+
+@pytest.mark.external
+def test_leading_zero_ids_are_named_not_just_counted(env, runner):
+    pheno = _pheno(env, lambda p: p.assign(IID=p["IID"].where(p.index % 2 == 0,
+                                                              "0" + p["IID"])))
+    res = runner.invoke(app, [*_gwas(env, pheno), "--pheno-name", "LATENT"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "150 phenotyped sample(s) have no genotypes" in text
+    assert "leading zeros" in text and "'0sub-" in text
