@@ -104,6 +104,17 @@ def load_phenotypes(path: str | os.PathLike[str], names: list[str] | None = None
         if v.nunique() < 2:
             raise InputError(f"{path}, column '{c}': phenotype is constant ({v.iloc[0]!r}); "
                              f"nothing to associate", hint="drop it with --pheno-name")
+        big = float(v.abs().max())
+        if big > 1e12 or v.std() <= 1e-10 * max(float(v.abs().mean()), 1e-300):
+            raise InputError(f"{path}, column '{c}': degenerate phenotype (largest |value| "
+                             f"{big:.3g}, SD {v.std():.3g}): numerically constant or of a "
+                             "magnitude the regression cannot handle",
+                             hint="rescale it (e.g. standardise) or drop it with --pheno-name")
+        mode_share = float(v.value_counts().iloc[0]) / len(v)
+        if mode_share > 0.99:
+            log.warning("%s, column '%s': %.1f%% of the values are %r: almost constant, the "
+                        "association rests on %d sample(s)", path, c, 100 * mode_share,
+                        v.mode().iloc[0], int(round(len(v) * (1 - mode_share))))
     return out
 
 

@@ -123,6 +123,12 @@ CASES: list[tuple[str, Callable[[Env], list[str]], int, str, str | None]] = [
     ("gwas-plink2-case-control-coded", lambda e: _gwas(e, _pheno(e, lambda p: p.assign(
         LATENT=(p["LATENT"] > 0).astype(int) + 1)), "--pheno-name", "LATENT"), 2,
      r"'LATENT' only takes the values 1/2.*logistic", "out/summary.tsv"),
+    ("gwas-absurd-phenotype-magnitude", lambda e: _gwas(e, _pheno(e, lambda p: p.assign(
+        LATENT=p["LATENT"] * 1e20)), "--pheno-name", "LATENT"), 2,
+     r"'LATENT': degenerate phenotype", "out/summary.tsv"),
+    ("gwas-numerically-constant-phenotype", lambda e: _gwas(e, _pheno(e, lambda p: p.assign(
+        LATENT=1e6 + 1e-9 * p["LATENT"])), "--pheno-name", "LATENT"), 2,
+     r"'LATENT': degenerate phenotype", "out/summary.tsv"),
     ("h2-ldsc-duplicated-variant", lambda e: ["h2", "--method", "ldsc", "--sumstats",
                                               str(_dup_sumstats(e)), "--bfile", e.bfile,
                                               "--out", str(e.tmp / "out")], 2,
