@@ -99,7 +99,7 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     pheno = load_phenotypes(pheno_path, pheno_names, cfg.minus9_is_missing)
     covar = load_covariates(covar_path, covar_names) if covar_path else None
     samples = match_samples(fam["IID"].astype(str).tolist(), pheno, covar,
-                            source=f"{pheno_path} / {covar_path}")
+                            source=" / ".join(str(p) for p in (pheno_path, covar_path) if p))
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
     say(f"{len(samples.iids)} samples with genotypes, covariates and a phenotype", "inputs")

@@ -238,11 +238,10 @@ def _ldsc_inputs(sumstats: list[Path], bfile: str | None, ref_ld: str | None, w_
     if backend == "ldsc-cli" and not (ref_ld and w_ld):
         raise InputError("--backend ldsc-cli needs --ref-ld and --w-ld (per-chromosome LD "
                          "score prefixes for ldsc.py's --ref-ld-chr/--w-ld-chr)")
-    if not (ref_ld and w_ld):
-        if not bfile:
-            raise InputError("give --bfile (LD scores from the cohort's genotypes) or "
-                             "--ref-ld and --w-ld")
-        ref_ld = w_ld = cohort_ld_scores(bfile, out / "ldscores")
+    if not (ref_ld and w_ld) and not bfile:
+        raise InputError("give --bfile (LD scores from the cohort's genotypes) or "
+                         "--ref-ld and --w-ld")
+    # every summary-statistics file is read and checked before the (slow) LD scores
     (out / "ldsc").mkdir(parents=True, exist_ok=True)
     munged, info = {}, {}
     for path in sumstats:
@@ -252,6 +251,8 @@ def _ldsc_inputs(sumstats: list[Path], bfile: str | None, ref_ld: str | None, w_
         m = to_ldsc_sumstats(ssf, target)
         munged[name] = str(target)
         info[name] = {"n": int(ssf["n"].max()), "m": m}
+    if not (ref_ld and w_ld):
+        ref_ld = w_ld = cohort_ld_scores(bfile, out / "ldscores")
     return munged, ref_ld, w_ld, info
 
 
