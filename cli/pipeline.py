@@ -157,6 +157,7 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
     only_set = select(stages, only)
     first_forced = min((i for i, s in enumerate(stages) if s.name in forced_from),
                        default=None)
+    last_selected = max((i for i, s in enumerate(stages) if s.name in only_set), default=-1)
     record: dict[str, Any] = {"study": study, "code_version": code, "started": _now(),
                               "argv": sys.argv, "status": "running", "stages": {}}
     keys: dict[str, str] = {}
@@ -173,7 +174,7 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
                 forced = (first_forced is not None and i >= first_forced) or st.name in only_set
                 entry: dict[str, Any] = {"key": key, "folder": str(final)}
                 if only_set and st.name not in only_set:
-                    if not stamp.exists():
+                    if not stamp.exists() and i < last_selected:  # upstream of a selected one
                         raise InputError(f"--only: stage '{st.name}' (needed first) has not run "
                                          f"in {root}", hint="run the whole study once first")
                     entry["status"] = "not selected"

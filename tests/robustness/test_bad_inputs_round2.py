@@ -255,3 +255,20 @@ def test_leading_zero_ids_are_named_not_just_counted(env, runner):
     text = " ".join(res.output.split())
     assert "150 phenotyped sample(s) have no genotypes" in text
     assert "leading zeros" in text and "'0sub-" in text
+
+
+def test_run_only_a_first_stage_on_a_fresh_folder(env, runner):
+    """--only features on a fresh folder runs features and stops there (later stages are
+    'not selected'), instead of failing on them."""
+    import json
+
+    study = env.text("study.yaml", f"cohort: {{manifest: {env.sim / 'cohort.tsv'}, "
+                                   f"bfile: {env.sim / 'genotypes' / 'cohort'}}}\n"
+                                   "skip: [train, embed]\n")
+    out = env.tmp / "run"
+    res = runner.invoke(app, ["run", str(study), "--out", str(out), "--only", "features"])
+    assert res.exit_code == 0, res.output
+    stages = json.loads((out / "run.json").read_text())["stages"]
+    assert stages["features"]["status"] == "ran"
+    assert {s["status"] for k, s in stages.items() if k != "features"} == {"not selected"}
+    assert (out / "features" / "features.parquet").exists() and not (out / "gwas").exists()
