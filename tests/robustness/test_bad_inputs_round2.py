@@ -112,12 +112,12 @@ CASES: list[tuple[str, Callable[[Env], list[str]], int, str, str | None]] = [
     ("gwas-iid-with-space", lambda e: _gwas(e, _pheno(e, lambda p: p.assign(
         IID=p["IID"].where(p.index > 0, "sub 0001")))), 2, r"'sub 0001' contains whitespace",
      "out/summary.tsv"),
-    ("gwas-bim-shorter-than-bed", lambda e: ["gwas", "--bfile", _bad_bim(e, lambda l: l[:-1]),
-                                             "--pheno", str(e.gen / "pheno.tsv"), "--engine",
-                                             "plink2", "--out", str(e.tmp / "out")], 2,
+    ("gwas-bim-shorter-than-bed", lambda e: ["gwas", "--bfile", _bad_bim(
+        e, lambda lines: lines[:-1]), "--pheno", str(e.gen / "pheno.tsv"), "--engine", "plink2",
+        "--out", str(e.tmp / "out")], 2,
      r"c\.bed: size .* expected .* 1999 variants", "out/summary.tsv"),
     ("gwas-bim-bad-position", lambda e: ["gwas", "--bfile", _bad_bim(
-        e, lambda l: _set_field(l, 4, 3, "12a4")), "--pheno", str(e.gen / "pheno.tsv"),
+        e, lambda lines: _set_field(lines, 4, 3, "12a4")), "--pheno", str(e.gen / "pheno.tsv"),
         "--engine", "plink2", "--out", str(e.tmp / "out")], 2,
      r"c\.bim, line 5, column 'position'.*'12a4'", "out/summary.tsv"),
     ("gwas-plink2-case-control-coded", lambda e: _gwas(e, _pheno(e, lambda p: p.assign(
