@@ -90,6 +90,7 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
 
     geno.check()
     fam = geno.samples()
+    other = None  # variants outside chromosomes 1-22 (known up front for PLINK 1 input)
     if geno.bfile:
         chroms = read_bim(geno.bfile)["chromosome"].str.removeprefix("chr")
         other = int((~chroms.isin([str(c) for c in range(1, 23)])).sum())
@@ -105,6 +106,8 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     say(f"{len(samples.iids)} samples with genotypes, covariates and a phenotype", "inputs")
     if cfg.engine == "plink2":
         results, counts, pcs = _plink2(geno, fam, samples, cfg, work, threads, say)
+        if other is not None:  # as the Hail engine reports it
+            counts["variants_not_autosomal"] = other
     else:
         results, counts, pcs = _hail(geno, samples, cfg, out, work, say)
     if pcs is not None:

@@ -75,7 +75,7 @@ def test_optional_columns_may_be_absent(tmp_path):
     [
         ("", "is empty"),
         ("IID\tFID\tage\tsex\tsite\tdiagnosis\tamyloid\tconversion_years\n", "no data rows"),
-        ("IID\tIID\n1\t2\n", "duplicated column name"),
+        ("IID\tIID\n1\t2\n", "column .IID. appears twice"),
     ],
 )
 def test_degenerate_files(tmp_path, text, match):
