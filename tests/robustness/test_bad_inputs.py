@@ -304,12 +304,19 @@ def test_bad_input(case, env, runner, monkeypatch):
         args = _gwas(env, env.gen / "pheno.tsv")
     else:
         args = build(env)
+    check_case(runner, env, name, args, code, message, must_not_exist)
+
+
+def check_case(runner, env: Env, name: str, args: list[str], code: int, message: str,
+               must_not_exist: str | None) -> None:
+    """Run one case: its exit code, a message matching ``message``, no traceback, and
+    ``must_not_exist`` (relative to the case's folder) not left behind."""
+    import re
+
     res = runner.invoke(app, args)
     output = " ".join(res.output.split())
     assert res.exit_code == code, f"{name}: exit {res.exit_code}\n{res.output[-2000:]}"
     assert "Traceback" not in res.output
-    import re
-
     assert re.search(message, output, flags=re.I | re.S), f"{name}: {res.output[-2000:]}"
     if must_not_exist:
         assert not (env.tmp / must_not_exist).exists(), f"{name}: {must_not_exist} left"
