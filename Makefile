@@ -54,10 +54,10 @@ DEMO_OUT ?= reports/output/demo
 DEMO_PRESET ?= demo
 RB := $(VENV)/bin/rnce-bag
 
-# Until `rnce-bag demo` exists: the most complete pipeline so far, stage by stage on the
-# simulated cohort (about 7 minutes for the demo preset on 2 cores). The GWAS uses the
-# plink2 engine for speed (--engine hail gives the same numbers); the GRM relatedness
-# cut-off is off because the simulator's stretched LD makes unrelated pairs exceed 0.025.
+# `rnce-bag demo`: simulate the 2,500-subject cohort and run every stage (about 25 minutes
+# on 2 cores). The GWAS uses the plink2 engine for speed (--engine hail gives the same
+# numbers); the GRM relatedness cut-off is off because the simulator's stretched LD makes
+# unrelated pairs exceed 0.025.
 demo: setup
 	$(RB) demo --preset $(DEMO_PRESET) --out $(DEMO_OUT)
 
