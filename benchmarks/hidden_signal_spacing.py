@@ -18,7 +18,7 @@ normalisation, 18 patches) and reports:
 Reads ``truth/`` (a benchmark: it chooses a setting from the physics of the images
 before any training, never from BAG heritability).
 
-Usage: python benchmarks/hidden_signal_spacing.py --cohort SIM --features FEATURES.parquet
+Usage: python benchmarks/hidden_signal_spacing.py --cohort SIM [--features FEATURES.parquet]
        [--spacing 4 6 8] [--config configs/ssl/demo.yaml] [--n 400]
 """
 
@@ -75,7 +75,8 @@ def step_time(config: Path, spacing: float, batch: int = 8, repeats: int = 3) ->
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cohort", type=Path, required=True)
-    ap.add_argument("--features", type=Path, required=True)
+    ap.add_argument("--features", type=Path, default=None,
+                    help="features.parquet (default: built from the cohort's FreeSurfer stats)")
     ap.add_argument("--spacing", type=float, nargs="+", default=[4.0, 6.0, 8.0])
     ap.add_argument("--config", type=Path, default=Path("configs/ssl/demo.yaml"))
     ap.add_argument("--n", type=int, default=400, help="subjects used (first N)")
@@ -84,7 +85,13 @@ def main() -> None:
     truth = pd.read_csv(args.cohort / "truth" / "latent.tsv", sep="\t").set_index("IID")
     # (n, 2): hidden signal and age (cv_r2 scores columns of a 2-D target)
     hidden = truth.loc[man["IID"], ["hidden_signal", "age"]].to_numpy()
-    fs = pd.read_parquet(args.features).set_index("IID").loc[man["IID"]]
+    if args.features is None:
+        from rnce_bag.imaging.features import build_features
+
+        table, _ = build_features(args.cohort / "cohort.tsv")
+    else:
+        table = pd.read_parquet(args.features)
+    fs = table.set_index("IID").loc[man["IID"]]
     fs = fs.loc[:, fs.std() > 0].to_numpy(dtype=float)
     base = float(cv_r2(fs, hidden)[0])
     paths = [args.cohort / p for p in man["t1_path"]]

@@ -34,6 +34,8 @@ def scripts(cohort: Path) -> list[tuple[str, list[str]]]:
         ("greml.py", ["--replicates", "5", "--sizes", "1000"]),
         ("enrichment_null.py", [str(cohort), "--replicates", "5"]),
         ("report_plots.py", ["--variants", "1000000"]),
+        ("oracle_ceiling.py", ["--cohort", str(cohort), "--out", str(cohort.parent / "oracle")]),
+        ("hidden_signal_spacing.py", ["--cohort", str(cohort), "--spacing", "4", "6", "8"]),
     ]
 
 

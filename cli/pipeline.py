@@ -233,6 +233,7 @@ def _covar_names(root: Path, names: list[str] | None) -> list[str]:
 
 def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
     """The stages of ``study`` in order (see :data:`cli.study.STAGE_ORDER`)."""
+    from gwas.run import COVARIATES_FILE
 
     def rel(p: str | None) -> Path | None:
         if p is None:
@@ -334,7 +335,7 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
                         dynamic=lambda r: _covar_names(r, names)))
     if "h2" not in study.skip and ld:
         st.append(Stage("h2", "h2", ["h2", "--bfile", ld, "--pheno", pheno, "--covar",
-                                     str(root / "gwas" / "covariates.tsv"), "--grm-cutoff",
+                                     str(root / "gwas" / COVARIATES_FILE), "--grm-cutoff",
                                      str(s.grm_cutoff), "--out", "{out}"],
                         ext[1:], [*up, "brain_age", "gwas"]))
     if "rg" not in study.skip and ld:
@@ -344,7 +345,7 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
             st.append(Stage(f"rg_{a.lower()}_{b.lower()}", "rg",
                             ["rg", "--bfile", ld, "--pheno", pheno, "--pheno-name",
                              f"BAG_{a.upper()},BAG_{b.upper()}", "--covar",
-                             str(root / "gwas" / "covariates.tsv"), "--grm-cutoff",
+                             str(root / "gwas" / COVARIATES_FILE), "--grm-cutoff",
                              str(s.grm_cutoff), "--out", "{out}"],
                             ext[1:], [*up, "brain_age", "gwas"]))
     if "enrich" not in study.skip and ld and celltypes:

@@ -144,7 +144,8 @@ def _genetics_design(out: Path, n: int) -> str:
         who = f"normative subjects ({rule})"
     else:
         who = f"{who} subjects" + (", diagnosis as a covariate" if who == "all" else "")
-    cov = out / "gwas" / "covariates.tsv"
-    names = cov.open().readline().rstrip("\n").split("\t")[1:] if cov.exists() else []
+    from gwas.run import covariate_names
+
+    names = covariate_names(out / "gwas")
     return (f"genetics: {n} {who}; GWAS, GREML and rg covariates: "
             f"{', '.join(names) if names else 'none'}")

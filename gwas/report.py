@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gwas.headline import headline_table
+from gwas.run import covariate_names
 from gwas.sumstats import read_sumstats
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_text
@@ -223,8 +224,7 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                         "qq": _save(plots.qq(ssf["p_value"].to_numpy(), str(name)), figdir,
                                     f"qq_{file_stem(name)}"),
                         "loci": _rows(lo, lcols), "loci_columns": lcols})
-        cov = d / "covariates.tsv"
-        names = cov.open().readline().rstrip("\n").split("\t")[1:] if cov.exists() else []
+        names = covariate_names(d)
         design = (f"Subjects: up to {int(summary['n_samples'].max())} with genotypes, "
                   "covariates and a phenotype (a study's brain-age stage gives every BAG the "
                   "same subjects). Covariates, also used by GREML h2 and rg: "

@@ -29,6 +29,9 @@ from rnce_bag.core.names import file_stem
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
+#: the association's covariates (with PCs), which GREML h2 and rg reuse
+COVARIATES_FILE = "covariates.tsv"
+
 
 @dataclass
 class GenotypeInput:
@@ -116,7 +119,7 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     used = _with_pcs(samples, pcs)
     if used is not None and used.shape[1] > 1:
         # exactly the covariates of the association, for h2/rg on the same model
-        with atomic_open(out / "covariates.tsv") as fh:
+        with atomic_open(out / COVARIATES_FILE) as fh:
             used.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.10g",
                         lineterminator="\n")
     summaries, loci_all = [], []
@@ -155,6 +158,15 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
                       "those samples per variant" if cfg.engine == "hail" else ""}
     write_text(out / "gwas_report.json", json.dumps(report, indent=2, default=str) + "\n")
     return report
+
+
+def covariate_names(gwas_dir: Path) -> list[str]:
+    """The covariates a finished GWAS used (the header of its ``covariates.tsv``)."""
+    path = Path(gwas_dir) / COVARIATES_FILE
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as fh:
+        return fh.readline().rstrip("\n").split("\t")[1:]
 
 
 def _with_pcs(samples, pcs: pd.DataFrame | None) -> pd.DataFrame:
