@@ -46,8 +46,7 @@ def gwas(
     from gwas.config import GwasConfig
     from gwas.run import GenotypeInput, run_gwas
     from rnce_bag.core.config import dump_config, load_config
-    from rnce_bag.core.io import ensure_writable_dir
-    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.core.outdir import staged_run
 
     overrides = list(set_ or [])
     if engine:
@@ -57,14 +56,13 @@ def gwas(
     cfg = load_config(config, GwasConfig, overrides)
     geno = GenotypeInput(bfile, bgen, sample, vcf)
     geno.check()
-    ensure_writable_dir(out)
     inputs = [p for p in (pheno, covar) if p] + [
         Path(f"{bfile}.{e}") for e in ("bim", "fam")] * bool(bfile)
-    with RunRecord(out, "gwas", config=dump_config(cfg), inputs=inputs) as record:
+    with staged_run(out, "gwas", config=dump_config(cfg), inputs=inputs) as (stage, record):
         report = run_gwas(geno, pheno, split_names(pheno_name), covar,
-                          split_names(covar_name), cfg, out,
+                          split_names(covar_name), cfg, stage,
                           threads, progress=lambda s: typer.echo(f"- {s}", err=True))
-        record.add_output(out / "summary.tsv")
+        record.add_output(stage / "summary.tsv")
     qc = report["qc"]
     typer.echo(f"engine {cfg.engine}: {qc['samples_out']} samples, {qc['variants_out']} of "
                f"{qc['variants_in']} variants after QC (call rate "

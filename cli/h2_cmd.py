@@ -45,8 +45,7 @@ def h2(
 ) -> None:
     """SNP heritability of each phenotype -> heritability.tsv and <pheno>.hsq (GCTA layout)."""
     from gwas.heritability.run import build_grm, estimate_h2
-    from rnce_bag.core.io import ensure_writable_dir
-    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.core.outdir import staged_run
 
     if method not in ("greml", "ldsc"):
         raise typer.BadParameter("expected greml or ldsc", param_hint="--method")
@@ -54,27 +53,26 @@ def h2(
     if backend not in allowed:
         raise typer.BadParameter(f"expected one of {', '.join(allowed)} with --method {method}",
                                  param_hint="--backend")
-    ensure_writable_dir(out)
     if method == "ldsc":
         from gwas.heritability.run import ldsc_heritability
 
-        with RunRecord(out, "h2", config={"method": method, "backend": backend},
-                       inputs=list(sumstats or [])) as record:
-            table = ldsc_heritability(list(sumstats or []), out, bfile, ref_ld, w_ld, backend)
-            record.add_output(out / "heritability.tsv")
+        with staged_run(out, "h2", config={"method": method, "backend": backend},
+                        inputs=list(sumstats or [])) as (stage, record):
+            table = ldsc_heritability(list(sumstats or []), stage, bfile, ref_ld, w_ld, backend)
+            record.add_output(stage / "heritability.tsv")
         for _, r in table.iterrows():
             typer.echo(f"{r['phenotype']}: LDSC h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), "
                        f"intercept {r['intercept']:.3f} (SE {r['intercept_se']:.3f})")
         return
     check_greml_inputs(pheno, bfile, grm)
     names, cnames = split_names(pheno_name), split_names(covar_name)
-    with RunRecord(out, "h2", config={"method": method, "backend": backend,
-                                      "grm_cutoff": grm_cutoff},
-                   inputs=[p for p in (pheno, covar) if p]) as record:
-        mat, ids, m, prefix = build_grm(bfile, grm, out)
-        table = estimate_h2(mat, ids, m, prefix, pheno, names, covar, cnames, out, backend,
+    with staged_run(out, "h2", config={"method": method, "backend": backend,
+                                       "grm_cutoff": grm_cutoff},
+                    inputs=[p for p in (pheno, covar) if p]) as (stage, record):
+        mat, ids, m, prefix = build_grm(bfile, grm, stage)
+        table = estimate_h2(mat, ids, m, prefix, pheno, names, covar, cnames, stage, backend,
                             grm_cutoff if grm_cutoff > 0 else None, threads=threads)
-        record.add_output(out / "heritability.tsv")
+        record.add_output(stage / "heritability.tsv")
     for _, r in table.iterrows():
         if str(r["status"]).startswith("ok"):
             typer.echo(f"{r['phenotype']}: h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), n = "

@@ -39,32 +39,30 @@ def rg(
 ) -> None:
     """Genetic correlation of every pair of phenotypes -> rg.tsv and <p1>__<p2>.hsq."""
     from gwas.heritability.run import build_grm, estimate_rg
-    from rnce_bag.core.io import ensure_writable_dir
-    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.core.outdir import staged_run
 
     if method not in ("greml", "ldsc"):
         raise typer.BadParameter("expected greml or ldsc", param_hint="--method")
-    ensure_writable_dir(out)
     if method == "ldsc":
         from gwas.heritability.run import ldsc_genetic_correlation
 
-        with RunRecord(out, "rg", config={"method": method, "backend": backend},
-                       inputs=list(sumstats or [])) as record:
-            table = ldsc_genetic_correlation(list(sumstats or []), out, bfile, ref_ld, w_ld,
+        with staged_run(out, "rg", config={"method": method, "backend": backend},
+                        inputs=list(sumstats or [])) as (stage, record):
+            table = ldsc_genetic_correlation(list(sumstats or []), stage, bfile, ref_ld, w_ld,
                                              backend)
-            record.add_output(out / "rg.tsv")
+            record.add_output(stage / "rg.tsv")
         for _, r in table.iterrows():
             typer.echo(f"{r['p1']} x {r['p2']}: LDSC rg = {r['rg']:.3f} (SE {r['rg_se']:.3f}), "
                        f"p = {r['p']:.3g}  [{r['status']}]")
         return
     check_greml_inputs(pheno, bfile, grm)
     names, cnames = split_names(pheno_name), split_names(covar_name)
-    with RunRecord(out, "rg", config={"method": method, "grm_cutoff": grm_cutoff},
-                   inputs=[p for p in (pheno, covar) if p]) as record:
-        mat, ids, _, _ = build_grm(bfile, grm, out)
-        table = estimate_rg(mat, ids, pheno, names, covar, cnames, out,
+    with staged_run(out, "rg", config={"method": method, "grm_cutoff": grm_cutoff},
+                    inputs=[p for p in (pheno, covar) if p]) as (stage, record):
+        mat, ids, _, _ = build_grm(bfile, grm, stage)
+        table = estimate_rg(mat, ids, pheno, names, covar, cnames, stage,
                             grm_cutoff if grm_cutoff > 0 else None)
-        record.add_output(out / "rg.tsv")
+        record.add_output(stage / "rg.tsv")
     for _, r in table.iterrows():
         if str(r["status"]).startswith(("ok", "not converged")):
             typer.echo(f"{r['p1']} x {r['p2']}: rg = {r['rg']:.3f} (SE {r['rg_se']:.3f}), "
