@@ -113,6 +113,10 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
             counts["variants_not_autosomal"] = other
     else:
         results, counts, pcs = _hail(geno, samples, cfg, out, work, say)
+    if counts.get("variants_not_biallelic"):
+        say(f"{counts['variants_not_biallelic']} multi-allelic variants left out (the "
+            "association tests one ALT allele; split them first, e.g. bcftools norm -m -any, "
+            "to test each)")
     if pcs is not None:
         with atomic_open(out / "pcs.tsv") as fh:
             pcs.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")

@@ -191,13 +191,16 @@ def hail_qc(hl, mt, iids: list[str], qc, work: Path | None = None):
     mt = mt.filter_cols(keep.contains(mt.s))
     n_all = mt.count_rows()
     mt = mt.filter_rows(mt.locus.in_autosome())  # as the PLINK 2 engine: autosomes only
-    n_other = n_all - mt.count_rows()
+    n_auto = mt.count_rows()
+    n_other = n_all - n_auto
+    mt = mt.filter_rows(hl.len(mt.alleles) == 2)  # multi-allelic records left out
+    n_multi = n_auto - mt.count_rows()
     imputed = "GP" in mt.entry
     min_call = 0.0 if imputed else qc.sample_call_rate
     cr = mt.annotate_cols(cr=hl.agg.fraction(hl.is_defined(mt.GT))).cols().to_pandas()
     good = cr.loc[cr["cr"] >= min_call, "s"].astype(str).tolist()
     counts = {"samples_in": int(len(cr)), "samples_removed_call_rate": int(len(cr) - len(good)),
-              "variants_not_autosomal": int(n_other)}
+              "variants_not_autosomal": int(n_other), "variants_not_biallelic": int(n_multi)}
     mt = mt.filter_cols(hl.literal(set(good)).contains(mt.s))
     if imputed:
         rows = mt.annotate_rows(

@@ -101,18 +101,24 @@ def qc(geno: list[str], fam: pd.DataFrame, samples: SampleSet, cfg: GwasConfig, 
     if vm["ID"].duplicated().any():
         raise InputError(f"duplicated variant ID {vm['ID'][vm['ID'].duplicated()].iloc[0]!r} "
                          f"in the genotypes", hint="make IDs unique (plink2 --set-all-var-ids)")
-    counts["variants_in"] = len(vm)
-    alive = (vm["F_MISS"] <= 1 - cfg.qc.variant_call_rate) | imputed
-    counts["variants_removed_call_rate"] = int((~alive).sum())
+    # a multi-allelic record (ALT "G,T"): left out, as the Hail engine does
+    multi = fr["ALT"].astype(str).str.contains(",", regex=False).to_numpy()
+    counts["variants_not_biallelic"] = int(multi.sum())
+    counts["variants_in"] = len(vm) - int(multi.sum())
+    call_ok = (vm["F_MISS"] <= 1 - cfg.qc.variant_call_rate).to_numpy() | imputed
+    counts["variants_removed_call_rate"] = int((~call_ok & ~multi).sum())
+    alive = call_ok & ~multi
     if imputed:  # imputation quality (MaCH r2, PLINK 2's INFO-like measure)
         low_info = ~(fr["MACH_R2"].to_numpy() >= cfg.qc.info)
         counts["variants_removed_info"] = int(low_info.sum())
         alive &= ~low_info
-    maf = np.minimum(fr["ALT_FREQS"], 1 - fr["ALT_FREQS"])
+    alt = pd.to_numeric(fr["ALT_FREQS"], errors="coerce")  # "0.1,0.2" for multi-allelic
+    maf = np.minimum(alt, 1 - alt).to_numpy()
     low = alive & (maf < cfg.qc.maf)
     counts["variants_removed_maf"] = int(low.sum())
     alive &= ~low
-    hwe_p = vm[["ID"]].merge(hw[["ID", "P"]], on="ID", how="left")["P"].fillna(1.0)
+    # --hardy writes one row per allele of a multi-allelic variant (left out above)
+    hwe_p = vm["ID"].map(hw.drop_duplicates("ID").set_index("ID")["P"]).fillna(1.0)
     bad_hwe = alive & (hwe_p.to_numpy() < cfg.qc.hwe_p) & (not imputed)
     counts["variants_removed_hwe"] = int(bad_hwe.sum())
     alive &= ~bad_hwe

@@ -265,3 +265,34 @@ def test_run_only_a_first_stage_on_a_fresh_folder(env, runner):
     assert stages["features"]["status"] == "ran"
     assert {s["status"] for k, s in stages.items() if k != "features"} == {"not selected"}
     assert (out / "features" / "features.parquet").exists() and not (out / "gwas").exists()
+
+
+@pytest.mark.external
+@pytest.mark.parametrize("engine", ["plink2", pytest.param("hail", marks=pytest.mark.hail)])
+def test_multi_allelic_vcf_record_is_left_out_and_said(shared_dir, tmp_path, runner, engine):
+    """A record with ALT 'G,T' used to crash the PLINK 2 engine (TypeError, exit 1); both
+    engines leave it out and say so."""
+    import json
+
+    import numpy as np
+
+    lines = (shared_dir / "fixtures/genotypes/sample.vcf").read_text().split("\n")
+    body = [i for i, line in enumerate(lines) if line and not line.startswith("#")]
+    fields = lines[body[4]].split("\t")
+    fields[4] += ",T"
+    lines[body[4]] = "\t".join(fields)
+    vcf = tmp_path / "multi.vcf"
+    vcf.write_text("\n".join(lines))
+    ids = next(line for line in lines if line.startswith("#CHROM")).split("\t")[9:]
+    pd.DataFrame({"IID": ids, "Y": np.random.default_rng(0).normal(size=len(ids))}).to_csv(
+        tmp_path / "p.tsv", sep="\t", index=False)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["gwas", "--vcf", str(vcf), "--pheno", str(tmp_path / "p.tsv"),
+                              "--engine", engine, "--set", "pca.n_pcs=0", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "1 multi-allelic variants left out" in " ".join(res.output.split())
+    report = json.loads((out / "gwas_report.json").read_text())
+    assert report["qc"]["variants_not_biallelic"] == 1
+    ss = pd.read_csv(out / "Y.tsv.gz", sep="\t")
+    assert fields[2] not in set(ss["variant_id"])
+    assert not ss["effect_allele"].str.contains(",").any()
