@@ -99,8 +99,7 @@ def qc(geno: list[str], fam: pd.DataFrame, samples: SampleSet, cfg: GwasConfig, 
     fr = pd.read_csv(work / "vstats.afreq", sep="\t")
     hw = pd.read_csv(work / "vstats.hardy", sep="\t")
     if vm["ID"].duplicated().any():
-        raise InputError(f"duplicated variant ID {vm['ID'][vm['ID'].duplicated()].iloc[0]!r} "
-                         f"in the genotypes", hint="make IDs unique (plink2 --set-all-var-ids)")
+        raise duplicate_id_error(geno, vm["ID"])
     # a multi-allelic record (ALT "G,T"): left out, as the Hail engine does
     multi = fr["ALT"].astype(str).str.contains(",", regex=False).to_numpy()
     counts["variants_not_biallelic"] = int(multi.sum())
@@ -127,6 +126,52 @@ def qc(geno: list[str], fam: pd.DataFrame, samples: SampleSet, cfg: GwasConfig, 
     extract = work / "extract.txt"
     vm.loc[alive, "ID"].to_csv(extract, index=False, header=False)
     return kept, extract, counts
+
+
+def _lines_of(path: str, variant_id: str, id_column: int, limit: int = 2) -> list[int]:
+    """1-based line numbers of the first ``limit`` records of ``path`` with that ID."""
+    import gzip
+
+    opener = gzip.open if path.endswith((".gz", ".bgz")) else open
+    found = []
+    with opener(path, "rt") as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.startswith("#"):
+                continue
+            fields = line.split(maxsplit=id_column + 1)
+            if len(fields) > id_column and fields[id_column] == variant_id:
+                found.append(number)
+                if len(found) == limit:
+                    break
+    return found
+
+
+def duplicate_id_error(geno: list[str], ids: pd.Series) -> InputError:
+    """The error for variant IDs PLINK 2 sees more than once: the file, the lines, how many.
+
+    ``--extract`` keys variants on their ID, so an ID shared by two variants would keep or
+    drop both: the input is refused before any association.
+    """
+    dup = ids[ids.duplicated(keep=False)]
+    first = str(dup.iloc[0])
+    n_ids, n_rows = dup.nunique(), len(dup)
+    where, source = "", "the genotypes"
+    if "--bfile" in geno:
+        source = f"{geno[geno.index('--bfile') + 1]}.bim"
+        lines = _lines_of(source, first, 1)
+    elif "--vcf" in geno:
+        source = geno[geno.index("--vcf") + 1]
+        lines = _lines_of(source, first, 2)
+    else:
+        source, lines = geno[geno.index("--bgen") + 1], []
+    if lines:
+        where = f", lines {' and '.join(str(n) for n in lines)}"
+    dots = " ('.' means no ID: PLINK 1 files do not get one assigned)" if first == "." else ""
+    return InputError(f"{source}{where}: variant ID {first!r} is given to more than one variant"
+                      f"{dots}; {n_ids} ID(s) shared by {n_rows} variants",
+                      hint="give each variant a unique ID, e.g. plink2 --bfile IN "
+                           "--set-all-var-ids @:#:$r:$a --new-id-max-allele-len 200 "
+                           "--make-bed --out OUT")
 
 
 def pca(geno: list[str], keep: Path, extract: Path, cfg: GwasConfig, n_samples: int, work: Path,

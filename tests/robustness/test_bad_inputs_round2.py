@@ -119,6 +119,16 @@ CASES: list[tuple[str, Callable[[Env], list[str]], int, str, str | None]] = [
         e, lambda lines: _set_field(lines, 4, 3, "12a4")), "--pheno", str(e.gen / "pheno.tsv"),
         "--engine", "plink2", "--out", str(e.tmp / "out")], 2,
      r"c\.bim, line 5, column 'position'.*'12a4'", "out/summary.tsv"),
+    ("gwas-duplicated-variant-id", lambda e: ["gwas", "--bfile", _bad_bim(
+        e, lambda lines: _set_field(lines, 9, 1, lines[2].split("\t")[1])), "--pheno",
+        str(e.gen / "pheno.tsv"), "--engine", "plink2", "--out", str(e.tmp / "out")], 2,
+     r"c\.bim, lines 3 and 10: variant ID '[^']+' is given to more than one variant",
+     "out/summary.tsv"),
+    ("gwas-dot-variant-ids", lambda e: ["gwas", "--bfile", _bad_bim(
+        e, lambda lines: _set_field(_set_field(lines, 4, 1, "."), 7, 1, ".")), "--pheno",
+        str(e.gen / "pheno.tsv"), "--engine", "plink2", "--out", str(e.tmp / "out")], 2,
+     r"c\.bim, lines 5 and 8: variant ID '\.' .*'\.' means no ID.*set-all-var-ids",
+     "out/summary.tsv"),
     ("gwas-plink2-case-control-coded", lambda e: _gwas(e, _pheno(e, lambda p: p.assign(
         LATENT=(p["LATENT"] > 0).astype(int) + 1)), "--pheno-name", "LATENT"), 2,
      r"'LATENT' only takes the values 1/2.*logistic", "out/summary.tsv"),
