@@ -64,3 +64,31 @@ def load_manifest(path: str | os.PathLike[str], require: tuple[str, ...] = (),
                              "folder) or remove the subject",
                     )
     return df
+
+
+def check_t1_headers(manifest: pd.DataFrame, source: str | os.PathLike[str]) -> None:
+    """Check every ``t1_path`` is a non-empty file with a readable NIfTI header.
+
+    Cheap (headers only), so a damaged image is found before training starts rather
+    than when its batch comes up, possibly after a whole stage.
+
+    Raises
+    ------
+    InputError
+        Naming the manifest row, the subject and the file.
+    """
+    import nibabel as nib
+
+    for i, (iid, value) in enumerate(zip(manifest["IID"], manifest["t1_path"], strict=True)):
+        p = Path(value)
+        where = f"{source}, row {i + 1} (line {i + 2}), subject {iid}: t1_path '{p}'"
+        if not p.is_file() or p.stat().st_size == 0:
+            raise InputError(f"{where} is {'empty (0 bytes)' if p.is_file() else 'not a file'}",
+                             hint="re-export the image or remove the subject from the manifest")
+        try:
+            nib.load(p)
+        except Exception as exc:  # nibabel raises many types for damaged headers
+            raise InputError(f"{where} has no readable NIfTI header: "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                             hint="re-export the image or remove the subject from the "
+                                  "manifest") from None

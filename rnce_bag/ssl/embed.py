@@ -25,7 +25,7 @@ from rnce_bag.core.config import validate_config
 from rnce_bag.core.io import atomic_path, sha256_file, write_text
 from rnce_bag.core.schema import validate_frame
 from rnce_bag.imaging.dataset import CohortDataset
-from rnce_bag.imaging.manifest import load_manifest
+from rnce_bag.imaging.manifest import check_t1_headers, load_manifest
 from rnce_bag.imaging.nifti import PreprocessParams
 from rnce_bag.imaging.patches import PatchLayout
 from rnce_bag.ssl.checkpoint import MODEL, load_checkpoint
@@ -69,6 +69,7 @@ def embed(run_dir: str | os.PathLike[str], manifest: str | os.PathLike[str],
                        else "cpu")
     model.to(dev)
     m = load_manifest(manifest, require=("t1_path",))
+    check_t1_headers(m, manifest)
     layout = PatchLayout.model_validate(state["layout"])
     params = PreprocessParams(spacing=cfg.data.spacing_mm)
     ds = CohortDataset(list(m["IID"]), list(m["t1_path"]), np.zeros((len(m), 0), np.float32),

@@ -40,7 +40,7 @@ from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import write_text
 from rnce_bag.core.schema import read_table
 from rnce_bag.imaging.dataset import CohortDataset, FeatureScaler, align
-from rnce_bag.imaging.manifest import load_manifest
+from rnce_bag.imaging.manifest import check_t1_headers, load_manifest
 from rnce_bag.imaging.nifti import PreprocessParams
 from rnce_bag.imaging.patches import load_layout
 from rnce_bag.ssl.augment import augment
@@ -91,6 +91,7 @@ def load_training_data(cfg: SSLConfig, manifest: str | os.PathLike[str],
                          f"{batch}; need at least {2 * batch}",
                          hint="lower data.batch_size (or stage1/stage2.batch_size) or loosen "
                               "data.train_filter")
+    check_t1_headers(m, manifest)  # a damaged image fails now, not mid-training
     f = align(m, read_table(features, "freesurfer_features"), str(manifest))
     names = [c for c in f.columns if c != "IID"]
     x = f[names].to_numpy(dtype=np.float64)

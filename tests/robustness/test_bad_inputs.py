@@ -85,7 +85,7 @@ def _truncate(path: Path, keep: int = 200) -> Path:
     return path
 
 
-def _bad_nifti(env: Env, kind: str) -> Path:
+def _bad_nifti(env: Env, kind: str, row: int = 0) -> Path:
     import nibabel as nib
 
     m = env.manifest()
@@ -93,9 +93,11 @@ def _bad_nifti(env: Env, kind: str) -> Path:
     img = env.tmp / "bad.nii.gz"
     if kind == "truncated":
         img.write_bytes(gzip.compress(b"not a nifti at all" * 10))
+    elif kind == "empty":
+        img.write_bytes(b"")
     else:  # 4-D
         nib.save(nib.Nifti1Image(np.zeros((4, 4, 4, 2), np.float32), np.eye(4)), img)
-    df.loc[0, "t1_path"] = str(img)
+    df.loc[df.index[row], "t1_path"] = str(img)
     df.to_csv(m, sep="\t", index=False, na_rep="NA")
     return m
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from cli.main import app
-from tests.robustness.test_bad_inputs import Env, _gwas, _pheno, check_case
+from tests.robustness.test_bad_inputs import Env, _bad_nifti, _gwas, _pheno, _train, check_case
 
 
 def _raw_pheno(env: Env, text_edit: Callable[[str], str], name: str = "pheno.tsv") -> Path:
@@ -129,6 +129,10 @@ CASES: list[tuple[str, Callable[[Env], list[str]], int, str, str | None]] = [
         str(e.gen / "pheno.tsv"), "--engine", "plink2", "--out", str(e.tmp / "out")], 2,
      r"c\.bim, lines 5 and 8: variant ID '\.' .*'\.' means no ID.*set-all-var-ids",
      "out/summary.tsv"),
+    ("train-empty-nifti-last-subject", lambda e: _train(e, _bad_nifti(e, "empty", row=-1),
+                                                        e.feats), 2,
+     r"row \d+ \(line \d+\), subject .*bad\.nii\.gz' is empty \(0 bytes\)",
+     "out/metrics.jsonl"),
     ("gwas-plink2-case-control-coded", lambda e: _gwas(e, _pheno(e, lambda p: p.assign(
         LATENT=(p["LATENT"] > 0).astype(int) + 1)), "--pheno-name", "LATENT"), 2,
      r"'LATENT' only takes the values 1/2.*logistic", "out/summary.tsv"),
