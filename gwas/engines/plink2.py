@@ -204,6 +204,15 @@ def check_quantitative(pheno: pd.DataFrame) -> None:
                              "--engine hail to run it as a linear (quantitative) model")
 
 
+def _real_names(message: str, *maps: dict[str, str]) -> str:
+    """PLINK 2's message with the internal names P1.., C1.. followed by the user's names."""
+    import re
+
+    back = {v: k for m in maps for k, v in m.items()}
+    return re.sub(r"\b([PC]\d+)\b", lambda m: f"{m.group(1)} ('{back[m.group(1)]}')"
+                  if m.group(1) in back else m.group(1), message)
+
+
 def glm(geno: list[str], keep: Path, extract: Path, pheno: pd.DataFrame, covar: pd.DataFrame,
         fam: pd.DataFrame, work: Path, threads: int | None = None) -> dict[str, Path]:
     """``--glm`` for all phenotypes in one pass; returns phenotype -> .glm.linear path.
@@ -216,8 +225,8 @@ def glm(geno: list[str], keep: Path, extract: Path, pheno: pd.DataFrame, covar: 
     names = [c for c in pheno.columns if c != "IID"]
     internal = {n: f"P{i + 1}" for i, n in enumerate(names)}
     pheno = pheno.rename(columns=internal)
-    covar = covar.rename(columns={c: f"C{i + 1}" for i, c in
-                                  enumerate(c for c in covar.columns if c != "IID")})
+    covar_map = {c: f"C{i + 1}" for i, c in enumerate(c for c in covar.columns if c != "IID")}
+    covar = covar.rename(columns=covar_map)
     fid = fam.set_index("IID")["FID"]
     no_fid = fid.isna().all()
     ph = pheno.copy()
@@ -243,7 +252,11 @@ def glm(geno: list[str], keep: Path, extract: Path, pheno: pd.DataFrame, covar: 
             cv.insert(0, "#FID", fid.loc[cv["IID"]].to_numpy())
         cv.to_csv(work / "covar.tsv", sep="\t", index=False, na_rep="NA", float_format="%.10g")
         args += ["--covar", str(work / "covar.tsv"), "--covar-variance-standardize"]
-    run_plink2(args, work / "assoc", threads)
+    try:
+        run_plink2(args, work / "assoc", threads)
+    except ExternalToolError as exc:
+        raise ExternalToolError(_real_names(exc.message, internal, covar_map),
+                                hint=exc.hint) from None
     out = {}
     for name in names:
         path = work / f"assoc.{internal[name]}.glm.linear"

@@ -310,3 +310,12 @@ def test_multi_allelic_vcf_record_is_left_out_and_said(shared_dir, tmp_path, run
     ss = pd.read_csv(out / "Y.tsv.gz", sep="\t")
     assert fields[2] not in set(ss["variant_id"])
     assert not ss["effect_allele"].str.contains(",").any()
+
+
+def test_plink2_messages_show_the_users_names_beside_the_internal_ones():
+    """PLINK 2 sees P1.., C1..: its error messages are shown with the user's names."""
+    from gwas.engines.plink2 import _real_names
+
+    text = _real_names("Error: 'P1' and C2 fail; P10 and C21 are not ours",
+                       {"BAG <FS>": "P1"}, {"age": "C1", "sex": "C2"})
+    assert text == "Error: 'P1 ('BAG <FS>')' and C2 ('sex') fail; P10 and C21 are not ours"
