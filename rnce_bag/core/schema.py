@@ -390,6 +390,27 @@ def validate_frame(
     return pd.DataFrame(out, index=df.index)
 
 
+def _check_field_counts(p: Path, sep: str, n_cols: int, columns: list[str]) -> None:
+    """Refuse a line with fewer fields than the header (pandas would fill them silently)."""
+    import csv
+    import gzip
+
+    opener = gzip.open if p.suffix.lower() in (".gz", ".bgz") else open
+    with opener(p, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+        rows = (csv.reader(fh) if sep == "," else
+                (line.split() if sep != "\t" else line.rstrip("\r\n").split("\t")
+                 for line in fh))
+        for number, fields in enumerate(rows, start=1):
+            if number == 1 or not fields or fields == [""]:
+                continue
+            if len(fields) < n_cols:
+                raise SchemaError(f"{p}, line {number}: {len(fields)} field(s) where the "
+                                  f"header has {n_cols}: no value for column "
+                                  f"{columns[len(fields)]!r}",
+                                  hint="give every line one value per column (write NA for "
+                                       "a missing value)")
+
+
 def read_table(
     path: str | os.PathLike[str], schema: TableSchema | str | None = None
 ) -> pd.DataFrame:
@@ -434,6 +455,8 @@ def read_table(
             hint="expected a tab-separated (.tsv), comma-separated (.csv) or Parquet file "
             "with one header line",
         ) from exc
+    if header_lines is not None and len(df):
+        _check_field_counts(p, sep, df.shape[1], [str(c) for c in df.columns])
     seen: dict[str, int] = {}
     for k, c in enumerate(map(str, df.columns)):
         if c in seen:

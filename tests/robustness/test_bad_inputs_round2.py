@@ -63,6 +63,13 @@ def _bad_bim(env: Env, edit: Callable[[list[str]], list[str]]) -> str:
     return str(d / "c")
 
 
+def _drop_last_field(text: str, line: int) -> str:
+    """``text`` with the last tab-separated field of (1-based) ``line`` removed."""
+    lines = text.split("\n")
+    lines[line - 1] = lines[line - 1].rsplit("\t", 1)[0]
+    return "\n".join(lines)
+
+
 def _set_field(lines: list[str], row: int, col: int, value: str) -> list[str]:
     parts = lines[row].split("\t")
     parts[col] = value
@@ -119,6 +126,10 @@ CASES: list[tuple[str, Callable[[Env], list[str]], int, str, str | None]] = [
         e, lambda lines: _set_field(lines, 4, 3, "12a4")), "--pheno", str(e.gen / "pheno.tsv"),
         "--engine", "plink2", "--out", str(e.tmp / "out")], 2,
      r"c\.bim, line 5, column 'position'.*'12a4'", "out/summary.tsv"),
+    ("gwas-pheno-line-with-a-field-missing", lambda e: _gwas(e, _raw_pheno(
+        e, lambda t: _drop_last_field(t, line=4))), 2,
+     r"pheno\.tsv, line 4: 3 field\(s\) where the header has 4: no value for column 'NOISE'",
+     "out/summary.tsv"),
     ("gwas-duplicated-variant-id", lambda e: ["gwas", "--bfile", _bad_bim(
         e, lambda lines: _set_field(lines, 9, 1, lines[2].split("\t")[1])), "--pheno",
         str(e.gen / "pheno.tsv"), "--engine", "plink2", "--out", str(e.tmp / "out")], 2,
