@@ -63,6 +63,13 @@ def _bad_bim(env: Env, edit: Callable[[list[str]], list[str]]) -> str:
     return str(d / "c")
 
 
+def _raw_covar(env: Env, line: int) -> Path:
+    """The covariate file with the last field of ``line`` removed."""
+    path = env.tmp / "covar_short.tsv"
+    path.write_text(_drop_last_field((env.gen / "covar.tsv").read_text(), line))
+    return path
+
+
 def _drop_last_field(text: str, line: int) -> str:
     """``text`` with the last tab-separated field of (1-based) ``line`` removed."""
     lines = text.split("\n")
@@ -130,6 +137,12 @@ CASES: list[tuple[str, Callable[[Env], list[str]], int, str, str | None]] = [
         e, lambda t: _drop_last_field(t, line=4))), 2,
      r"pheno\.tsv, line 4: 3 field\(s\) where the header has 4: no value for column 'NOISE'",
      "out/summary.tsv"),
+    ("gwas-pheno-line-with-an-extra-field", lambda e: _gwas(e, _raw_pheno(
+        e, lambda t: t.replace("\n", "\t0.5\n", 3).replace("\t0.5\n", "\n", 2))), 2,
+     r"pheno\.tsv' cannot be parsed: .*Expected 4 fields in line 3, saw 5", "out/summary.tsv"),
+    ("gwas-covar-line-with-a-field-missing", lambda e: _gwas(e, e.gen / "pheno.tsv", "--covar",
+                                                           str(_raw_covar(e, 6))), 2,
+     r"covar_short\.tsv, line 6: \d field\(s\) where the header has \d", "out/summary.tsv"),
     ("gwas-duplicated-variant-id", lambda e: ["gwas", "--bfile", _bad_bim(
         e, lambda lines: _set_field(lines, 9, 1, lines[2].split("\t")[1])), "--pheno",
         str(e.gen / "pheno.tsv"), "--engine", "plink2", "--out", str(e.tmp / "out")], 2,

@@ -103,3 +103,22 @@ def test_gwas_interrupted_while_writing_leaves_no_complete_looking_sumstats(
     assert res.exit_code != 0 and written and written[0].exists() is False
     assert not list(out.glob("*.tsv.gz")) and not (out / "run.json").exists()
     assert not any(p.name.endswith(".partial") for p in out.iterdir())
+
+
+def test_h2_failed_rerun_leaves_the_previous_complete_run(complete_sim, tmp_path, runner):
+    out = tmp_path / "h2"
+    args = ["h2", "--bfile", str(complete_sim / "genotypes/cohort"), "--grm-cutoff", "0",
+            "--out", str(out), "--pheno"]
+    res = runner.invoke(app, [*args, str(complete_sim / "pheno.tsv")])
+    assert res.exit_code == 0, res.output
+    snapshot = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert "heritability.tsv" in snapshot and "grm.grm.bin" in snapshot
+    bad = tmp_path / "bad.tsv"
+    ph = pd.read_csv(complete_sim / "pheno.tsv", sep="\t")
+    ph["NOISE"] = ph["NOISE"].where(ph.index > 3)  # missing values are fine ...
+    ph.loc[:, "LATENT"] = "x"  # ... text is not
+    ph.to_csv(bad, sep="\t", index=False, na_rep="NA")
+    res = runner.invoke(app, [*args, str(bad)])
+    assert res.exit_code == 2 and "expected a number" in res.output, res.output
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == snapshot
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
