@@ -342,12 +342,16 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
         for a, b in s.rg_pairs:
             if a.upper() not in bag_names or b.upper() not in bag_names:
                 continue
+            # the h2 stage's GRM (same genotypes) instead of computing it once per pair
+            grm = (["--grm", str(root / "h2" / "grm")] if "h2" not in study.skip
+                   else ["--bfile", ld])
             st.append(Stage(f"rg_{a.lower()}_{b.lower()}", "rg",
-                            ["rg", "--bfile", ld, "--pheno", pheno, "--pheno-name",
+                            ["rg", *grm, "--pheno", pheno, "--pheno-name",
                              f"BAG_{a.upper()},BAG_{b.upper()}", "--covar",
                              str(root / "gwas" / COVARIATES_FILE), "--grm-cutoff",
                              str(s.grm_cutoff), "--out", "{out}"],
-                            ext[1:], [*up, "brain_age", "gwas"]))
+                            ext[1:], [*up, "brain_age", "gwas",
+                                      *(["h2"] if "h2" not in study.skip else [])]))
     if "enrich" not in study.skip and ld and celltypes:
         for name in s.enrich_phenotypes:
             if name.upper() not in reps:

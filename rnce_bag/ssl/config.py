@@ -37,7 +37,12 @@ class EncoderConfig(StrictModel):
     max_width: int = Field(32, ge=1)
     n_layers: int = Field(13, ge=2, description="3x3x3 convolutions")
     n_stages: int = Field(4, ge=1, description="stride-2 downsamplings")
-    norm: Literal["group", "instance", "none"] = "group"
+    norm: Literal["group", "instance", "none"] = Field(
+        "none", description="normalisation after each convolution. 'none' by default: the "
+        "images are already intensity-normalised per subject (robust percentiles), and a "
+        "per-sample norm (group/instance) standardises each patch's feature maps, which "
+        "removes its tissue composition (grey/white/CSF proportions), the very thing "
+        "atrophy changes")
     out_dim: int = Field(64, ge=2)
     stack: Literal["auto", "loop", "grouped"] = Field(
         "auto", description="run the 18 encoders as a Python loop (fastest on CPU) or as "

@@ -8,7 +8,10 @@ R-NCE (ARCHITECTURE.md, "The R-NCE method"):
 - reconstruction ``L_rec(H) = ||A - P_H[A]||_F^2 / ||A||_F^2`` with the ridge projection
   ``P_X[Y] = X (X'X + lambda I)^-1 X'Y`` and ``H``, ``A`` centred over the batch, so the
   representation spans the auxiliary (FreeSurfer) space;
-- residual ``R = H - P_A[H]`` (``H`` and ``A`` centred), orthogonal to ``A`` up to the ridge;
+- residual ``R = H - P_A[H]`` (``H`` and ``A`` centred, ``A``'s columns scaled to unit
+  variance over the batch: the same span, so only the ridge sees the scaling, and it
+  then shrinks no FreeSurfer direction more than another), orthogonal to ``A`` up to
+  the ridge;
 - ``L = NT-Xent(R_1, R_2; tau) + alpha (L_rec(H_1) + L_rec(H_2))``.
 
 Projections are computed in float64 whatever the input precision, through the
@@ -72,8 +75,9 @@ def residual(h: Tensor, a: Tensor | None, ridge: float) -> Tensor:
     """
     if a is None or a.shape[1] == 0:
         return h
-    hc = centre(h.double())
-    r = hc - ridge_project(centre(a.double()), hc, ridge)
+    hc, ac = centre(h.double()), centre(a.double())
+    ac = ac / ac.pow(2).mean(dim=0, keepdim=True).sqrt().clamp_min(1e-12)
+    r = hc - ridge_project(ac, hc, ridge)
     return r.to(h.dtype)
 
 

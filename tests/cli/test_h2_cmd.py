@@ -52,10 +52,13 @@ def test_h2_flags_small_phenotype_and_fails_when_none(runner, complete_sim, tmp_
 
 
 def test_h2_strict_cutoff_and_mismatch_exit_2(runner, complete_sim, tmp_path):
-    res = runner.invoke(app, ["h2", "--bfile", str(complete_sim / "genotypes/cohort"), "--pheno",
-                              str(_pheno(complete_sim, tmp_path)), "--grm-cutoff", "0.0001",
-                              "--out", str(tmp_path / "o")])
+    args = ["h2", "--bfile", str(complete_sim / "genotypes/cohort"), "--pheno",
+            str(_pheno(complete_sim, tmp_path))]
+    res = runner.invoke(app, [*args, "--grm-cutoff", "0.0001", "--out", str(tmp_path / "o2")])
     assert res.exit_code == 2 and "relatedness cut-off" in res.output
+    assert not list((tmp_path / "o2").iterdir())  # nothing of the failed run is left
+    res = runner.invoke(app, [*args, "--grm-cutoff", "0", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
     bad = tmp_path / "b.tsv"
     bad.write_text("IID\tY\nzz1\t1\nzz2\t2\n")
     res = runner.invoke(app, ["h2", "--grm", str(tmp_path / "o/grm"), "--pheno", str(bad),
