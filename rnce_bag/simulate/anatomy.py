@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnce_bag.core.workers import worker_signals
+
 #: MNI coordinates (mm) of the structures the warp acts on.
 VENTRICLE_CENTRE = np.array([0.0, -8.0, 14.0])
 VENTRICLE_SIGMA = np.array([12.0, 22.0, 10.0])
@@ -208,7 +210,7 @@ def render_all(space: TemplateSpace, subjects: list[SubjectImage], paths: list[s
         if workers > 1 and len(jobs) > 1 and os.name == "posix":
             import multiprocessing as mp
 
-            with mp.get_context("fork").Pool(workers) as pool:
+            with mp.get_context("fork").Pool(workers, initializer=worker_signals) as pool:
                 for _ in pool.imap_unordered(_render_one, jobs, chunksize=4):
                     if progress is not None:
                         progress()

@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader
 from rnce_bag.core.config import validate_config
 from rnce_bag.core.io import atomic_path, sha256_file, write_text
 from rnce_bag.core.schema import validate_frame
+from rnce_bag.core.workers import worker_signals
 from rnce_bag.imaging.dataset import CohortDataset
 from rnce_bag.imaging.manifest import check_t1_headers, load_manifest
 from rnce_bag.imaging.nifti import PreprocessParams
@@ -77,7 +78,8 @@ def embed(run_dir: str | os.PathLike[str], manifest: str | os.PathLike[str],
                        cache_dir or Path(run_dir) / "cache")
     zs, ps = [], []
     done = 0
-    for batch in DataLoader(ds, batch_size=batch_size, num_workers=cfg.data.num_workers):
+    for batch in DataLoader(ds, batch_size=batch_size, num_workers=cfg.data.num_workers,
+                            worker_init_fn=worker_signals):
         tokens = model.encoders(batch["patches"].to(dev))
         zs.append(model.aggregator(tokens).float().cpu().numpy())
         if patches:

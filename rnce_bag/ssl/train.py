@@ -39,6 +39,7 @@ from rnce_bag.core.config import dump_config
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import write_text
 from rnce_bag.core.schema import read_table
+from rnce_bag.core.workers import worker_signals
 from rnce_bag.imaging.dataset import CohortDataset, FeatureScaler, align
 from rnce_bag.imaging.manifest import check_t1_headers, load_manifest
 from rnce_bag.imaging.nifti import PreprocessParams
@@ -297,6 +298,7 @@ class Trainer:
         sampler = StepBatches(len(self.data.dataset), self.cfg.batch_size(stage), self.cfg.seed,
                               stage, start, total, self.ctx.rank, self.ctx.world)
         loader = DataLoader(self.data.dataset, batch_sampler=sampler,
+                            worker_init_fn=worker_signals,
                             num_workers=self.cfg.data.num_workers,
                             pin_memory=self.ctx.device.type == "cuda",
                             persistent_workers=False)
