@@ -364,6 +364,16 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
                 argv.append("--ldsc-seg")
             st.append(Stage(f"enrich_{name.lower()}", "enrich", argv,
                             [*ext[1:], *([] if study.simulate else celltypes)], [*up, "gwas"]))
+    if study.simulate is not None and "oracle" not in study.skip and "features" not in \
+            study.skip:
+        # ORACLE rows (simulated cohorts only; the one stage that reads truth/, labelled)
+        argv = ["oracle", "--cohort", str(root / "simulate"), "--features", str(features),
+                "--out", "{out}"]
+        if "h2" not in study.skip:
+            argv += ["--grm", str(root / "h2" / "grm")]
+        st.append(Stage("oracle", "oracle", argv, [], [*up, "features",
+                                                       *(["h2"] if "h2" not in study.skip
+                                                         else [])]))
     if "report" not in study.skip:
         deps = [x.name for x in st if x.kind != "report"]
         st.append(Stage("report", "report", ["report", "--run", "{root}", "--out", "{out}"],

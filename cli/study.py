@@ -16,7 +16,7 @@ from rnce_bag.core.config import StrictModel
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 STAGE_ORDER = ("simulate", "features", "train", "embed", "brain_age", "probe", "gwas", "h2",
-               "rg", "enrich", "report")
+               "rg", "enrich", "oracle", "report")
 
 
 class SimulateBlock(StrictModel):
