@@ -1,5 +1,6 @@
 """Oracle ceiling: what a perfect image encoder could add to FreeSurfer, through the real
-commands (``features``, ``brain-age``, ``probe``, ``gwas``, ``h2``, ``rg``).
+commands (``features``, ``brain-age``, ``probe``, ``gwas``, ``h2``, ``rg``), as
+``rnce-bag oracle`` runs them (the demo runs that command as its ``oracle`` stage).
 
 ORACLE rows read the simulator's ``truth/`` (the rendered white-matter signal, which
 FreeSurfer's stats do not contain) and are labelled as such; nothing in training, model
@@ -20,66 +21,16 @@ Writes DIR/oracle.tsv, DIR/oracle_probes.tsv and prints a Markdown table.
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-REPS = ("FS", "ORACLE_FS_HIDDEN", "ORACLE_HIDDEN")
-
-
-def _cli(*args: str) -> None:
-    cmd = [sys.executable, "-m", "cli", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args[:1])} failed ({proc.returncode}):\n"
-                         f"{(proc.stdout + proc.stderr)[-3000:]}")
-
-
-def oracle_tables(cohort: Path, out: Path) -> dict[str, Path]:
-    """Feature tables: FS (by ``rnce-bag features``) and the two oracle ones."""
-    out.mkdir(parents=True, exist_ok=True)
-    fs_path = out / "features" / "features.parquet"
-    if not fs_path.exists():
-        _cli("features", "--manifest", str(cohort / "cohort.tsv"), "--out",
-             str(out / "features"))
-    fs = pd.read_parquet(fs_path)
-    truth = pd.read_csv(cohort / "truth" / "latent.tsv", sep="\t").set_index("IID")
-    hidden = truth.loc[fs["IID"], "hidden_signal"].to_numpy()
-    feats = fs.drop(columns=["IID"]).to_numpy(dtype=float)
-    both = pd.DataFrame(np.column_stack([feats, hidden]),
-                        columns=[f"z{i}" for i in range(feats.shape[1] + 1)])
-    both.insert(0, "IID", fs["IID"].to_numpy())
-    alone = pd.DataFrame({"IID": fs["IID"].to_numpy(), "z0": hidden})
-    paths = {"FS": fs_path, "ORACLE_FS_HIDDEN": out / "oracle_fs_hidden.parquet",
-             "ORACLE_HIDDEN": out / "oracle_hidden.parquet"}
-    both.to_parquet(paths["ORACLE_FS_HIDDEN"], index=False)
-    alone.to_parquet(paths["ORACLE_HIDDEN"], index=False)
-    return paths
+from cli.oracle_cmd import REPS, run_oracle
 
 
 def run(cohort: Path, out: Path, threads: int = 2, probes: bool = True) -> pd.DataFrame:
-    """Every stage on the oracle representations; returns one row per BAG."""
-    paths = oracle_tables(cohort, out)
-    reps = [x for name in REPS for x in ("--features", f"{name}={paths[name]}")]
-    manifest = str(cohort / "cohort.tsv")
-    bfile = str(cohort / "genotypes" / "cohort")
-    _cli("brain-age", "--manifest", manifest, *reps, "--out", str(out / "brain_age"))
-    if probes:
-        _cli("probe", "--manifest", manifest, *reps, "--out", str(out / "probe"))
-    pheno = str(out / "brain_age" / "pheno.tsv")
-    _cli("gwas", "--bfile", bfile, "--pheno", pheno, "--covar",
-         str(out / "brain_age" / "covar.tsv"), "--engine", "plink2", "--threads", str(threads),
-         "--out", str(out / "gwas"))
-    covar = str(out / "gwas" / "covariates.tsv")
-    _cli("h2", "--bfile", bfile, "--pheno", pheno, "--covar", covar, "--grm-cutoff", "0",
-         "--out", str(out / "h2"))
-    for other in REPS[1:]:
-        _cli("rg", "--grm", str(out / "h2" / "grm"), "--pheno", pheno, "--pheno-name",
-             f"BAG_FS,BAG_{other}", "--covar", covar, "--grm-cutoff", "0", "--out",
-             str(out / f"rg_{other.lower()}"))
+    """Every stage on the oracle representations (``rnce-bag oracle``); one row per BAG."""
+    run_oracle(cohort, out, threads=threads, probes=probes)
     return summarise(out)
 
 

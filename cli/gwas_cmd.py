@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from cli.app import app
-from cli.options import SetOption, split_names
+from cli.options import (
+    ChrOption,
+    ExcludeOption,
+    ExtractOption,
+    KeepOption,
+    RemoveOption,
+    SetOption,
+    split_names,
+)
 
 
 @app.command()
@@ -36,14 +44,23 @@ def gwas(
     config: Annotated[Path | None, typer.Option("--config", help="YAML (configs/gwas/).")]
     = None,
     set_: SetOption = None,
+    keep: KeepOption = None,
+    remove: RemoveOption = None,
+    extract: ExtractOption = None,
+    exclude: ExcludeOption = None,
+    chr_: ChrOption = None,
 ) -> None:
     """Genome-wide association of one or more phenotypes (Hail or PLINK 2).
+
+    --keep/--remove/--extract/--exclude/--chr filter samples and variants before QC with
+    PLINK's semantics (counts of what each removed in gwas_report.json).
 
     Writes <pheno>.tsv.gz + -meta.yaml (GWAS-SSF), summary.tsv (samples, variants, lambda
     GC, mean chi2, genome-wide hits), loci.tsv (lead loci with genes), pcs.tsv,
     gwas_report.json (samples dropped, QC counts) and run.json.
     """
     from gwas.config import GwasConfig
+    from gwas.filters import Filters
     from gwas.run import GenotypeInput, run_gwas
     from rnce_bag.core.config import dump_config, load_config
     from rnce_bag.core.outdir import staged_run
@@ -56,12 +73,14 @@ def gwas(
     cfg = load_config(config, GwasConfig, overrides)
     geno = GenotypeInput(bfile, bgen, sample, vcf)
     geno.check()
-    inputs = [p for p in (pheno, covar) if p] + [
+    filters = Filters(keep, remove, extract, exclude, chr_)
+    inputs = [p for p in (pheno, covar, keep, remove, extract, exclude) if p] + [
         Path(f"{bfile}.{e}") for e in ("bim", "fam")] * bool(bfile)
     with staged_run(out, "gwas", config=dump_config(cfg), inputs=inputs) as (stage, record):
         report = run_gwas(geno, pheno, split_names(pheno_name), covar,
                           split_names(covar_name), cfg, stage,
-                          threads, progress=lambda s: typer.echo(f"- {s}", err=True))
+                          threads, progress=lambda s: typer.echo(f"- {s}", err=True),
+                          filters=filters)
         record.add_output(stage / "summary.tsv")
     qc = report["qc"]
     typer.echo(f"engine {cfg.engine}: {qc['samples_out']} samples, {qc['variants_out']} of "

@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from cli.app import app
-from cli.options import check_greml_inputs, split_names
+from cli.options import (
+    ChrOption,
+    ExcludeOption,
+    ExtractOption,
+    KeepOption,
+    RemoveOption,
+    check_greml_inputs,
+    split_names,
+)
 
 
 @app.command("h2")
@@ -42,6 +50,11 @@ def h2(
                                               "keeps all.")]
     = 0.025,
     threads: Annotated[int, typer.Option(min=1, help="Threads for gcta64.")] = 1,
+    keep: KeepOption = None,
+    remove: RemoveOption = None,
+    extract: ExtractOption = None,
+    exclude: ExcludeOption = None,
+    chr_: ChrOption = None,
 ) -> None:
     """SNP heritability of each phenotype -> heritability.tsv and <pheno>.hsq (GCTA layout)."""
     from gwas.heritability.run import build_grm, estimate_h2
@@ -53,6 +66,13 @@ def h2(
     if backend not in allowed:
         raise typer.BadParameter(f"expected one of {', '.join(allowed)} with --method {method}",
                                  param_hint="--backend")
+    from gwas.filters import Filters
+
+    filters = Filters(keep, remove, extract, exclude, chr_)
+    if method == "ldsc" and (filters.samples or filters.variants):
+        raise typer.BadParameter("sample and variant filters apply to --method greml; LDSC "
+                                 "reads summary statistics (filter them in the GWAS)",
+                                 param_hint="--keep/--remove/--extract/--exclude/--chr")
     if method == "ldsc":
         from gwas.heritability.run import ldsc_heritability
 
@@ -67,9 +87,11 @@ def h2(
     check_greml_inputs(pheno, bfile, grm)
     names, cnames = split_names(pheno_name), split_names(covar_name)
     with staged_run(out, "h2", config={"method": method, "backend": backend,
-                                       "grm_cutoff": grm_cutoff},
-                    inputs=[p for p in (pheno, covar) if p]) as (stage, record):
-        mat, ids, m, prefix = build_grm(bfile, grm, stage)
+                                       "grm_cutoff": grm_cutoff,
+                                       "filters": filters.config()},
+                    inputs=[p for p in (pheno, covar, keep, remove, extract, exclude)
+                           if p]) as (stage, record):
+        mat, ids, m, prefix = build_grm(bfile, grm, stage, filters=filters)
         table = estimate_h2(mat, ids, m, prefix, pheno, names, covar, cnames, stage, backend,
                             grm_cutoff if grm_cutoff > 0 else None, threads=threads)
         record.add_output(stage / "heritability.tsv")

@@ -49,6 +49,7 @@ from cli import (  # noqa: E402,F401
     features_cmd,
     gwas_cmd,
     h2_cmd,
+    oracle_cmd,
     probe_cmd,
     report_cmd,
     rg_cmd,

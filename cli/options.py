@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -31,3 +32,17 @@ def check_greml_inputs(pheno, bfile: str | None, grm: str | None) -> None:
         raise InputError("--method greml needs --pheno")
     if bool(bfile) == bool(grm):
         raise InputError("give exactly one of --bfile or --grm")
+
+
+KeepOption = Annotated[
+    Path | None, typer.Option("--keep", help="Samples to keep: a PLINK list ('FID IID' or "
+                              "'IID' per line).")]
+RemoveOption = Annotated[
+    Path | None, typer.Option("--remove", help="Samples to remove (PLINK list).")]
+ExtractOption = Annotated[
+    Path | None, typer.Option("--extract", help="Variants to keep: IDs or chr:start-end "
+                              "ranges, one per line.")]
+ExcludeOption = Annotated[
+    Path | None, typer.Option("--exclude", help="Variants to remove (IDs or ranges).")]
+ChrOption = Annotated[
+    str | None, typer.Option("--chr", help="Chromosomes to analyse, e.g. 1-5,7,22.")]

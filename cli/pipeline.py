@@ -275,6 +275,12 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
         ext = [manifest, *gfiles]  # type: ignore[list-item]
         up = []
     ld = str(rel(c.ld_bfile)) if c.ld_bfile else bfile
+    # --keep/--remove/--extract/--exclude/--chr of the genetic stages (PLINK semantics)
+    flt_files = [(f"--{k}", rel(getattr(c, k))) for k in ("keep", "remove", "extract",
+                                                         "exclude") if getattr(c, k)]
+    filters = [x for flag, path in flt_files for x in (flag, str(path))] + (
+        ["--chr", c.chr] if c.chr else [])
+    flt_inputs = [path for _, path in flt_files]
     features = root / "features" / "features.parquet"
     if "features" not in study.skip:
         argv = ["features", "--manifest", str(manifest), "--out", "{out}"]
@@ -323,8 +329,8 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
     if "gwas" not in study.skip:
         argv = ["gwas", *geno, "--pheno", pheno, "--covar",
                 str(root / "brain_age" / "covar.tsv"), "--engine", s.gwas_engine,
-                "--out", "{out}"]
-        inputs = list(ext[1:])
+                *filters, "--out", "{out}"]
+        inputs = [*ext[1:], *flt_inputs]
         if s.gwas_config:
             argv += ["--config", str(repo_rel(s.gwas_config))]
             inputs.append(repo_rel(s.gwas_config))
@@ -334,17 +340,18 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
         st.append(Stage("gwas", "gwas", argv, inputs, [*up, "brain_age"],
                         dynamic=lambda r: _covar_names(r, names)))
     if "h2" not in study.skip and ld:
-        st.append(Stage("h2", "h2", ["h2", "--bfile", ld, "--pheno", pheno, "--covar",
+        st.append(Stage("h2", "h2", ["h2", "--bfile", ld, *filters, "--pheno", pheno, "--covar",
                                      str(root / "gwas" / COVARIATES_FILE), "--grm-cutoff",
                                      str(s.grm_cutoff), "--out", "{out}"],
-                        ext[1:], [*up, "brain_age", "gwas"]))
+                        [*ext[1:], *flt_inputs], [*up, "brain_age", "gwas"]))
     if "rg" not in study.skip and ld:
         for a, b in s.rg_pairs:
             if a.upper() not in bag_names or b.upper() not in bag_names:
                 continue
             # the h2 stage's GRM (same genotypes) instead of computing it once per pair
+            # (that GRM already holds the filters' samples and variants)
             grm = (["--grm", str(root / "h2" / "grm")] if "h2" not in study.skip
-                   else ["--bfile", ld])
+                   else ["--bfile", ld, *filters])
             st.append(Stage(f"rg_{a.lower()}_{b.lower()}", "rg",
                             ["rg", *grm, "--pheno", pheno, "--pheno-name",
                              f"BAG_{a.upper()},BAG_{b.upper()}", "--covar",
@@ -364,6 +371,16 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
                 argv.append("--ldsc-seg")
             st.append(Stage(f"enrich_{name.lower()}", "enrich", argv,
                             [*ext[1:], *([] if study.simulate else celltypes)], [*up, "gwas"]))
+    if study.simulate is not None and "oracle" not in study.skip and "features" not in \
+            study.skip:
+        # ORACLE rows (simulated cohorts only; the one stage that reads truth/, labelled)
+        argv = ["oracle", "--cohort", str(root / "simulate"), "--features", str(features),
+                "--out", "{out}"]
+        if "h2" not in study.skip:
+            argv += ["--grm", str(root / "h2" / "grm")]
+        st.append(Stage("oracle", "oracle", argv, [], [*up, "features",
+                                                       *(["h2"] if "h2" not in study.skip
+                                                         else [])]))
     if "report" not in study.skip:
         deps = [x.name for x in st if x.kind != "report"]
         st.append(Stage("report", "report", ["report", "--run", "{root}", "--out", "{out}"],

@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from cli.app import app
-from cli.options import check_greml_inputs, split_names
+from cli.options import (
+    ChrOption,
+    ExcludeOption,
+    ExtractOption,
+    KeepOption,
+    RemoveOption,
+    check_greml_inputs,
+    split_names,
+)
 
 
 @app.command("rg")
@@ -36,6 +44,11 @@ def rg(
     grm_cutoff: Annotated[float, typer.Option(min=0, max=1, help="Relatedness cut-off; 0 "
                                               "keeps all.")]
     = 0.025,
+    keep: KeepOption = None,
+    remove: RemoveOption = None,
+    extract: ExtractOption = None,
+    exclude: ExcludeOption = None,
+    chr_: ChrOption = None,
 ) -> None:
     """Genetic correlation of every pair of phenotypes -> rg.tsv and <p1>__<p2>.hsq."""
     from gwas.heritability.run import build_grm, estimate_rg
@@ -43,6 +56,13 @@ def rg(
 
     if method not in ("greml", "ldsc"):
         raise typer.BadParameter("expected greml or ldsc", param_hint="--method")
+    from gwas.filters import Filters
+
+    filters = Filters(keep, remove, extract, exclude, chr_)
+    if method == "ldsc" and (filters.samples or filters.variants):
+        raise typer.BadParameter("sample and variant filters apply to --method greml; LDSC "
+                                 "reads summary statistics (filter them in the GWAS)",
+                                 param_hint="--keep/--remove/--extract/--exclude/--chr")
     if method == "ldsc":
         from gwas.heritability.run import ldsc_genetic_correlation
 
@@ -57,9 +77,11 @@ def rg(
         return
     check_greml_inputs(pheno, bfile, grm)
     names, cnames = split_names(pheno_name), split_names(covar_name)
-    with staged_run(out, "rg", config={"method": method, "grm_cutoff": grm_cutoff},
-                    inputs=[p for p in (pheno, covar) if p]) as (stage, record):
-        mat, ids, _, _ = build_grm(bfile, grm, stage)
+    with staged_run(out, "rg", config={"method": method, "grm_cutoff": grm_cutoff,
+                                       "filters": filters.config()},
+                    inputs=[p for p in (pheno, covar, keep, remove, extract, exclude)
+                           if p]) as (stage, record):
+        mat, ids, _, _ = build_grm(bfile, grm, stage, filters=filters)
         table = estimate_rg(mat, ids, pheno, names, covar, cnames, stage,
                             grm_cutoff if grm_cutoff > 0 else None)
         record.add_output(stage / "rg.tsv")

@@ -91,7 +91,8 @@ def summarise(out: Path) -> str:
     lines = [f"report: {out / 'report' / 'index.html'}"]
     head = format_headline(headline_table(out))
     if head:
-        lines += ["per BAG (loci: p < 5e-8; AUC p: DeLong against FS):", head]
+        lines += ["per BAG (loci: p < 5e-8; AUC p: DeLong against FS; rows marked oracle use "
+                  "the simulator's true hidden signal: ceilings, not methods):", head]
     m = out / "brain_age" / "metrics.json"
     if m.exists():
         reps = json.loads(m.read_text())["representations"]

@@ -16,7 +16,7 @@ from rnce_bag.core.config import StrictModel
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 STAGE_ORDER = ("simulate", "features", "train", "embed", "brain_age", "probe", "gwas", "h2",
-               "rg", "enrich", "report")
+               "rg", "enrich", "oracle", "report")
 
 
 class SimulateBlock(StrictModel):
@@ -38,6 +38,13 @@ class CohortBlock(StrictModel):
                                  "(default: bfile)")
     build: Literal["GRCh37", "GRCh38"] = "GRCh37"
     celltypes: list[str] = Field(default_factory=list, description="FUMA-format tables")
+    keep: str | None = Field(None, description="PLINK sample list: only these samples "
+                             "(gwas, h2, rg)")
+    remove: str | None = Field(None, description="PLINK sample list to leave out")
+    extract: str | None = Field(None, description="variant IDs or chr:start-end ranges to "
+                                "analyse")
+    exclude: str | None = Field(None, description="variant IDs or ranges to leave out")
+    chr: str | None = Field(None, description="chromosomes, e.g. 1-22")
 
 
 class TrainBlock(StrictModel):

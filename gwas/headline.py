@@ -22,8 +22,15 @@ def _read(path: Path) -> pd.DataFrame | None:
     return pd.read_csv(path, sep="\t") if path.exists() else None
 
 
-def headline_table(run: Path, reference: str = "FS") -> pd.DataFrame:
+ORACLE_LABEL = " (oracle: reads truth)"
+
+
+def headline_table(run: Path, reference: str = "FS", oracle: bool = True) -> pd.DataFrame:
     """One row per representation of the run in ``run`` (a ``rnce-bag run`` folder).
+
+    With ``oracle`` and an ``oracle/`` stage in the run (simulated cohorts, ``rnce-bag
+    oracle``), its rows other than ``reference`` follow, their names ending in
+    :data:`ORACLE_LABEL`: ceilings computed from the simulator's truth, not methods.
 
     Returns
     -------
@@ -74,7 +81,13 @@ def headline_table(run: Path, reference: str = "FS") -> pd.DataFrame:
                 if len(hit):
                     row[f"p_{task}"] = hit["p_delong"].iloc[0]
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if oracle and (run / "oracle" / "brain_age" / "metrics.json").exists():
+        extra = headline_table(run / "oracle", reference, oracle=False)
+        extra = extra[extra["representation"] != reference]
+        extra["representation"] = extra["representation"] + ORACLE_LABEL
+        table = pd.concat([table, extra], ignore_index=True)
+    return table
 
 
 def format_headline(table: pd.DataFrame, reference: str = "FS") -> str:

@@ -43,9 +43,12 @@ def collect(run_dir: str | os.PathLike[str]) -> dict:
     run = Path(run_dir)
     if not run.is_dir():
         raise InputError(f"run folder '{run}' not found")
-    def glob(name: str) -> list[Path]:  # skips hidden folders (a pipeline's partial stages)
+    def glob(name: str) -> list[Path]:
+        # skips hidden folders (a pipeline's partial stages) and a study's oracle/ stage,
+        # whose rows only appear, labelled, in the headline table
         return sorted(p for p in run.rglob(name)
-                      if not any(part.startswith(".") for part in p.relative_to(run).parts))
+                      if not any(part.startswith(".") for part in p.relative_to(run).parts)
+                      and p.relative_to(run).parts[0] != "oracle")
 
     found: dict = {"brain_age": [], "probe": [], "gwas": [], "heritability": [], "rg": [],
                    "run_json": glob("run.json")}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gwas.config import GwasConfig
+from gwas.filters import Filters, filter_samples, filter_variants
 from gwas.inputs import load_covariates, load_phenotypes, match_samples
 from gwas.loci import annotate_genes, clump
 from gwas.plink_io import BedReader, read_bim, read_fam
@@ -77,8 +79,14 @@ class GenotypeInput:
 
 def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | None,
              covar_path: Path | None, covar_names: list[str] | None, cfg: GwasConfig,
-             out: Path, threads: int | None = None, progress: Progress | None = None) -> dict:
-    """Run the whole GWAS into ``out``; returns the run report (also ``gwas_report.json``)."""
+             out: Path, threads: int | None = None, progress: Progress | None = None,
+             filters: Filters | None = None) -> dict:
+    """Run the whole GWAS into ``out``; returns the run report (also ``gwas_report.json``).
+
+    ``filters`` (``--keep/--remove/--extract/--exclude/--chr``, PLINK semantics) act before
+    QC in both engines; the counts each removed go to the report's ``filters``.
+    """
+    out = Path(os.path.abspath(out))  # engines (Spark executors) never see a relative path
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -92,7 +100,13 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
             progress(msg)
 
     geno.check()
+    flt = filters or Filters()
     fam = geno.samples()
+    kept_samples, filter_counts = filter_samples(fam, flt)
+    if flt.samples:
+        say(f"--keep/--remove: {int(kept_samples.sum())} of {len(fam)} genotyped samples kept",
+            "inputs")
+    fam = fam[kept_samples].reset_index(drop=True)
     other = None  # variants outside chromosomes 1-22 (known up front for PLINK 1 input)
     if geno.bfile:
         chroms = read_bim(geno.bfile)["chromosome"].str.removeprefix("chr")
@@ -107,12 +121,21 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
     say(f"{len(samples.iids)} samples with genotypes, covariates and a phenotype", "inputs")
+    variant_keep = None
+    if flt.variants:
+        table = _variant_table(geno, work, threads)
+        mask, vcounts = filter_variants(table, flt)
+        filter_counts.update(vcounts)
+        say(f"--chr/--extract/--exclude: {int(mask.sum())} of {len(table)} variants kept",
+            "inputs")
+        variant_keep = table.loc[mask, ["chromosome", "position", "variant_id"]]
     if cfg.engine == "plink2":
-        results, counts, pcs = _plink2(geno, fam, samples, cfg, work, threads, say)
+        results, counts, pcs = _plink2(geno, fam, samples, cfg, work, threads, say,
+                                       variant_keep)
         if other is not None:  # as the Hail engine reports it
             counts["variants_not_autosomal"] = other
     else:
-        results, counts, pcs = _hail(geno, samples, cfg, out, work, say)
+        results, counts, pcs = _hail(geno, samples, cfg, out, work, say, variant_keep)
     if counts.get("variants_not_biallelic"):
         say(f"{counts['variants_not_biallelic']} multi-allelic variants left out (the "
             "association tests one ALT allele; split them first, e.g. bcftools norm -m -any, "
@@ -155,6 +178,7 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     with atomic_open(out / "loci.tsv") as fh:
         loci.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
     report = {"engine": cfg.engine, "samples_dropped": samples.dropped, "qc": counts,
+              "filters": {**flt.config(), "removed": filter_counts},
               "timings_s": timings,
               "n_pcs": 0 if pcs is None else pcs.shape[1] - 1,
               "phenotypes": summaries, "n_loci": int(len(loci)),
@@ -180,7 +204,21 @@ def _with_pcs(samples, pcs: pd.DataFrame | None) -> pd.DataFrame:
     return cov.merge(pcs, on="IID", how="inner")
 
 
-def _plink2(geno, fam, samples, cfg, work, threads, say):
+def _variant_table(geno: GenotypeInput, work: Path, threads: int | None) -> pd.DataFrame:
+    """``chromosome position variant_id`` of every input variant (for the filters)."""
+    if geno.bfile:
+        bim = read_bim(geno.bfile)
+        return pd.DataFrame({"chromosome": bim["chromosome"].to_numpy(),
+                             "position": bim["position"].astype(np.int64).to_numpy(),
+                             "variant_id": bim["id"].to_numpy()})
+    from gwas.engines import plink2
+
+    # the variants as PLINK 2 names them (IDs assigned to '.' as in the association)
+    return plink2.variant_table(plink2.genotype_args(None, geno.bgen, geno.sample, geno.vcf),
+                                work / "filters", threads)
+
+
+def _plink2(geno, fam, samples, cfg, work, threads, say, variant_keep=None):
     from gwas.engines import plink2
     from gwas.sumstats import from_plink2_glm
 
@@ -189,7 +227,8 @@ def _plink2(geno, fam, samples, cfg, work, threads, say):
         fam = plink2.sample_ids(args, work / "qc", threads)
     plink2.check_quantitative(samples.pheno)  # before any plink2 work
     say("QC (plink2)", "inputs")
-    kept, extract, counts = plink2.qc(args, fam, samples, cfg, work / "qc", threads)
+    kept, extract, counts = plink2.qc(args, fam, samples, cfg, work / "qc", threads,
+                                      variant_keep)
     say("", "qc")
     keep = work / "qc" / "keep.tsv"
     pcs = None
@@ -208,16 +247,20 @@ def _plink2(geno, fam, samples, cfg, work, threads, say):
     return results, counts, pcs
 
 
-def _hail(geno, samples, cfg, out, work, say):
+def _hail(geno, samples, cfg, out, work, say, variant_keep=None):
     from gwas.engines import hail as engine
 
-    hl = engine.init_hail(cfg.hail.spark_master, tmp_dir=cfg.hail.tmp_dir or work / "hail-tmp",
-                          log_path=out / "hail.log", driver_memory_gb=cfg.hail.driver_memory_gb,
-                          quiet=cfg.hail.quiet)
+    # every path handed to Hail is absolute (or a URI): Spark executors resolve a relative
+    # one in their own working folder, which on a cluster is not ours
+    tmp_dir = engine.absolute(cfg.hail.tmp_dir) if cfg.hail.tmp_dir else str(work / "hail-tmp")
+    engine.check_shared_tmp(cfg.hail.spark_master, tmp_dir, explicit=bool(cfg.hail.tmp_dir))
+    hl = engine.init_hail(cfg.hail.spark_master, tmp_dir=tmp_dir, log_path=out / "hail.log",
+                          driver_memory_gb=cfg.hail.driver_memory_gb, quiet=cfg.hail.quiet)
     say("importing genotypes (Hail)", "inputs")
-    mt = engine.import_genotypes(hl, work, geno.bfile, geno.bgen, geno.sample, geno.vcf)
+    mt = engine.import_genotypes(hl, work, *(engine.absolute(x) if x else None for x in (
+        geno.bfile, geno.bgen, geno.sample, geno.vcf)))
     say("QC (Hail)", "import")
-    mt, counts = engine.hail_qc(hl, mt, samples.iids, cfg.qc, work)
+    mt, counts = engine.hail_qc(hl, mt, samples.iids, cfg.qc, work, variant_keep)
     say("", "qc")
     pcs = None
     if cfg.pca.n_pcs > 0:

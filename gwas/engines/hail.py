@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -16,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from rnce_bag.core.errors import ExternalToolError
+from rnce_bag.core.errors import ExternalToolError, InputError
 from rnce_bag.core.tools import find_executable
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,41 @@ _JAVA_WARNING = "Hail was built and tested with Java 11"
 #: Contig names seen in the wild -> GRCh37's: zero-padded (BGEN "01") and "chr1" styles.
 CONTIG_RECODING = {**{f"{i:02d}": str(i) for i in range(1, 10)},
                    **{f"chr{i}": str(i) for i in range(1, 23)}, "chrX": "X", "chrY": "Y"}
+
+
+def absolute(path: str | os.PathLike[str]) -> str:
+    """``path`` as Spark executors can open it: a URI unchanged, a local path absolute."""
+    text = str(path)
+    if "://" in text:
+        return text
+    return os.path.abspath(text)
+
+
+def _is_local_master(master: str) -> bool:
+    if master.startswith("local"):
+        return True
+    if master.startswith("spark://"):
+        hosts = master.removeprefix("spark://").split(",")
+        return all(h.split(":")[0] in ("127.0.0.1", "localhost", socket.gethostname())
+                   for h in hosts)
+    return False
+
+
+def check_shared_tmp(master: str, tmp_dir: str, explicit: bool) -> None:
+    """Refuse a temporary folder the executors of a remote cluster cannot reach.
+
+    On ``local[*]`` or a standalone master on this machine any local folder works. On a
+    remote master (``spark://other-host``, ``yarn``, ``k8s://``) Hail's temporary files
+    must be on storage every node sees: a URI (``hdfs://``, ``gs://``, ``s3a://``, or
+    ``file:///shared/...`` to say a local path is mounted everywhere).
+    """
+    if _is_local_master(master) or "://" in tmp_dir:
+        return
+    where = "hail.tmp_dir" if explicit else "the default tmp_dir (inside --out)"
+    raise InputError(f"Spark master '{master}' is remote but {where} '{tmp_dir}' is a local "
+                     "path its executors may not see",
+                     hint="set --set hail.tmp_dir=URI on shared storage (hdfs://..., gs://..., "
+                          "s3a://..., or file:///path mounted on every node)")
 
 
 def init_hail(
@@ -175,10 +211,11 @@ def import_genotypes(hl, cache: Path, bfile: str | None = None, bgen: str | None
     return hl.read_matrix_table(str(path))
 
 
-def hail_qc(hl, mt, iids: list[str], qc, work: Path | None = None):
+def hail_qc(hl, mt, iids: list[str], qc, work: Path | None = None, variant_keep=None):
     """Sample call rate, then variant call rate, MAF and HWE; returns (mt, counts).
 
-    Two passes over the genotypes: one for the samples' call rates, one that writes the
+    ``variant_keep`` (``chromosome position variant_id``): the variants the user's filters
+    keep. Two passes over the genotypes: one for the samples' call rates, one that writes the
     variants' QC statistics to a small Table; the regression pass then joins that table
     instead of recomputing QC. Imputed BGEN input (entry field ``GP``) is filtered on
     INFO and on MAF from dosages; call-rate and HWE filters apply to hard-called
@@ -194,6 +231,15 @@ def hail_qc(hl, mt, iids: list[str], qc, work: Path | None = None):
     n_auto = mt.count_rows()
     n_other = n_all - n_auto
     mt = mt.filter_rows(hl.len(mt.alleles) == 2)  # multi-allelic records left out
+    if variant_keep is not None:  # the user's --chr/--extract/--exclude, by position and ID
+        chrom = variant_keep["chromosome"].astype(str).str.removeprefix("chr")
+        at = chrom + ":" + variant_keep["position"].astype(str)
+        keys = hl.literal(set(at + ":" + variant_keep["variant_id"].astype(str)))
+        positions = hl.literal(set(at))
+        here = mt.locus.contig.replace("^chr", "") + ":" + hl.str(mt.locus.position)
+        no_id = hl.is_missing(mt.rsid) | (mt.rsid == ".")  # PLINK 2 named it chr:pos:ref:alt
+        mt = mt.filter_rows(keys.contains(here + ":" + mt.rsid)
+                            | (no_id & positions.contains(here)))
     n_multi = n_auto - mt.count_rows()
     imputed = "GP" in mt.entry
     min_call = 0.0 if imputed else qc.sample_call_rate

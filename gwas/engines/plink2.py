@@ -72,9 +72,26 @@ def _write_keep(path: Path, fam: pd.DataFrame, iids: list[str]) -> None:
         sub[["FID", "IID"]].to_csv(path, sep="\t", index=False, header=["#FID", "IID"])
 
 
+def variant_table(geno: list[str], work: Path, threads: int | None = None) -> pd.DataFrame:
+    """``chromosome position variant_id`` of the input's autosomal variants, as PLINK 2
+    reads them (``--make-just-pvar``: one pass over the variant records)."""
+    work.mkdir(parents=True, exist_ok=True)
+    run_plink2([*geno, "--make-just-pvar", "cols=", "--allow-extra-chr"], work / "variants",
+               threads)
+    pvar = pd.read_csv(work / "variants.pvar", sep="\t", comment=None, dtype=str)
+    pvar = pvar[~pvar.iloc[:, 0].str.startswith("##")]
+    return pd.DataFrame({"chromosome": pvar["#CHROM"].to_numpy(),
+                         "position": pvar["POS"].astype(np.int64).to_numpy(),
+                         "variant_id": pvar["ID"].to_numpy()})
+
+
 def qc(geno: list[str], fam: pd.DataFrame, samples: SampleSet, cfg: GwasConfig, work: Path,
-       threads: int | None = None) -> tuple[list[str], Path, dict]:
+       threads: int | None = None, variant_keep: pd.DataFrame | None = None
+       ) -> tuple[list[str], Path, dict]:
     """Apply QC; return kept IIDs, the ``--extract`` file and counts removed per step.
+
+    ``variant_keep`` (``variant_id`` column): the variants the user's filters keep; QC
+    statistics are computed on those only.
 
     Imputed BGEN input is filtered on INFO (PLINK 2's MaCH r2) and MAF from dosages;
     call-rate and HWE filters apply to hard-called genotypes only (PLINK, VCF).
@@ -93,8 +110,15 @@ def qc(geno: list[str], fam: pd.DataFrame, samples: SampleSet, cfg: GwasConfig, 
     keep = work / "keep.tsv"
     _write_keep(keep, fam, kept)
     freq = ["--freq", "cols=+machr2"] if imputed else ["--freq"]
-    run_plink2([*geno, "--keep", str(keep), "--missing", "variant-only", *freq, "--hardy"],
-               work / "vstats", threads)
+    chosen: list[str] = []
+    if variant_keep is not None:
+        ids = variant_keep["variant_id"].astype(str)
+        if ids.duplicated().any():  # --extract keys on the ID: it must be unambiguous
+            raise duplicate_id_error(geno, ids)
+        ids.to_csv(work / "filters.txt", index=False, header=False)
+        chosen = ["--extract", str(work / "filters.txt")]
+    run_plink2([*geno, "--keep", str(keep), *chosen, "--missing", "variant-only", *freq,
+                "--hardy"], work / "vstats", threads)
     vm = pd.read_csv(work / "vstats.vmiss", sep="\t")
     fr = pd.read_csv(work / "vstats.afreq", sep="\t")
     hw = pd.read_csv(work / "vstats.hardy", sep="\t")

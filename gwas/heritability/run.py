@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gwas.filters import Filters, filter_samples, filter_variants
 from gwas.heritability import gcta
 from gwas.heritability.bivariate import bivariate_greml
 from gwas.heritability.greml import greml
@@ -35,22 +36,49 @@ COLUMNS = ["phenotype", "method", "backend", "h2", "h2_se", "intercept", "interc
 
 
 def build_grm(bfile: str | None, grm_prefix: str | None, out: Path,
-              progress: Callable[[int, int], None] | None = None
-              ) -> tuple[np.ndarray, pd.DataFrame, int, str]:
+              progress: Callable[[int, int], None] | None = None,
+              filters: Filters | None = None) -> tuple[np.ndarray, pd.DataFrame, int, str]:
     """GRM from ``--bfile`` (written to ``out/grm.*``) or read from ``--grm``.
+
+    ``filters``: ``--keep/--remove`` subset the samples (of either source); ``--chr``,
+    ``--extract`` and ``--exclude`` choose the variants the GRM sums over (``--bfile``
+    only: a GRM file is already summed). The counts each removed are logged.
 
     Returns the GRM, its IDs, the number of variants (0 if unknown) and its prefix.
     """
+    flt = filters or Filters()
     if grm_prefix:
+        if flt.variants:
+            raise InputError("--chr/--extract/--exclude choose the variants a GRM is computed "
+                             "from: they need --bfile, not --grm",
+                             hint="compute the GRM here from --bfile with the filters")
         mat, _, ids = read_grm(grm_prefix)
+        keep, counts = filter_samples(ids, flt)
+        if flt.samples:
+            log.info("--keep/--remove: %d of %d GRM samples kept %s", keep.sum(), len(ids),
+                     counts)
+            mat, ids = mat[np.ix_(keep, keep)], ids[keep].reset_index(drop=True)
         return mat, ids, 0, grm_prefix
     if not bfile:
         raise InputError("give --bfile (the GRM is computed) or --grm PREFIX")
     reader = BedReader(bfile)
-    mat, counts = compute_grm(reader, progress=progress)
+    samples, counts = filter_samples(reader.fam, flt)
+    bim = reader.bim
+    table = pd.DataFrame({"chromosome": bim["chromosome"].to_numpy(),
+                          "position": bim["position"].astype(np.int64).to_numpy(),
+                          "variant_id": bim["id"].to_numpy()})
+    variants, vcounts = filter_variants(table, flt)
+    counts.update(vcounts)
+    if flt.samples or flt.variants:
+        log.info("filters: %d of %d samples and %d of %d variants kept %s", samples.sum(),
+                 len(samples), variants.sum(), len(variants), counts)
+    rows, cols = np.flatnonzero(variants), np.flatnonzero(samples)
+    mat, cnt = compute_grm(reader, variants=None if variants.all() else rows,
+                           samples=None if samples.all() else cols, progress=progress)
+    fam = reader.fam[samples].reset_index(drop=True)
     prefix = str(out / "grm")
-    write_grm(prefix, mat, counts, reader.fam)
-    return mat, reader.fam[["FID", "IID"]], len(reader.bim), prefix
+    write_grm(prefix, mat, cnt, fam)
+    return mat, fam[["FID", "IID"]], int(variants.sum()), prefix
 
 
 def estimate_h2(grm: np.ndarray, ids: pd.DataFrame, m: int, grm_prefix: str,

@@ -67,3 +67,22 @@ def test_lock_excludes_a_second_run(tmp_path):
                 pass
     with run_lock(tmp_path):  # released
         pass
+
+
+def test_plan_passes_cohort_filters_to_the_genetic_stages(tmp_path):
+    for name in ("keep.txt", "drop.txt", "snps.txt"):
+        (tmp_path / name).write_text("x\n")
+    study = StudyConfig.model_validate({
+        "cohort": {"manifest": "m.tsv", "bfile": "g", "keep": "keep.txt",
+                   "remove": "drop.txt", "extract": "snps.txt", "chr": "1-22"}})
+    stages = {s.name: s for s in plan(study, tmp_path, tmp_path / "run")}
+    want = ["--keep", str(tmp_path / "keep.txt"), "--remove", str(tmp_path / "drop.txt"),
+            "--extract", str(tmp_path / "snps.txt"), "--chr", "1-22"]
+    for name in ("gwas", "h2"):
+        argv = stages[name].argv
+        assert all(x in argv for x in want), (name, argv)
+        assert tmp_path / "keep.txt" in stages[name].inputs  # a changed list reruns
+    rg = stages["rg_fs_rnce"].argv  # the h2 GRM already holds the filtered samples/variants
+    assert "--grm" in rg and "--keep" not in rg and "--extract" not in rg
+    oracle = [s for s in stages if s.startswith("oracle")]
+    assert oracle == []  # oracle rows only for simulated cohorts

@@ -60,6 +60,10 @@ def test_planted_truth_at_loose_thresholds(full_run):
     assert head[1].split()[:2] == ["BAG", "MAE"]
     assert [line.split()[0] for line in head[2:7]] == ["FS", "RNCE", "SIMCLR", "BARLOW",
                                                       "FS_RNCE"]
+    # the oracle stage's rows follow, labelled (the only stage that reads truth/)
+    assert [line.split()[0] for line in head[7:9]] == ["ORACLE_FS_HIDDEN", "ORACLE_HIDDEN"]
+    assert all("(oracle: reads truth)" in line for line in head[7:9])
+    assert "reads truth" in (out / "report" / "index.html").read_text()
     assert "genetics:" in text and "normative subjects" in text
     assert "Per BAG" in (out / "report" / "index.html").read_text()
     bag = pd.read_csv(out / "brain_age" / "bag.tsv", sep="\t")
@@ -92,7 +96,7 @@ def test_rerun_is_cached_and_only_reruns_one_stage(full_run):
     proc = _demo(out)
     text, _ = proc.communicate(timeout=300)
     assert proc.returncode == 0, text[-3000:]
-    assert text.count(": cached") == 19 and time.perf_counter() - tic < 120
+    assert text.count(": cached") == 20 and time.perf_counter() - tic < 120
     assert before == {p: _sha(out / p) for p in COMPARED}
     proc = subprocess.run([sys.executable, "-m", "cli", "run", "configs/study/tiny.yaml",
                            "--out", str(out), "--only", "report"], capture_output=True,
