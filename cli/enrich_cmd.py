@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.app import app
+from cli.options import ChrOption, ExcludeOption, ExtractOption
 
 
 @app.command()
@@ -27,6 +28,9 @@ def enrich(
                                                 "for the robust SEs.")] = 1000,
     ldsc_seg: Annotated[bool, typer.Option("--ldsc-seg/--no-ldsc-seg", help="Also run LDSC-SEG "
                                            "(LD scores from --bfile; slower).")] = False,
+    extract: ExtractOption = None,
+    exclude: ExcludeOption = None,
+    chr_: ChrOption = None,
 ) -> None:
     """MAGMA-style gene test (mean chi^2, LD-aware) -> genes.tsv; gene-property regression
     per cell type (and LDSC-SEG with --ldsc-seg) -> celltypes.tsv (one-sided, Bonferroni
@@ -44,9 +48,23 @@ def enrich(
     with RunRecord(out, "enrich", config={"build": build, "window_up_kb": window_up_kb,
                                           "window_down_kb": window_down_kb,
                                           "cluster_gap_kb": cluster_gap_kb},
-                   inputs=[sumstats, *celltypes], tools=()) as record:
+                   inputs=[sumstats, *celltypes, *[p for p in (extract, exclude) if p]],
+                   tools=()) as record:
         ssf = read_sumstats(sumstats)
         check_build(ssf, build, str(sumstats))
+        if extract or exclude or chr_:  # the variants tested (PLINK semantics)
+            from gwas.filters import Filters, filter_variants
+
+            table = pd.DataFrame({"chromosome": ssf["chromosome"].astype(str),
+                                  "position": ssf["base_pair_location"].astype("int64"),
+                                  "variant_id": ssf["rsid"] if "rsid" in ssf.columns
+                                  else ssf["variant_id"]})
+            mask, counts = filter_variants(table, Filters(extract=extract, exclude=exclude,
+                                                          chr=chr_))
+            typer.echo(f"--chr/--extract/--exclude: {int(mask.sum())} of {len(ssf)} variants "
+                       f"kept {counts}")
+            record.data["config"]["filters"] = counts
+            ssf = ssf[mask].reset_index(drop=True)
         specs = [(path, *read_specificity(path)) for path in celltypes]  # fail fast
         genes = gene_analysis(ssf, BedReader(bfile), gene_windows(build, window_up_kb,
                                                                   window_down_kb))

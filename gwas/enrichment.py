@@ -174,6 +174,15 @@ def read_specificity(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict]:
             df = pd.read_csv(fh, sep=r"\t|\s+", engine="python", dtype={"GENE": str})
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"cell-type table '{p}' cannot be read: {exc}") from None
+    with opener(p, "rt") as fh:  # pandas renames a repeated name to 'name.1': refuse it
+        header = fh.readline().split()
+    seen: dict[str, int] = {}
+    for k, name in enumerate(header):
+        if name in seen:
+            raise InputError(f"{p}: cell type {name!r} appears twice (columns {seen[name] + 1} "
+                             f"and {k + 1} of the header)",
+                             hint="give every cell-type column a distinct name")
+        seen[name] = k
     if "GENE" not in df.columns or "Average" not in df.columns:
         raise InputError(f"{p}: expected FUMA format (GENE, one column per cell type, Average);"
                          f" found columns {', '.join(map(str, df.columns[:8]))}")

@@ -192,8 +192,12 @@ def import_genotypes(hl, cache: Path, bfile: str | None = None, bgen: str | None
     if (path / "_SUCCESS").exists():
         return hl.read_matrix_table(str(path))
     if bfile:
+        # PLINK's numeric codes as import_plink maps them by default, plus 'chr1' styles
+        recode = {"23": "X", "24": "Y", "25": "X", "26": "MT", "chrM": "MT",
+                  "chrMT": "MT", **CONTIG_RECODING}
         mt = hl.import_plink(f"{bfile}.bed", f"{bfile}.bim", f"{bfile}.fam",
-                             reference_genome=reference, a2_reference=True)
+                             reference_genome=reference, a2_reference=True,
+                             contig_recoding=recode)
     elif bgen:
         # the index goes to the cache: input folders may be read-only
         index = {str(Path(bgen).resolve()): str(cache / f"{key}.bgen.idx2")}

@@ -180,3 +180,30 @@ def test_h2_with_filters_equals_h2_on_plink2_subset(complete_sim, tmp_path, runn
     res = runner.invoke(app, ["h2", "--grm", str(tmp_path / "ours" / "grm"), "--pheno", pheno,
                               "--extract", str(exclude), "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "need --bfile" in " ".join(res.output.split())
+
+
+@pytest.mark.external
+def test_enrich_tests_only_the_filtered_variants(complete_sim, tmp_path, runner):
+    from gwas.config import GwasConfig
+    from gwas.run import GenotypeInput, run_gwas
+
+    run_gwas(GenotypeInput(bfile=str(complete_sim / "genotypes/cohort")),
+             complete_sim / "pheno.tsv", ["LATENT"], None, None,
+             GwasConfig.model_validate({"engine": "plink2", "pca": {"n_pcs": 0}}),
+             tmp_path / "g")
+    ssf = pd.read_csv(tmp_path / "g/LATENT.tsv.gz", sep="\t", dtype={"chromosome": str})
+    first = sorted(ssf["chromosome"].unique(), key=int)[0]
+    base = ["enrich", "--sumstats", str(tmp_path / "g/LATENT.tsv.gz"), "--bfile",
+            str(complete_sim / "genotypes/cohort"), "--celltypes",
+            str(complete_sim / "truth/celltype_specificity.tsv")]
+    genes = {}
+    for name, extra in (("all", []), ("one", ["--chr", first])):
+        res = runner.invoke(app, [*base, *extra, "--out", str(tmp_path / name)])
+        assert res.exit_code == 0, res.output
+        genes[name] = pd.read_csv(tmp_path / name / "genes.tsv", sep="\t",
+                                  dtype={"chromosome": str})
+    assert set(genes["one"]["chromosome"]) == {first}
+    assert 0 < len(genes["one"]) < len(genes["all"])
+    kept = genes["all"][genes["all"]["chromosome"] == first]
+    pd.testing.assert_frame_equal(kept.reset_index(drop=True),
+                                  genes["one"].reset_index(drop=True))

@@ -14,7 +14,15 @@ import pandas as pd
 import pytest
 
 from cli.main import app
-from tests.robustness.test_bad_inputs import Env, _bad_nifti, _gwas, _pheno, _train, check_case
+from tests.robustness.test_bad_inputs import (
+    Env,
+    _bad_nifti,
+    _enrich,
+    _gwas,
+    _pheno,
+    _train,
+    check_case,
+)
 
 
 def _raw_pheno(env: Env, text_edit: Callable[[str], str], name: str = "pheno.tsv") -> Path:
@@ -143,6 +151,9 @@ CASES: list[tuple[str, Callable[[Env], list[str]], int, str, str | None]] = [
     ("gwas-covar-line-with-a-field-missing", lambda e: _gwas(e, e.gen / "pheno.tsv", "--covar",
                                                            str(_raw_covar(e, 6))), 2,
      r"covar_short\.tsv, line 6: \d field\(s\) where the header has \d", "out/summary.tsv"),
+    ("enrich-duplicated-cell-type-column", lambda e: _enrich(e, e.text(
+        "ct.txt", "GENE\tneurons\tastro\tneurons\tAverage\nAPOE\t1\t2\t3\t2\n")), 2,
+     r"ct\.txt: cell type 'neurons' appears twice \(columns 2 and 4", "out/celltypes.tsv"),
     ("gwas-duplicated-variant-id", lambda e: ["gwas", "--bfile", _bad_bim(
         e, lambda lines: _set_field(lines, 9, 1, lines[2].split("\t")[1])), "--pheno",
         str(e.gen / "pheno.tsv"), "--engine", "plink2", "--out", str(e.tmp / "out")], 2,
