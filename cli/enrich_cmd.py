@@ -31,6 +31,10 @@ def enrich(
     extract: ExtractOption = None,
     exclude: ExcludeOption = None,
     chr_: ChrOption = None,
+    ld_cache: Annotated[Path | None, typer.Option("--ld-cache", help="Folder to keep LD "
+                                                  "scores in and reuse (they depend on "
+                                                  "--bfile and the cell-type tables, not on "
+                                                  "the trait).")] = None,
 ) -> None:
     """MAGMA-style gene test (mean chi^2, LD-aware) -> genes.tsv; gene-property regression
     per cell type (and LDSC-SEG with --ldsc-seg) -> celltypes.tsv (one-sided, Bonferroni
@@ -79,14 +83,20 @@ def enrich(
             if ldsc_seg:
                 from gwas.enrichment import ldsc_seg_enrichment
                 from gwas.heritability.ldsc import cohort_ld_scores, to_ldsc_sumstats
+                from rnce_bag.core.io import cached_build
 
-                if not (out / "ldsc" / "base.l2.ldscore.gz").exists():
-                    (out / "ldsc").mkdir(exist_ok=True)
-                    cohort_ld_scores(bfile, out / "ldsc" / "base")
-                    to_ldsc_sumstats(ssf, out / "ldsc" / "trait.sumstats.gz")
-                tables.append(ldsc_seg_enrichment(str(out / "ldsc" / "trait.sumstats.gz"), bfile,
-                                                  spec, name, str(out / "ldsc" / "base"),
-                                                  out / "ldsc", build))
+                base = cached_build(ld_cache, {"kind": "base LD scores", "ld_wind_cm": 1.0,
+                                               "maf": 0.01},
+                                    [f"{bfile}.{e}" for e in ("bed", "bim", "fam")],
+                                    lambda d: cohort_ld_scores(bfile, d / "base"),
+                                    out / "ldsc" / "base")
+                trait = out / "ldsc" / "trait.sumstats.gz"
+                trait.parent.mkdir(exist_ok=True)
+                if not trait.exists():
+                    to_ldsc_sumstats(ssf, trait)
+                tables.append(ldsc_seg_enrichment(str(trait), bfile, spec, name,
+                                                  str(base / "base"), out / "ldsc", build,
+                                                  cache=ld_cache))
         result = pd.concat(tables, ignore_index=True)
         with atomic_open(out / "celltypes.tsv") as fh:
             result.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")

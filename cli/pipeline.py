@@ -368,7 +368,9 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
             for t in celltypes:
                 argv += ["--celltypes", str(t)]
             if s.enrich_ldsc_seg:
-                argv.append("--ldsc-seg")
+                # LD scores depend on the reference and the tables, not the BAG: one
+                # computation serves every enrich stage of the study
+                argv += ["--ldsc-seg", "--ld-cache", str(root / "cache" / "ldsc")]
             st.append(Stage(f"enrich_{name.lower()}", "enrich", argv,
                             [*ext[1:], *([] if study.simulate else celltypes)], [*up, "gwas"]))
     if study.simulate is not None and "oracle" not in study.skip and "features" not in \

@@ -24,6 +24,7 @@ Shapes: ``ssf`` is GWAS-SSF; gene tables have one row per gene.
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import os
 from pathlib import Path
@@ -288,19 +289,55 @@ def _mark_intervals(bim: pd.DataFrame, intervals: pd.DataFrame) -> np.ndarray:
 
 def ldsc_seg_enrichment(sumstats: str, bfile: str, spec: pd.DataFrame, dataset: str,
                         base_ld: str, work: Path, build: str = "GRCh37", top: float = 0.1,
-                        flank_kb: int = 100) -> pd.DataFrame:
+                        flank_kb: int = 100, cache: Path | None = None) -> pd.DataFrame:
     """LDSC-SEG: per cell type, the top ``top`` share of genes by specificity
     (expression in the cell type over the sum across cell types) +/- ``flank_kb`` is an
     annotation, fitted jointly with an all-genes annotation on top of the base LD scores
     (``base_ld``), via ``pyldsc.ldsc_seg``; one-sided coefficient p-values.
 
     ``sumstats`` is an LDSC ``.sumstats.gz`` (see :func:`gwas.heritability.ldsc.to_ldsc_sumstats`).
+    The annotation LD scores depend on the LD reference and the cell-type table only, not
+    on the trait: with ``cache`` (a folder) they are computed once per (reference, table,
+    build, top, flank) and reused, e.g. by every BAG's enrich stage of a study.
     """
+    import pyldsc
+
+    from rnce_bag.core.io import cached_build
+
+    cells = [c for c in spec.columns if c != "Average"]
+    key = {"kind": "ldsc-seg annotation LD scores", "spec": spec.to_csv(), "build": build,
+           "top": top, "flank_kb": flank_kb}
+
+    def build_into(folder: Path) -> None:
+        n = _annotation_ld_scores(bfile, spec, build, top, flank_kb, folder)
+        (folder / "n_genes.json").write_text(json.dumps(n))
+
+    folder = cached_build(cache, key, [f"{bfile}.{e}" for e in ("bed", "bim", "fam")],
+                          build_into, work / f"{dataset}.seg")
+    n_genes = json.loads((folder / "n_genes.json").read_text())
+    entries = [(c, str(folder / f"annot.{i}")) for i, c in enumerate(cells)]
+    table = pyldsc.ldsc_seg(sumstats, entries, base_ld, base_ld)
+    out = pd.DataFrame({"dataset": dataset, "cell_type": table["Name"], "method": "ldsc-seg",
+                        "beta": table["Coefficient"].astype(float),
+                        "beta_se": table["Coefficient_std_error"].astype(float),
+                        "p_value": table["Coefficient_P_value"].astype(float)})
+    out["n_genes"] = out["cell_type"].map(n_genes).astype(int)
+    from statsmodels.stats.multitest import multipletests
+
+    out["p_bonferroni"] = np.minimum(out["p_value"] * len(out), 1.0)
+    out["p_fdr"] = multipletests(out["p_value"], method="fdr_bh")[1]
+    return out[["dataset", "cell_type", "method", "beta", "beta_se", "p_value", "p_bonferroni",
+                "p_fdr", "n_genes"]]
+
+
+def _annotation_ld_scores(bfile: str, spec: pd.DataFrame, build: str, top: float,
+                          flank_kb: int, folder: Path) -> dict[str, int]:
+    """Write ``folder/annot.<i>.l2.ldscore.gz`` (+ ``.l2.M``, ``.l2.M_5_50``) per cell type:
+    its annotation's LD score beside the all-genes control; returns genes per cell type."""
     import pyldsc
 
     from gwas.plink_io import read_bim
 
-    work.mkdir(parents=True, exist_ok=True)
     genes = load_gene_table(build).drop_duplicates("symbol").set_index("symbol")
     cells = [c for c in spec.columns if c != "Average"]
     sp = spec[cells].clip(lower=0)
@@ -322,7 +359,6 @@ def ldsc_seg_enrichment(sumstats: str, bfile: str, spec: pd.DataFrame, dataset: 
         cols.append(_mark_intervals(bim, intervals(chosen)))
     cols.append(_mark_intervals(bim, intervals(prop.index)))
     annot = np.column_stack(cols)
-    prefix = str(work / f"{dataset}.annot")
     try:
         res = pyldsc.estimate_ldscore(bfile, ld_wind_cm=1.0, maf=0.01, annot=annot)
     except ValueError as exc:
@@ -331,25 +367,12 @@ def ldsc_seg_enrichment(sumstats: str, bfile: str, spec: pd.DataFrame, dataset: 
         res = pyldsc.estimate_ldscore(bfile, ld_wind_cm=1.0, maf=0.01, annot=annot,
                                       yes_really=True)
     ld = res["ldscore"]
-    entries = []
     control = f"ANNOT{len(cells)}_L2"
-    for i, c in enumerate(cells):
-        p = f"{prefix}.{i}"
+    for i in range(len(cells)):
+        p = folder / f"annot.{i}"
         ld[["CHR", "SNP", "BP", f"ANNOT{i}_L2", control]].to_csv(
             f"{p}.l2.ldscore.gz", sep="\t", index=False, float_format="%.3f",
             compression="gzip")
         for suffix, m in ((".l2.M", res["M"]), (".l2.M_5_50", res["M_5_50"])):
             Path(f"{p}{suffix}").write_text(f"{m[i]}\t{m[len(cells)]}\n")
-        entries.append((c, p))
-    table = pyldsc.ldsc_seg(sumstats, entries, base_ld, base_ld)
-    out = pd.DataFrame({"dataset": dataset, "cell_type": table["Name"], "method": "ldsc-seg",
-                        "beta": table["Coefficient"].astype(float),
-                        "beta_se": table["Coefficient_std_error"].astype(float),
-                        "p_value": table["Coefficient_P_value"].astype(float)})
-    out["n_genes"] = out["cell_type"].map(n_genes).astype(int)
-    from statsmodels.stats.multitest import multipletests
-
-    out["p_bonferroni"] = np.minimum(out["p_value"] * len(out), 1.0)
-    out["p_fdr"] = multipletests(out["p_value"], method="fdr_bh")[1]
-    return out[["dataset", "cell_type", "method", "beta", "beta_se", "p_value", "p_bonferroni",
-                "p_fdr", "n_genes"]]
+    return n_genes

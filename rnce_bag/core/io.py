@@ -139,3 +139,52 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def cached_build(cache: str | os.PathLike[str] | None, key: dict, files: list[str],
+                 build, fallback: str | os.PathLike[str]) -> Path:
+    """A folder of derived files, built once per ``key`` and input ``files``, then reused.
+
+    Parameters
+    ----------
+    cache
+        Shared cache folder, or ``None`` to build into ``fallback`` (reused when complete).
+    key
+        What the content depends on (JSON-serialisable), besides the files.
+    files
+        Input files: their resolved path, size and modification time enter the key.
+    build
+        ``build(folder)`` writes the content into an empty folder.
+    fallback
+        The folder used without a cache.
+
+    Returns
+    -------
+    Path
+        The complete folder. A build is written under a temporary name and renamed, so an
+        interrupted build is never taken for a complete one.
+    """
+    import json
+    import shutil
+
+    stats = [(str(Path(f).resolve()), Path(f).stat().st_size, Path(f).stat().st_mtime_ns)
+             for f in files]
+    digest = hashlib.sha256(json.dumps([key, stats], sort_keys=True, default=str)
+                            .encode()).hexdigest()[:20]
+    final = Path(fallback) if cache is None else Path(cache) / digest
+    done = final / ".complete"
+    if done.is_file() and done.read_text() == digest:
+        return final
+    tmp = final.parent / f".{final.name}.{os.getpid()}.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        build(tmp)
+        (tmp / ".complete").write_text(digest)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final

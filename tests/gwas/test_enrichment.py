@@ -148,3 +148,37 @@ def test_enrich_command(runner, complete_sim, shared_dir, tmp_path):
                               "--out", str(tmp_path / "e3")])
     assert res.exit_code == 2 and "look like GRCh38" in res.output
     assert not (tmp_path / "e3/celltypes.tsv").exists()
+
+
+@pytest.mark.external
+def test_ld_scores_are_computed_once_per_reference_and_table(runner, complete_sim, tmp_path):
+    """Two traits, one --ld-cache: the second enrich reuses the base and annotation LD
+    scores (they do not depend on the trait) and gives what a fresh computation gives."""
+    from cli.main import app
+    from gwas.config import GwasConfig
+    from gwas.run import GenotypeInput, run_gwas
+
+    run_gwas(GenotypeInput(bfile=str(complete_sim / "genotypes/cohort")),
+             complete_sim / "pheno.tsv", None, None, None,
+             GwasConfig.model_validate({"engine": "plink2", "pca": {"n_pcs": 0}}),
+             tmp_path / "g")
+    cache = tmp_path / "ldcache"
+
+    def enrich(trait: str, out: str, *extra: str) -> pd.DataFrame:
+        res = runner.invoke(app, ["enrich", "--sumstats", str(tmp_path / f"g/{trait}.tsv.gz"),
+                                  "--bfile", str(complete_sim / "genotypes/cohort"),
+                                  "--celltypes",
+                                  str(complete_sim / "truth/celltype_specificity.tsv"),
+                                  "--ldsc-seg", "--out", str(tmp_path / out), *extra])
+        assert res.exit_code == 0, res.output
+        return pd.read_csv(tmp_path / out / "celltypes.tsv", sep="\t")
+
+    enrich("LATENT", "a", "--ld-cache", str(cache))
+    built = sorted(p.name for p in cache.iterdir())
+    assert len(built) == 2 and all((cache / b / ".complete").exists() for b in built)
+    stamps = {b: (cache / b / ".complete").stat().st_mtime_ns for b in built}
+    reused = enrich("NOISE", "b", "--ld-cache", str(cache))
+    assert sorted(p.name for p in cache.iterdir()) == built  # nothing rebuilt or added
+    assert {b: (cache / b / ".complete").stat().st_mtime_ns for b in built} == stamps
+    fresh = enrich("NOISE", "c")
+    pd.testing.assert_frame_equal(reused, fresh)
