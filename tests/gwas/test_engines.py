@@ -73,6 +73,9 @@ def test_plink2_matches_statsmodels(complete_sim, tmp_path):
 @pytest.mark.external
 @pytest.mark.slow
 def test_hail_agrees_with_plink2_and_statsmodels(complete_sim, tmp_path):
+    import hail as hl
+
+    fresh = hl.utils.java.Env._hc is None  # else this worker's session (and log) is reused
     rp = _run(complete_sim, "plink2", tmp_path / "p2")
     rh = _run(complete_sim, "hail", tmp_path / "hail")
     assert rp["qc"] == rh["qc"]  # same QC decisions
@@ -91,7 +94,7 @@ def test_hail_agrees_with_plink2_and_statsmodels(complete_sim, tmp_path):
             assert b.loc[rs, "standard_error"] == pytest.approx(se, rel=1e-6)
             assert b.loc[rs, "p_value"] == pytest.approx(p, rel=1e-6)
             assert b.loc[rs, "n"] == n
-    assert (tmp_path / "hail" / "hail.log").exists()
+    assert (tmp_path / "hail" / "hail.log").exists() or not fresh  # a new session logs here
 
 
 @pytest.mark.external
