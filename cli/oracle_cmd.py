@@ -119,19 +119,19 @@ def oracle(
     from gwas.headline import headline_table
     from rnce_bag.core.errors import InputError
     from rnce_bag.core.io import atomic_open
-    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.core.outdir import staged_run
 
     if not (cohort / "truth" / "latent.tsv").is_file():
         raise InputError(f"{cohort}: no truth/latent.tsv; the oracle needs a cohort written "
                          "by 'rnce-bag simulate'", hint="real cohorts have no oracle rows")
-    out.mkdir(parents=True, exist_ok=True)
-    with RunRecord(out, "oracle", config={"probes": probes}, tools=()) as record:
-        run_oracle(cohort, out, features, grm, threads, probes,
+    # staged: an interrupted or failed run leaves no half-written oracle rows in --out
+    with staged_run(out, "oracle", config={"probes": probes}, tools=()) as (stage, record):
+        run_oracle(cohort, stage, features, grm, threads, probes,
                    progress=lambda msg: typer.echo(f"- oracle: {msg}", err=True))
-        table = headline_table(out)
-        with atomic_open(out / "oracle.tsv") as fh:
+        table = headline_table(stage)
+        with atomic_open(stage / "oracle.tsv") as fh:
             table.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
-        record.add_output(out / "oracle.tsv")
+        record.add_output(stage / "oracle.tsv")
     for _, r in table.iterrows():
         label = "" if r["representation"] == "FS" else " (ORACLE: reads truth)"
         typer.echo(f"BAG_{r['representation']}{label}: MAE {r['mae']:.2f}, h2 {r['h2']:.3f} "
