@@ -43,7 +43,8 @@ def enrich(
 
     from gwas.enrichment import celltype_enrichment, gene_analysis, gene_windows, read_specificity
     from gwas.genome_build import check_build
-    from gwas.plink_io import BedReader
+    from gwas.genotype_files import bfile_paths
+    from gwas.plink_io import open_bed
     from gwas.sumstats import read_sumstats
     from rnce_bag.core.io import atomic_open, ensure_writable_dir
     from rnce_bag.core.provenance import RunRecord
@@ -70,7 +71,7 @@ def enrich(
             record.data["config"]["filters"] = counts
             ssf = ssf[mask].reset_index(drop=True)
         specs = [(path, *read_specificity(path)) for path in celltypes]  # fail fast
-        genes = gene_analysis(ssf, BedReader(bfile), gene_windows(build, window_up_kb,
+        genes = gene_analysis(ssf, open_bed(bfile), gene_windows(build, window_up_kb,
                                                                   window_down_kb))
         with atomic_open(out / "genes.tsv") as fh:
             genes.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
@@ -87,7 +88,7 @@ def enrich(
 
                 base = cached_build(ld_cache, {"kind": "base LD scores", "ld_wind_cm": 1.0,
                                                "maf": 0.01},
-                                    [f"{bfile}.{e}" for e in ("bed", "bim", "fam")],
+                                    bfile_paths(bfile),
                                     lambda d: cohort_ld_scores(bfile, d / "base"),
                                     out / "ldsc" / "base")
                 trait = out / "ldsc" / "trait.sumstats.gz"

@@ -61,6 +61,7 @@ def gwas(
     """
     from gwas.config import GwasConfig
     from gwas.filters import Filters
+    from gwas.genotype_files import bfile_paths
     from gwas.run import GenotypeInput, run_gwas
     from rnce_bag.core.config import dump_config, load_config
     from rnce_bag.core.outdir import staged_run
@@ -74,8 +75,8 @@ def gwas(
     geno = GenotypeInput(bfile, bgen, sample, vcf)
     geno.check()
     filters = Filters(keep, remove, extract, exclude, chr_)
-    inputs = [p for p in (pheno, covar, keep, remove, extract, exclude) if p] + [
-        Path(f"{bfile}.{e}") for e in ("bim", "fam")] * bool(bfile)
+    inputs = [p for p in (pheno, covar, keep, remove, extract, exclude) if p] + (
+        [p for p in bfile_paths(bfile) if p.suffix != ".bed"] if bfile else [])
     with staged_run(out, "gwas", config=dump_config(cfg), inputs=inputs) as (stage, record):
         report = run_gwas(geno, pheno, split_names(pheno_name), covar,
                           split_names(covar_name), cfg, stage,

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.study import STAGE_ORDER, StudyConfig
+from gwas.genotype_files import genotype_paths
 from rnce_bag.core.errors import InputError, RnceBagError
 from rnce_bag.core.io import write_text
 from rnce_bag.core.outdir import check_removable, remove_owned
@@ -269,9 +270,10 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
                                                 else []) if c.bgen else
                 ["--vcf", str(rel(c.vcf))])
         celltypes = [rel(x) for x in c.celltypes]  # type: ignore[misc]
-        gfiles = ([Path(bfile + e) for e in (".bed", ".bim", ".fam")] if c.bfile else
-                  [rel(c.bgen) or Path(), *([rel(c.sample)] if c.sample else [])] if c.bgen
-                  else [rel(c.vcf) or Path()])
+        # every genotype file (per-chromosome templates expanded): the stage keys hash them
+        gfiles = genotype_paths(bfile or None, str(rel(c.bgen)) if c.bgen else None,
+                                str(rel(c.sample)) if c.sample else None,
+                                str(rel(c.vcf)) if c.vcf else None)
         ext = [manifest, *gfiles]  # type: ignore[list-item]
         up = []
     ld = str(rel(c.ld_bfile)) if c.ld_bfile else bfile

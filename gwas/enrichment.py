@@ -312,7 +312,9 @@ def ldsc_seg_enrichment(sumstats: str, bfile: str, spec: pd.DataFrame, dataset: 
         n = _annotation_ld_scores(bfile, spec, build, top, flank_kb, folder)
         (folder / "n_genes.json").write_text(json.dumps(n))
 
-    folder = cached_build(cache, key, [f"{bfile}.{e}" for e in ("bed", "bim", "fam")],
+    from gwas.genotype_files import bfile_paths
+
+    folder = cached_build(cache, key, bfile_paths(bfile),
                           build_into, work / f"{dataset}.seg")
     n_genes = json.loads((folder / "n_genes.json").read_text())
     entries = [(c, str(folder / f"annot.{i}")) for i, c in enumerate(cells)]
@@ -334,9 +336,8 @@ def _annotation_ld_scores(bfile: str, spec: pd.DataFrame, build: str, top: float
                           flank_kb: int, folder: Path) -> dict[str, int]:
     """Write ``folder/annot.<i>.l2.ldscore.gz`` (+ ``.l2.M``, ``.l2.M_5_50``) per cell type:
     its annotation's LD score beside the all-genes control; returns genes per cell type."""
-    import pyldsc
-
-    from gwas.plink_io import read_bim
+    from gwas.heritability.ldsc import estimate_ld_scores
+    from gwas.plink_io import open_bed
 
     genes = load_gene_table(build).drop_duplicates("symbol").set_index("symbol")
     cells = [c for c in spec.columns if c != "Average"]
@@ -350,7 +351,7 @@ def _annotation_ld_scores(bfile: str, spec: pd.DataFrame, build: str, top: float
                              "start": g["start"] - flank_kb * 1000,
                              "stop": g["stop"] + flank_kb * 1000})
 
-    bim = read_bim(bfile)
+    bim = open_bed(bfile).bim  # one fileset, or one per chromosome
     k = max(1, int(round(top * len(prop))))
     cols, n_genes = [], {}
     for c in cells:
@@ -358,14 +359,7 @@ def _annotation_ld_scores(bfile: str, spec: pd.DataFrame, build: str, top: float
         n_genes[c] = len(chosen)
         cols.append(_mark_intervals(bim, intervals(chosen)))
     cols.append(_mark_intervals(bim, intervals(prop.index)))
-    annot = np.column_stack(cols)
-    try:
-        res = pyldsc.estimate_ldscore(bfile, ld_wind_cm=1.0, maf=0.01, annot=annot)
-    except ValueError as exc:
-        if "Whole-chromosome" not in str(exc):
-            raise InputError(f"LD scores for LDSC-SEG failed: {exc}") from None
-        res = pyldsc.estimate_ldscore(bfile, ld_wind_cm=1.0, maf=0.01, annot=annot,
-                                      yes_really=True)
+    res = estimate_ld_scores(bfile, annot=np.column_stack(cols))
     ld = res["ldscore"]
     control = f"ANNOT{len(cells)}_L2"
     for i in range(len(cells)):

@@ -87,3 +87,72 @@ class BedReader:
         codes = np.stack([(raw >> s) & 3 for s in (0, 2, 4, 6)], axis=-1).reshape(len(rows), -1)
         g = _LOOKUP[codes[:, :self.n_samples]]
         return g if samples is None else g[:, samples]
+
+
+class MultiBedReader:
+    """Several ``.bed`` filesets of the same samples read as one (variants concatenated).
+
+    The interface of :class:`BedReader` (``fam``, ``bim``, ``n_samples``, ``read``): rows
+    index the concatenated ``.bim``, so a GRM, clumping or gene analysis over per-chromosome
+    files equals the one over their merge.
+    """
+
+    def __init__(self, prefixes: list[str]) -> None:
+        self.readers = [BedReader(p) for p in prefixes]
+        first = self.readers[0]
+        for other in self.readers[1:]:
+            a, b = first.fam[["FID", "IID"]], other.fam[["FID", "IID"]]
+            if len(a) != len(b) or not (a.to_numpy() == b.to_numpy()).all():
+                raise InputError(f"{other.prefix}.fam: the samples (or their order) differ from "
+                                 f"{first.prefix}.fam",
+                                 hint="per-chromosome filesets must list the same samples in "
+                                      "the same order")
+        self.prefix = prefixes[0]
+        self.fam = first.fam
+        self.bim = pd.concat([r.bim for r in self.readers], ignore_index=True)
+        self.n_samples = first.n_samples
+        self._starts = np.cumsum([0] + [len(r.bim) for r in self.readers])
+
+    def read(self, rows: np.ndarray, samples: np.ndarray | None = None) -> np.ndarray:
+        """A1 counts of variant ``rows`` (k,) of the concatenated ``.bim`` -> (k, n)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        n = self.n_samples if samples is None else len(samples)
+        out = np.empty((rows.size, n))
+        which = np.searchsorted(self._starts, rows, side="right") - 1
+        for f in np.unique(which):
+            at = which == f
+            out[at] = self.readers[f].read(rows[at] - self._starts[f], samples)
+        return out
+
+
+def open_bed(bfile: str) -> BedReader | MultiBedReader:
+    """The genotypes ``--bfile`` names: one fileset, or one per chromosome (``{chrom}``)."""
+    from gwas.genotype_files import bfile_prefixes, is_template
+
+    if is_template(bfile):
+        return MultiBedReader(bfile_prefixes(bfile))
+    return BedReader(bfile)
+
+
+def concat_bed(prefixes: list[str], out: str | os.PathLike[str]) -> None:
+    """Write the filesets ``prefixes`` (same samples) as one ``out.bed/.bim/.fam``.
+
+    SNP-major ``.bed`` files of the same samples concatenate byte for byte after their
+    3-byte magic; used for the few pruned variants of each chromosome that ancestry PCs
+    need, never for whole genotype sets.
+    """
+    import shutil
+
+    MultiBedReader(prefixes)  # same samples, valid sizes
+    out = str(out)
+    with open(f"{out}.bed", "wb") as bed:
+        bed.write(bytes([0x6C, 0x1B, 0x01]))
+        for p in prefixes:
+            with open(f"{p}.bed", "rb") as fh:
+                fh.seek(3)
+                shutil.copyfileobj(fh, bed)
+    with open(f"{out}.bim", "w", encoding="utf-8") as bim:
+        for p in prefixes:
+            text = Path(f"{p}.bim").read_text(encoding="utf-8")
+            bim.write(text if text.endswith("\n") else text + "\n")
+    shutil.copyfile(f"{prefixes[0]}.fam", f"{out}.fam")

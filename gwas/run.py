@@ -20,9 +20,17 @@ import pandas as pd
 
 from gwas.config import GwasConfig
 from gwas.filters import Filters, filter_samples, filter_variants
+from gwas.genotype_files import (
+    AUTOSOMES,
+    BFILE_SUFFIXES,
+    PLACEHOLDER,
+    expand,
+    genotype_paths,
+    is_template,
+)
 from gwas.inputs import load_covariates, load_phenotypes, match_samples
 from gwas.loci import annotate_genes, clump
-from gwas.plink_io import BedReader, read_bim, read_fam
+from gwas.plink_io import open_bed, read_fam
 from gwas.sumstats import summarise, write_ssf
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_open, write_text
@@ -37,7 +45,11 @@ COVARIATES_FILE = "covariates.tsv"
 
 @dataclass
 class GenotypeInput:
-    """One of ``bfile`` (prefix), ``bgen`` + ``sample``, or ``vcf``."""
+    """One of ``bfile`` (prefix), ``bgen`` + ``sample``, or ``vcf``.
+
+    Each may be a per-chromosome template (``geno/chr{chrom}``): :meth:`per_file` expands
+    it to one input per chromosome file, which the engines analyse together.
+    """
 
     bfile: str | None = None
     bgen: str | None = None
@@ -50,15 +62,59 @@ class GenotypeInput:
             raise InputError("give exactly one of --bfile, --bgen (with --sample) or --vcf")
         if self.bgen and not self.sample:
             raise InputError("--bgen needs --sample (the .sample file)")
-        for f in [f"{self.bfile}.{e}" for e in ("bed", "bim", "fam")] if self.bfile else [
-                x for x in (self.bgen, self.sample, self.vcf) if x]:
-            if not Path(f).is_file():
+        for f in genotype_paths(self.bfile, self.bgen, self.sample, self.vcf):
+            if not f.is_file():
                 raise InputError(f"genotype file '{f}' not found")
-        if self.bfile:  # .bed size against .bim x .fam, magic bytes, .bim fields
-            BedReader(self.bfile)
+        if self.bfile:  # .bed size against .bim x .fam, magic bytes, .bim fields, same .fam
+            open_bed(self.bfile)
+        elif self.split:
+            parts = self.per_file()
+            first = parts[0].samples()
+            for part in parts[1:]:
+                ids = part.samples()
+                if len(ids) != len(first) or not (ids["IID"].to_numpy()
+                                                  == first["IID"].to_numpy()).all():
+                    raise InputError(f"{part.bgen or part.vcf}: the samples (or their order) "
+                                     f"differ from {parts[0].bgen or parts[0].vcf}",
+                                     hint="per-chromosome files must hold the same samples "
+                                          "in the same order")
+
+    @property
+    def split(self) -> bool:
+        """Whether the genotypes come as one file per chromosome."""
+        return any(is_template(x) for x in (self.bfile, self.bgen, self.vcf))
+
+    def per_file(self, autosomes: bool = False) -> list[GenotypeInput]:
+        """One input per chromosome file (the input itself if it is one file); with
+        ``autosomes``, the files of chromosomes 1-22 only (what the association tests)."""
+        main = self.bfile or self.bgen or self.vcf
+        if not is_template(main):
+            return [self]
+        suffixes = BFILE_SUFFIXES if self.bfile else ("",)
+        option = "--bfile" if self.bfile else "--bgen" if self.bgen else "--vcf"
+        files = expand(str(main), suffixes, option)
+        parts = []
+        for chrom, path in files.files:
+            if autosomes and chrom not in AUTOSOMES:
+                continue
+            sample = self.sample.replace(PLACEHOLDER, chrom) if self.sample else None
+            parts.append(GenotypeInput(path if self.bfile else None,
+                                       path if self.bgen else None, sample,
+                                       path if self.vcf else None))
+        return parts
+
+    def missing_autosomes(self) -> list[str]:
+        """Autosomes a per-chromosome template has no file for."""
+        main = self.bfile or self.bgen or self.vcf
+        if not is_template(main):
+            return []
+        suffixes = BFILE_SUFFIXES if self.bfile else ("",)
+        return list(expand(str(main), suffixes).missing_autosomes)
 
     def samples(self) -> pd.DataFrame:
         """``FID IID`` of the genotyped samples, in file order."""
+        if self.split:
+            return self.per_file()[0].samples()
         if self.bfile:
             return read_fam(self.bfile)[["FID", "IID"]]
         if self.bgen:
@@ -108,8 +164,12 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
             "inputs")
     fam = fam[kept_samples].reset_index(drop=True)
     other = None  # variants outside chromosomes 1-22 (known up front for PLINK 1 input)
+    missing_chroms = geno.missing_autosomes()
+    if missing_chroms:
+        say(f"no genotype file for chromosome(s) {', '.join(missing_chroms)}: the scan covers "
+            "the other chromosomes only", "inputs")
     if geno.bfile:
-        chroms = read_bim(geno.bfile)["chromosome"].str.removeprefix("chr")
+        chroms = open_bed(geno.bfile).bim["chromosome"].str.removeprefix("chr")
         other = int((~chroms.isin([str(c) for c in range(1, 23)])).sum())
         if other:
             say(f"{other} variants on chromosomes other than 1-22 (X, Y, MT, ...) left out: "
@@ -150,7 +210,7 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
             used.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.10g",
                         lineterminator="\n")
     summaries, loci_all = [], []
-    reader = BedReader(geno.bfile) if geno.bfile else None
+    reader = open_bed(geno.bfile) if geno.bfile else None
     for name, ssf in results.items():
         write_ssf(ssf, out / f"{file_stem(name)}.tsv.gz", {
             "trait_description": [name], "sample_size": int(ssf["n"].max()),
@@ -178,6 +238,7 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     with atomic_open(out / "loci.tsv") as fh:
         loci.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
     report = {"engine": cfg.engine, "samples_dropped": samples.dropped, "qc": counts,
+              "genotype_files": len(geno.per_file()), "chromosomes_missing": missing_chroms,
               "filters": {**flt.config(), "removed": filter_counts},
               "timings_s": timings,
               "n_pcs": 0 if pcs is None else pcs.shape[1] - 1,
@@ -207,24 +268,26 @@ def _with_pcs(samples, pcs: pd.DataFrame | None) -> pd.DataFrame:
 def _variant_table(geno: GenotypeInput, work: Path, threads: int | None) -> pd.DataFrame:
     """``chromosome position variant_id`` of every input variant (for the filters)."""
     if geno.bfile:
-        bim = read_bim(geno.bfile)
+        bim = open_bed(geno.bfile).bim
         return pd.DataFrame({"chromosome": bim["chromosome"].to_numpy(),
                              "position": bim["position"].astype(np.int64).to_numpy(),
                              "variant_id": bim["id"].to_numpy()})
     from gwas.engines import plink2
 
     # the variants as PLINK 2 names them (IDs assigned to '.' as in the association)
-    return plink2.variant_table(plink2.genotype_args(None, geno.bgen, geno.sample, geno.vcf),
-                                work / "filters", threads)
+    return pd.concat([plink2.variant_table(plink2.genotype_args(None, g.bgen, g.sample, g.vcf),
+                                           work / "filters" / str(i), threads)
+                      for i, g in enumerate(geno.per_file())], ignore_index=True)
 
 
 def _plink2(geno, fam, samples, cfg, work, threads, say, variant_keep=None):
     from gwas.engines import plink2
     from gwas.sumstats import from_plink2_glm
 
-    args = plink2.genotype_args(geno.bfile, geno.bgen, geno.sample, geno.vcf)
+    args = [plink2.genotype_args(g.bfile, g.bgen, g.sample, g.vcf)
+            for g in geno.per_file(autosomes=True)]
     if not geno.bfile:  # the IDs PLINK 2 itself assigns to BGEN/VCF samples
-        fam = plink2.sample_ids(args, work / "qc", threads)
+        fam = plink2.sample_ids(args[0], work / "qc", threads)
     plink2.check_quantitative(samples.pheno)  # before any plink2 work
     say("QC (plink2)", "inputs")
     kept, extract, counts = plink2.qc(args, fam, samples, cfg, work / "qc", threads,
@@ -242,7 +305,8 @@ def _plink2(geno, fam, samples, cfg, work, threads, say, variant_keep=None):
     say("association (plink2 --glm)")
     paths = plink2.glm(args, keep, extract, pheno, covar, fam, work, threads)
     say("", "association")
-    results = {name: from_plink2_glm(p) for name, p in paths.items()}
+    results = {name: pd.concat([from_plink2_glm(p) for p in ps], ignore_index=True)
+               for name, ps in paths.items()}
     say("", "read_results")
     return results, counts, pcs
 
@@ -257,8 +321,12 @@ def _hail(geno, samples, cfg, out, work, say, variant_keep=None):
     hl = engine.init_hail(cfg.hail.spark_master, tmp_dir=tmp_dir, log_path=out / "hail.log",
                           driver_memory_gb=cfg.hail.driver_memory_gb, quiet=cfg.hail.quiet)
     say("importing genotypes (Hail)", "inputs")
-    mt = engine.import_genotypes(hl, work, *(engine.absolute(x) if x else None for x in (
-        geno.bfile, geno.bgen, geno.sample, geno.vcf)))
+    parts = geno.per_file(autosomes=True)
+    mt = engine.import_genotypes(
+        hl, work, *([engine.absolute(getattr(g, kind)) for g in parts]
+                    if getattr(geno, kind) else None for kind in ("bfile", "bgen")),
+        engine.absolute(parts[0].sample) if geno.sample else None,
+        [engine.absolute(g.vcf) for g in parts] if geno.vcf else None)
     say("QC (Hail)", "import")
     mt, counts = engine.hail_qc(hl, mt, samples.iids, cfg.qc, work, variant_keep)
     say("", "qc")

@@ -171,42 +171,53 @@ if __name__ == "__main__":  # pragma: no cover - exercised through probe_local_s
         print(json.dumps(_probe()))
 
 
-def import_genotypes(hl, cache: Path, bfile: str | None = None, bgen: str | None = None,
-                     sample: str | None = None, vcf: str | None = None,
-                     reference: str = "GRCh37"):
+def _paths(value: str | list[str] | None) -> list[str]:
+    if not value:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def import_genotypes(hl, cache: Path, bfile: str | list[str] | None = None,
+                     bgen: str | list[str] | None = None, sample: str | None = None,
+                     vcf: str | list[str] | None = None, reference: str = "GRCh37"):
     """Import genotypes once into a MatrixTable under ``cache`` and read it back.
 
-    The cache key is the inputs' paths, sizes and mtimes, so a second run reads the
-    MatrixTable without re-importing. Row fields: ``locus alleles rsid``; entry: ``GT``
-    (and ``dosage`` for BGEN). Alleles are ``[A2, A1]`` for PLINK (A1 counted, as PLINK 2
-    counts its A1 = ALT).
+    Each source may be a list of files of the same samples (one per chromosome): they are
+    imported into one MatrixTable (rows unioned in the order given). The cache key is the
+    inputs' paths, sizes and mtimes, so a second run reads the MatrixTable without
+    re-importing. Row fields: ``locus alleles rsid``; entry: ``GT`` (and ``dosage`` for
+    BGEN). Alleles are ``[A2, A1]`` for PLINK (A1 counted, as PLINK 2 counts its A1 = ALT).
     """
     import hashlib
 
-    files = [f for f in (bfile and f"{bfile}.bed", bfile and f"{bfile}.bim",
-                         bfile and f"{bfile}.fam", bgen, sample, vcf) if f]
+    bfiles, bgens, vcfs = _paths(bfile), _paths(bgen), _paths(vcf)
+    files = [f"{b}.{e}" for b in bfiles for e in ("bed", "bim", "fam")] + bgens + vcfs + (
+        [sample] if sample else [])
     ident = "|".join(f"{Path(f).resolve()}:{Path(f).stat().st_size}:"
                      f"{Path(f).stat().st_mtime_ns}" for f in files)
     key = hashlib.sha1(f"{ident}|{reference}".encode()).hexdigest()[:12]
     path = cache / f"genotypes-{key}.mt"
     if (path / "_SUCCESS").exists():
         return hl.read_matrix_table(str(path))
-    if bfile:
+    if bfiles:
         # PLINK's numeric codes as import_plink maps them by default, plus 'chr1' styles
         recode = {"23": "X", "24": "Y", "25": "X", "26": "MT", "chrM": "MT",
                   "chrMT": "MT", **CONTIG_RECODING}
-        mt = hl.import_plink(f"{bfile}.bed", f"{bfile}.bim", f"{bfile}.fam",
-                             reference_genome=reference, a2_reference=True,
-                             contig_recoding=recode)
-    elif bgen:
-        # the index goes to the cache: input folders may be read-only
-        index = {str(Path(bgen).resolve()): str(cache / f"{key}.bgen.idx2")}
-        hl.index_bgen(str(Path(bgen).resolve()), index_file_map=index,
-                      reference_genome=reference, contig_recoding=CONTIG_RECODING)
-        mt = hl.import_bgen(str(Path(bgen).resolve()), entry_fields=["GT", "GP", "dosage"],
-                            sample_file=sample, index_file_map=index)
-    elif vcf:
-        mt = hl.import_vcf(vcf, reference_genome=reference, force_bgz=vcf.endswith(".gz"),
+        parts = [hl.import_plink(f"{b}.bed", f"{b}.bim", f"{b}.fam",
+                                 reference_genome=reference, a2_reference=True,
+                                 contig_recoding=recode) for b in bfiles]
+        mt = parts[0].union_rows(*parts[1:]) if len(parts) > 1 else parts[0]
+    elif bgens:
+        # the indexes go to the cache: input folders may be read-only
+        full = [str(Path(b).resolve()) for b in bgens]
+        index = {b: str(cache / f"{key}.{i}.bgen.idx2") for i, b in enumerate(full)}
+        hl.index_bgen(full, index_file_map=index, reference_genome=reference,
+                      contig_recoding=CONTIG_RECODING)
+        mt = hl.import_bgen(full, entry_fields=["GT", "GP", "dosage"], sample_file=sample,
+                            index_file_map=index)
+    elif vcfs:
+        mt = hl.import_vcf(vcfs, reference_genome=reference,
+                           force_bgz=all(v.endswith(".gz") for v in vcfs),
                            contig_recoding=CONTIG_RECODING)
         mt = mt.annotate_rows(rsid=mt.rsid)
     else:

@@ -9,7 +9,9 @@ can be reported.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -85,24 +87,76 @@ def variant_table(geno: list[str], work: Path, threads: int | None = None) -> pd
                          "variant_id": pvar["ID"].to_numpy()})
 
 
-def qc(geno: list[str], fam: pd.DataFrame, samples: SampleSet, cfg: GwasConfig, work: Path,
+Sources = list[list[str]]  # PLINK 2 input flags, one list per genotype file
+
+
+def _per_source(sources: Sources, args: list[str], out: Path, threads: int | None = None
+                ) -> list[Path]:
+    """Run ``plink2 SOURCE ARGS`` for each source; returns the output prefixes.
+
+    One file: ``out`` itself. Several (one per chromosome): ``out.1``, ``out.2``, ... run
+    side by side within ``threads``, each with its share of threads and memory.
+    """
+    if len(sources) == 1:
+        run_plink2([*sources[0], *args], out, threads)
+        return [out]
+    outs = [out.with_name(f"{out.name}.{i + 1}") for i in range(len(sources))]
+    total = threads or os.cpu_count() or 1
+    jobs = max(1, min(len(sources), total))
+    share = ["--memory", str(max(256, _memory_mb() // (2 * jobs)))]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(lambda so: run_plink2([*so[0], *args, *share], so[1],
+                                            max(1, total // jobs)),
+                      zip(sources, outs, strict=True)))
+    return outs
+
+
+def _memory_mb() -> int:
+    """Physical memory in MiB (PLINK 2 takes half by default; jobs split that half)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20)
+    except (ValueError, OSError, AttributeError):
+        return 4096
+
+
+def _concat(paths: list[Path], suffix: str) -> pd.DataFrame:
+    return pd.concat([pd.read_csv(f"{p}{suffix}", sep="\t", dtype={"#CHROM": str, "ID": str})
+                      for p in paths], ignore_index=True)
+
+
+def sample_missingness(sources: Sources, keep: Path, work: Path, threads: int | None = None
+                       ) -> pd.DataFrame:
+    """``IID F_MISS`` over the whole genome: missing calls summed across the files."""
+    outs = _per_source(sources, ["--keep", str(keep), "--missing", "sample-only"],
+                       work / "smiss", threads)
+    tables = [pd.read_csv(f"{o}.smiss", sep="\t", dtype={"IID": str, "#IID": str})
+              .rename(columns={"#IID": "IID", "#FID": "FID"}) for o in outs]
+    out = tables[0][["IID"]].copy()
+    missing = sum(t["MISSING_CT"].to_numpy() for t in tables)
+    observed = sum(t["OBS_CT"].to_numpy() for t in tables)
+    out["F_MISS"] = missing / np.maximum(observed, 1)
+    return out
+
+
+def qc(geno: Sources, fam: pd.DataFrame, samples: SampleSet, cfg: GwasConfig, work: Path,
        threads: int | None = None, variant_keep: pd.DataFrame | None = None
        ) -> tuple[list[str], Path, dict]:
     """Apply QC; return kept IIDs, the ``--extract`` file and counts removed per step.
 
+    ``geno``: one list of input flags per genotype file (one, or one per chromosome):
+    sample call rate is genome-wide (missing calls summed over the files), variant
+    statistics are per variant, so the result equals a run on the merged files.
     ``variant_keep`` (``variant_id`` column): the variants the user's filters keep; QC
     statistics are computed on those only.
 
     Imputed BGEN input is filtered on INFO (PLINK 2's MaCH r2) and MAF from dosages;
     call-rate and HWE filters apply to hard-called genotypes only (PLINK, VCF).
     """
-    imputed = "--bgen" in geno
+    imputed = "--bgen" in geno[0]
     work.mkdir(parents=True, exist_ok=True)
     keep0 = work / "keep0.tsv"
     _write_keep(keep0, fam, samples.iids)
-    run_plink2([*geno, "--keep", str(keep0), "--missing", "sample-only"], work / "smiss", threads)
-    smiss = pd.read_csv(work / "smiss.smiss", sep="\t", dtype={"IID": str, "#IID": str})
-    smiss = smiss.rename(columns={"#IID": "IID", "#FID": "FID"})
+    smiss = sample_missingness(geno, keep0, work, threads)
     ok = (smiss["F_MISS"] <= 1 - cfg.qc.sample_call_rate) | imputed
     counts = {"samples_in": len(samples.iids),
               "samples_removed_call_rate": int((~ok).sum())}
@@ -114,16 +168,14 @@ def qc(geno: list[str], fam: pd.DataFrame, samples: SampleSet, cfg: GwasConfig, 
     if variant_keep is not None:
         ids = variant_keep["variant_id"].astype(str)
         if ids.duplicated().any():  # --extract keys on the ID: it must be unambiguous
-            raise duplicate_id_error(geno, ids)
+            raise duplicate_id_error(geno[0], ids)
         ids.to_csv(work / "filters.txt", index=False, header=False)
         chosen = ["--extract", str(work / "filters.txt")]
-    run_plink2([*geno, "--keep", str(keep), *chosen, "--missing", "variant-only", *freq,
-                "--hardy"], work / "vstats", threads)
-    vm = pd.read_csv(work / "vstats.vmiss", sep="\t")
-    fr = pd.read_csv(work / "vstats.afreq", sep="\t")
-    hw = pd.read_csv(work / "vstats.hardy", sep="\t")
+    outs = _per_source(geno, ["--keep", str(keep), *chosen, "--missing", "variant-only", *freq,
+                              "--hardy"], work / "vstats", threads)
+    vm, fr, hw = (_concat(outs, s) for s in (".vmiss", ".afreq", ".hardy"))
     if vm["ID"].duplicated().any():
-        raise duplicate_id_error(geno, vm["ID"])
+        raise duplicate_id_error(geno[0], vm["ID"])
     # a multi-allelic record (ALT "G,T"): left out, as the Hail engine does
     multi = fr["ALT"].astype(str).str.contains(",", regex=False).to_numpy()
     counts["variants_not_biallelic"] = int(multi.sum())
@@ -198,16 +250,33 @@ def duplicate_id_error(geno: list[str], ids: pd.Series) -> InputError:
                            "--make-bed --out OUT")
 
 
-def pca(geno: list[str], keep: Path, extract: Path, cfg: GwasConfig, n_samples: int, work: Path,
+def pca(geno: Sources, keep: Path, extract: Path, cfg: GwasConfig, n_samples: int, work: Path,
         threads: int | None = None) -> pd.DataFrame:
-    """Ancestry PCs on LD-pruned common variants: ``IID PC1..PCk``."""
+    """Ancestry PCs on LD-pruned common variants: ``IID PC1..PCk``.
+
+    Pruning works within chromosomes, so per-chromosome files are pruned one by one; their
+    pruned variants are joined into one fileset and the PCs computed once, genome-wide.
+    """
     k = cfg.pca.n_pcs
-    run_plink2([*geno, "--keep", str(keep), "--extract", str(extract), "--maf",
-                str(cfg.pca.min_maf), "--indep-pairwise", f"{cfg.pca.prune_window_kb}kb", "1",
-                str(cfg.pca.prune_r2)], work / "prune", threads)
+    pruned = _per_source(geno, ["--keep", str(keep), "--extract", str(extract), "--maf",
+                                str(cfg.pca.min_maf), "--indep-pairwise",
+                                f"{cfg.pca.prune_window_kb}kb", "1", str(cfg.pca.prune_r2)],
+                         work / "prune", threads)
     mode = ["approx"] if n_samples >= 5000 else []
-    run_plink2([*geno, "--keep", str(keep), "--extract", str(work / "prune.prune.in"), "--pca",
-                *mode, str(k)], work / "pca", threads)
+    if len(geno) == 1:
+        source = [*geno[0], "--keep", str(keep), "--extract", f"{pruned[0]}.prune.in"]
+    else:
+        from gwas.plink_io import concat_bed
+
+        parts = []
+        for i, (src, p) in enumerate(zip(geno, pruned, strict=True)):
+            part = work / f"pruned.{i + 1}"
+            run_plink2([*src, "--keep", str(keep), "--extract", f"{p}.prune.in",
+                        "--make-bed"], part, threads)
+            parts.append(str(part))
+        concat_bed(parts, work / "pruned")
+        source = ["--bfile", str(work / "pruned")]
+    run_plink2([*source, "--pca", *mode, str(k)], work / "pca", threads)
     ev = pd.read_csv(work / "pca.eigenvec", sep="\t")
     ev = ev.rename(columns={"#IID": "IID", "#FID": "FID"})
     ev["IID"] = ev["IID"].astype(str)
@@ -237,9 +306,10 @@ def _real_names(message: str, *maps: dict[str, str]) -> str:
                   if m.group(1) in back else m.group(1), message)
 
 
-def glm(geno: list[str], keep: Path, extract: Path, pheno: pd.DataFrame, covar: pd.DataFrame,
-        fam: pd.DataFrame, work: Path, threads: int | None = None) -> dict[str, Path]:
-    """``--glm`` for all phenotypes in one pass; returns phenotype -> .glm.linear path.
+def glm(geno: Sources, keep: Path, extract: Path, pheno: pd.DataFrame, covar: pd.DataFrame,
+        fam: pd.DataFrame, work: Path, threads: int | None = None) -> dict[str, list[Path]]:
+    """``--glm`` for all phenotypes in one pass per genotype file; returns phenotype ->
+    its ``.glm.linear`` paths (one per file, in genome order).
 
     ``omit-ref`` makes PLINK 2 count the ALT allele (the .bim A1 column) for every variant,
     as Hail counts its alternate allele, instead of the minor allele.
@@ -259,7 +329,7 @@ def glm(geno: list[str], keep: Path, extract: Path, pheno: pd.DataFrame, covar: 
     else:
         ph.insert(0, "#FID", fid.loc[ph["IID"]].to_numpy())
     ph.to_csv(work / "pheno.tsv", sep="\t", index=False, na_rep="NA")
-    args = [*geno, "--keep", str(keep), "--extract", str(extract), "--pheno",
+    args = ["--keep", str(keep), "--extract", str(extract), "--pheno",
             str(work / "pheno.tsv"),
             # missing values are already NA: -9 is a value here, exactly as the loader, the
             # Hail engine and GREML read it (one rule: gwas.minus9_is_missing)
@@ -277,16 +347,18 @@ def glm(geno: list[str], keep: Path, extract: Path, pheno: pd.DataFrame, covar: 
         cv.to_csv(work / "covar.tsv", sep="\t", index=False, na_rep="NA", float_format="%.10g")
         args += ["--covar", str(work / "covar.tsv"), "--covar-variance-standardize"]
     try:
-        run_plink2(args, work / "assoc", threads)
+        prefixes = _per_source(geno, args, work / "assoc", threads)
     except ExternalToolError as exc:
         raise ExternalToolError(_real_names(exc.message, internal, covar_map),
                                 hint=exc.hint) from None
-    out = {}
+    out: dict[str, list[Path]] = {}
     for name in names:
-        path = work / f"assoc.{internal[name]}.glm.linear"
-        if not path.exists():
-            raise ExternalToolError(f"plink2 wrote no results for phenotype {name} ({path})",
-                                    hint=f"see {work / 'assoc.log'}")
-        out[name] = path
+        out[name] = []
+        for prefix in prefixes:
+            path = Path(f"{prefix}.{internal[name]}.glm.linear")
+            if not path.exists():
+                raise ExternalToolError(f"plink2 wrote no results for phenotype {name} ({path})",
+                                        hint=f"see {prefix}.log")
+            out[name].append(path)
     return out
 

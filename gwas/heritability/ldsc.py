@@ -47,22 +47,59 @@ def to_ldsc_sumstats(ssf: pd.DataFrame, path: str | os.PathLike[str], min_maf: f
     return len(out)
 
 
+def estimate_ld_scores(bfile: str, annot: np.ndarray | None = None, ld_wind_cm: float = 1.0,
+                       maf: float = 0.01) -> dict:
+    """``pyldsc.estimate_ldscore`` over one fileset or one per chromosome (``{chrom}``).
+
+    LD scores are sums within a chromosome, so per-chromosome files are scored one by one
+    (as ``ldsc.py --bfile chr@`` users do) and the tables concatenated, ``M`` summed.
+    ``annot`` (n_variants, k) rows follow the concatenated ``.bim``.
+
+    Returns
+    -------
+    dict
+        ``ldscore`` (CHR SNP BP + one column per annotation), ``M``, ``M_5_50`` (k,).
+    """
+    import pyldsc
+
+    from gwas.genotype_files import bfile_prefixes
+    from gwas.plink_io import read_bim
+
+    parts, start = [], 0
+    for prefix in bfile_prefixes(bfile):
+        n = len(read_bim(prefix))
+        sub = None if annot is None else annot[start:start + n]
+        start += n
+        try:
+            parts.append(pyldsc.estimate_ldscore(prefix, ld_wind_cm=ld_wind_cm, maf=maf,
+                                                 annot=sub))
+        except ValueError as exc:
+            if "Whole-chromosome" not in str(exc):
+                raise InputError(f"LD scores from '{prefix}' failed: {exc}") from None
+            # a short genetic map (small panels, simulated data): the window spans whole
+            # chromosomes, which ldsc allows only on request
+            log.warning("the %s cM window spans whole chromosomes in '%s'; computing "
+                        "whole-chromosome LD scores", ld_wind_cm, prefix)
+            parts.append(pyldsc.estimate_ldscore(prefix, ld_wind_cm=ld_wind_cm, maf=maf,
+                                                 annot=sub, yes_really=True))
+    return {"ldscore": pd.concat([p["ldscore"] for p in parts], ignore_index=True),
+            "M": sum(np.atleast_1d(p["M"]) for p in parts),
+            "M_5_50": sum(np.atleast_1d(p["M_5_50"]) for p in parts)}
+
+
+def write_ld_scores(res: dict, out_prefix: str | os.PathLike[str]) -> None:
+    """``out_prefix.l2.ldscore.gz`` + ``.l2.M`` + ``.l2.M_5_50``, as ``ldsc.py --l2``."""
+    out = str(out_prefix)
+    res["ldscore"].to_csv(f"{out}.l2.ldscore.gz", sep="\t", index=False, float_format="%.3f",
+                          compression="gzip")
+    for suffix, m in ((".l2.M", res["M"]), (".l2.M_5_50", res["M_5_50"])):
+        Path(f"{out}{suffix}").write_text("\t".join(str(x) for x in m) + "\n")
+
+
 def cohort_ld_scores(bfile: str, out_prefix: str | os.PathLike[str], ld_wind_cm: float = 1.0,
                      maf: float = 0.01) -> str:
     """LD scores of the cohort's own genotypes (``out_prefix.l2.ldscore.gz`` + ``.M``)."""
-    import pyldsc
-
-    try:
-        pyldsc.estimate_ldscore(str(bfile), ld_wind_cm=ld_wind_cm, maf=maf, out=str(out_prefix))
-    except ValueError as exc:
-        if "Whole-chromosome" not in str(exc):
-            raise InputError(f"LD scores from '{bfile}' failed: {exc}") from None
-        # a short genetic map (small panels, simulated data): the window spans whole
-        # chromosomes, which ldsc allows only on request
-        log.warning("the %s cM window spans whole chromosomes in '%s'; computing "
-                    "whole-chromosome LD scores", ld_wind_cm, bfile)
-        pyldsc.estimate_ldscore(str(bfile), ld_wind_cm=ld_wind_cm, maf=maf, out=str(out_prefix),
-                                yes_really=True)
+    write_ld_scores(estimate_ld_scores(bfile, ld_wind_cm=ld_wind_cm, maf=maf), out_prefix)
     return str(out_prefix)
 
 

@@ -23,7 +23,7 @@ from gwas.heritability.greml import greml
 from gwas.heritability.grm import compute_grm, read_grm, unrelated, write_grm
 from gwas.heritability.hsq import format_bivariate_hsq, h2_from_hsq, write_hsq
 from gwas.inputs import check_covariates, load_covariates, load_phenotypes
-from gwas.plink_io import BedReader
+from gwas.plink_io import open_bed
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_open, write_text
 from rnce_bag.core.names import file_stem
@@ -61,7 +61,7 @@ def build_grm(bfile: str | None, grm_prefix: str | None, out: Path,
         return mat, ids, 0, grm_prefix
     if not bfile:
         raise InputError("give --bfile (the GRM is computed) or --grm PREFIX")
-    reader = BedReader(bfile)
+    reader = open_bed(bfile)  # one fileset, or one per chromosome ({chrom})
     samples, counts = filter_samples(reader.fam, flt)
     bim = reader.bim
     table = pd.DataFrame({"chromosome": bim["chromosome"].to_numpy(),
