@@ -31,7 +31,7 @@ from gwas.genotype_files import (
 from gwas.inputs import load_covariates, load_phenotypes, match_samples
 from gwas.loci import annotate_genes, clump
 from gwas.plink_io import open_bed, read_fam
-from gwas.sumstats import summarise, write_ssf
+from gwas.sumstats import summarise, unambiguous_rsids, write_ssf
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_open, write_text
 from rnce_bag.core.names import file_stem
@@ -168,8 +168,11 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     if missing_chroms:
         say(f"no genotype file for chromosome(s) {', '.join(missing_chroms)}: the scan covers "
             "the other chromosomes only", "inputs")
+    shared: set[str] = set()  # variant IDs the input gives to several records
     if geno.bfile:
-        chroms = open_bed(geno.bfile).bim["chromosome"].str.removeprefix("chr")
+        bim = open_bed(geno.bfile).bim
+        shared = set(bim.loc[bim["id"].duplicated(keep=False), "id"])
+        chroms = bim["chromosome"].str.removeprefix("chr")
         other = int((~chroms.isin([str(c) for c in range(1, 23)])).sum())
         if other:
             say(f"{other} variants on chromosomes other than 1-22 (X, Y, MT, ...) left out: "
@@ -188,10 +191,10 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
         filter_counts.update(vcounts)
         say(f"--chr/--extract/--exclude: {int(mask.sum())} of {len(table)} variants kept",
             "inputs")
-        variant_keep = table.loc[mask, ["chromosome", "position", "variant_id"]]
+        variant_keep = table.loc[mask, ["chromosome", "position", "variant_id", "ref", "alt"]]
     if cfg.engine == "plink2":
         results, counts, pcs = _plink2(geno, fam, samples, cfg, work, threads, say,
-                                       variant_keep)
+                                       variant_keep, shared)
         if other is not None:  # as the Hail engine reports it
             counts["variants_not_autosomal"] = other
     else:
@@ -209,6 +212,13 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
         with atomic_open(out / COVARIATES_FILE) as fh:
             used.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.10g",
                         lineterminator="\n")
+    for name in list(results):  # rsid NA where it names no single variant ('.', shared)
+        results[name], no_rsid = unambiguous_rsids(results[name], shared)
+        counts["variants_without_rsid"] = max(no_rsid, counts.get("variants_without_rsid", 0))
+    if counts.get("variants_without_rsid"):
+        say(f"{counts['variants_without_rsid']} variants have no rsid that names them alone "
+            "(none, '.', or shared): NA in the summary statistics, where variant_id "
+            "(chromosome_position_other_effect) names them")
     summaries, loci_all = [], []
     reader = open_bed(geno.bfile) if geno.bfile else None
     for name, ssf in results.items():
@@ -271,7 +281,9 @@ def _variant_table(geno: GenotypeInput, work: Path, threads: int | None) -> pd.D
         bim = open_bed(geno.bfile).bim
         return pd.DataFrame({"chromosome": bim["chromosome"].to_numpy(),
                              "position": bim["position"].astype(np.int64).to_numpy(),
-                             "variant_id": bim["id"].to_numpy()})
+                             "variant_id": bim["id"].to_numpy(),
+                             # PLINK 2 reads A2 as REF, A1 as ALT
+                             "ref": bim["a2"].to_numpy(), "alt": bim["a1"].to_numpy()})
     from gwas.engines import plink2
 
     # the variants as PLINK 2 names them (IDs assigned to '.' as in the association)
@@ -280,7 +292,7 @@ def _variant_table(geno: GenotypeInput, work: Path, threads: int | None) -> pd.D
                       for i, g in enumerate(geno.per_file())], ignore_index=True)
 
 
-def _plink2(geno, fam, samples, cfg, work, threads, say, variant_keep=None):
+def _plink2(geno, fam, samples, cfg, work, threads, say, variant_keep=None, shared=None):
     from gwas.engines import plink2
     from gwas.sumstats import from_plink2_glm
 
@@ -290,8 +302,27 @@ def _plink2(geno, fam, samples, cfg, work, threads, say, variant_keep=None):
         fam = plink2.sample_ids(args[0], work / "qc", threads)
     plink2.check_quantitative(samples.pheno)  # before any plink2 work
     say("QC (plink2)", "inputs")
-    kept, extract, counts = plink2.qc(args, fam, samples, cfg, work / "qc", threads,
-                                      variant_keep)
+    original = None  # chrom:pos:ref:alt -> the input's ID, when keyed on alleles
+    try:
+        kept, extract, counts = plink2.qc(args, fam, samples, cfg, work / "qc", threads,
+                                          variant_keep)
+    except plink2.AmbiguousIds:
+        # '.' or one ID on several records: --extract/--exclude and QC cannot key on the ID,
+        # so PLINK 2 names every variant chrom:pos:ref:alt; the output keeps the input IDs
+        table = _variant_table(geno, work, threads)
+        shared_ids = table["variant_id"].astype(str)
+        n_shared = int((shared_ids.duplicated(keep=False) | (shared_ids == ".")).sum())
+        say(f"{n_shared} variants have an ID shared with another ('.' included): variants "
+            "are keyed on chromosome:position:alleles")
+        args = [plink2.keyed_on_alleles(a) for a in args]
+        original = dict(zip(plink2.allele_key(table), table["variant_id"], strict=True))
+        if shared is not None:  # IDs of several records: no rsid in the output
+            shared.update(shared_ids.loc[shared_ids.duplicated(keep=False)])
+        if variant_keep is not None:
+            variant_keep = variant_keep.assign(variant_id=plink2.allele_key(variant_keep))
+        kept, extract, counts = plink2.qc(args, fam, samples, cfg, work / "qc", threads,
+                                          variant_keep)
+        counts["variants_ids_shared"] = n_shared
     say("", "qc")
     keep = work / "qc" / "keep.tsv"
     pcs = None
@@ -307,6 +338,9 @@ def _plink2(geno, fam, samples, cfg, work, threads, say, variant_keep=None):
     say("", "association")
     results = {name: pd.concat([from_plink2_glm(p) for p in ps], ignore_index=True)
                for name, ps in paths.items()}
+    if original is not None:  # the input's own IDs back
+        for ssf in results.values():
+            ssf["rsid"] = ssf["rsid"].map(original).fillna(ssf["rsid"])
     say("", "read_results")
     return results, counts, pcs
 

@@ -51,6 +51,24 @@ def to_ssf(df: pd.DataFrame, source: str) -> pd.DataFrame:
     return validate_frame(out, "sumstats", source=source)
 
 
+def unambiguous_rsids(ssf: pd.DataFrame, shared: set[str] | frozenset[str] = frozenset()
+                      ) -> tuple[pd.DataFrame, int]:
+    """``rsid`` set to NA where it names no single variant: '.', shared by several rows, or
+    in ``shared`` (IDs the input gives to several records, some perhaps removed by QC).
+
+    ``variant_id`` (chromosome_position_other_effect) stays the key; tools that key on the
+    rsid (LDSC's SNP column, loci) fall back to it where the rsid is NA. Returns the table
+    and the number of variants left without an rsid (cleared here or missing before).
+    """
+    rsid = ssf["rsid"].astype("string")
+    bad = rsid.isin([".", "", *shared]) | (rsid.duplicated(keep=False) & rsid.notna())
+    if not bad.any():
+        return ssf, int(rsid.isna().sum())
+    out = ssf.copy()
+    out["rsid"] = out["rsid"].astype(object).mask(bad.to_numpy(), pd.NA)
+    return out, int((bad | rsid.isna()).sum())
+
+
 def _read(path: str | os.PathLike[str]) -> pd.DataFrame:
     p = Path(path)
     if not p.is_file():

@@ -55,6 +55,41 @@ def genotype_args(bfile: str | None = None, bgen: str | None = None, sample: str
     raise InputError("give one of --bfile, --bgen (with --sample) or --vcf")
 
 
+#: PLINK 2 flags keying variants on chromosome:position:REF:ALT (plus removing records that
+#: repeat one), for inputs whose IDs are not unique: '.', or one rsID on several records
+ALLELE_KEYS = ["--set-all-var-ids", "@:#:$r:$a", "--new-id-max-allele-len", "200", "truncate",
+               "--rm-dup", "force-first", "list"]
+
+
+class AmbiguousIds(Exception):
+    """The input's variant IDs are not unique; rerun keyed on alleles (:data:`ALLELE_KEYS`)."""
+
+
+def keyed_on_alleles(geno: list[str]) -> list[str]:
+    """``geno`` with every variant named ``chrom:pos:ref:alt`` instead of its ID."""
+    out, skip = [], 0
+    for i, a in enumerate(geno):
+        if skip:
+            skip -= 1
+            continue
+        if a == "--set-missing-var-ids":
+            skip = 1
+        elif a == "--new-id-max-allele-len":
+            skip = 2 if i + 2 < len(geno) and geno[i + 2] in ("truncate", "missing",
+                                                                "error") else 1
+        else:
+            out.append(a)
+    return [*out, *ALLELE_KEYS]
+
+
+def allele_key(table: pd.DataFrame) -> pd.Series:
+    """``chrom:pos:ref:alt`` as :data:`ALLELE_KEYS` names a variant (``chr`` prefix dropped,
+    as PLINK 2 prints autosomes); ``table`` has ``chromosome position ref alt``."""
+    return (table["chromosome"].astype(str).str.removeprefix("chr") + ":"
+            + table["position"].astype(str) + ":" + table["ref"].astype(str) + ":"
+            + table["alt"].astype(str))
+
+
 def sample_ids(geno: list[str], work: Path, threads: int | None = None) -> pd.DataFrame:
     """``FID IID`` exactly as PLINK 2 reads them from the input (FID may be absent -> IID)."""
     work.mkdir(parents=True, exist_ok=True)
@@ -84,7 +119,8 @@ def variant_table(geno: list[str], work: Path, threads: int | None = None) -> pd
     pvar = pvar[~pvar.iloc[:, 0].str.startswith("##")]
     return pd.DataFrame({"chromosome": pvar["#CHROM"].to_numpy(),
                          "position": pvar["POS"].astype(np.int64).to_numpy(),
-                         "variant_id": pvar["ID"].to_numpy()})
+                         "variant_id": pvar["ID"].to_numpy(), "ref": pvar["REF"].to_numpy(),
+                         "alt": pvar["ALT"].to_numpy()})
 
 
 Sources = list[list[str]]  # PLINK 2 input flags, one list per genotype file
@@ -165,17 +201,22 @@ def qc(geno: Sources, fam: pd.DataFrame, samples: SampleSet, cfg: GwasConfig, wo
     _write_keep(keep, fam, kept)
     freq = ["--freq", "cols=+machr2"] if imputed else ["--freq"]
     chosen: list[str] = []
+    keyed = "--set-all-var-ids" in geno[0]
     if variant_keep is not None:
-        ids = variant_keep["variant_id"].astype(str)
+        ids = allele_key(variant_keep) if keyed else variant_keep["variant_id"].astype(str)
         if ids.duplicated().any():  # --extract keys on the ID: it must be unambiguous
-            raise duplicate_id_error(geno[0], ids)
+            raise AmbiguousIds() if not keyed else duplicate_id_error(geno[0], ids)
         ids.to_csv(work / "filters.txt", index=False, header=False)
         chosen = ["--extract", str(work / "filters.txt")]
     outs = _per_source(geno, ["--keep", str(keep), *chosen, "--missing", "variant-only", *freq,
                               "--hardy"], work / "vstats", threads)
     vm, fr, hw = (_concat(outs, s) for s in (".vmiss", ".afreq", ".hardy"))
     if vm["ID"].duplicated().any():
-        raise duplicate_id_error(geno[0], vm["ID"])
+        raise AmbiguousIds() if not keyed else duplicate_id_error(geno[0], vm["ID"])
+    if keyed:  # records repeating chrom:pos:ref:alt, of which --rm-dup kept the first
+        lists = [Path(f"{o}.rmdup.list") for o in outs]
+        counts["variants_duplicate_removed"] = sum(
+            len(p.read_text().split()) for p in lists if p.exists())
     # a multi-allelic record (ALT "G,T"): left out, as the Hail engine does
     multi = fr["ALT"].astype(str).str.contains(",", regex=False).to_numpy()
     counts["variants_not_biallelic"] = int(multi.sum())

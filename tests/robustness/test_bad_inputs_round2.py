@@ -154,16 +154,7 @@ CASES: list[tuple[str, Callable[[Env], list[str]], int, str, str | None]] = [
     ("enrich-duplicated-cell-type-column", lambda e: _enrich(e, e.text(
         "ct.txt", "GENE\tneurons\tastro\tneurons\tAverage\nAPOE\t1\t2\t3\t2\n")), 2,
      r"ct\.txt: cell type 'neurons' appears twice \(columns 2 and 4", "out/celltypes.tsv"),
-    ("gwas-duplicated-variant-id", lambda e: ["gwas", "--bfile", _bad_bim(
-        e, lambda lines: _set_field(lines, 9, 1, lines[2].split("\t")[1])), "--pheno",
-        str(e.gen / "pheno.tsv"), "--engine", "plink2", "--out", str(e.tmp / "out")], 2,
-     r"c\.bim, lines 3 and 10: variant ID '[^']+' is given to more than one variant",
-     "out/summary.tsv"),
-    ("gwas-dot-variant-ids", lambda e: ["gwas", "--bfile", _bad_bim(
-        e, lambda lines: _set_field(_set_field(lines, 4, 1, "."), 7, 1, ".")), "--pheno",
-        str(e.gen / "pheno.tsv"), "--engine", "plink2", "--out", str(e.tmp / "out")], 2,
-     r"c\.bim, lines 5 and 8: variant ID '\.' .*'\.' means no ID.*set-all-var-ids",
-     "out/summary.tsv"),
+    # duplicated and '.' variant IDs are no longer refused: tests/gwas/test_duplicate_ids.py
     ("train-empty-nifti-last-subject", lambda e: _train(e, _bad_nifti(e, "empty", row=-1),
                                                         e.feats), 2,
      r"row \d+ \(line \d+\), subject .*bad\.nii\.gz' is empty \(0 bytes\)",
