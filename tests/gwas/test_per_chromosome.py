@@ -217,3 +217,23 @@ def test_study_cohort_takes_a_template(split, tmp_path):
     assert gwas.argv[gwas.argv.index("--bfile") + 1] == str(split / "chr{chrom}")
     assert {p.name for p in gwas.inputs} >= {f"chr{c}.{e}" for c in range(1, 23)
                                               for e in ("bed", "bim", "fam")}
+
+
+def test_bgen_template_equals_merged_bgen(complete_sim, split, tmp_path):
+    """UK Biobank's layout: one BGEN per chromosome, one .sample for all."""
+    plink2 = shutil.which("plink2")
+    merged = complete_sim / "genotypes" / "cohort"
+    export = ["--export", "bgen-1.2", "bits=8", "ref-first", "id-paste=iid"]
+    subprocess.run([plink2, "--bfile", str(merged), *export, "--out", str(tmp_path / "all")],
+                   check=True, capture_output=True)
+    for c in range(1, 23):
+        subprocess.run([plink2, "--bfile", str(split / f"chr{c}"), *export, "--out",
+                        str(tmp_path / f"chr{c}")], check=True, capture_output=True)
+    ra = _gwas(complete_sim, GenotypeInput(bgen=str(tmp_path / "all.bgen"),
+                                           sample=str(tmp_path / "all.sample")),
+               "plink2", tmp_path / "merged")
+    rb = _gwas(complete_sim, GenotypeInput(bgen=str(tmp_path / "chr{chrom}.bgen"),
+                                           sample=str(tmp_path / "chr1.sample")),
+               "plink2", tmp_path / "split")
+    assert rb["genotype_files"] == 22 and "variants_removed_info" in rb["qc"]
+    _same_run(tmp_path / "merged", tmp_path / "split", ra, rb, loci=False)
