@@ -62,8 +62,8 @@ def compute_grm(reader: BedReader, variants: np.ndarray | None = None,
         g, called, p, var = g[ok], called[ok], p[ok], var[ok]
         z = np.where(called, (g - 2 * p[:, None]) / np.sqrt(var)[:, None], 0.0)
         num += z.T @ z
+        cnt += _pair_counts(called)
         c = called.astype(np.float64)
-        cnt += c.T @ c
         x = np.where(called, g, 0.0)
         d = (x**2 - (1 + 2 * p[:, None]) * x + 2 * p[:, None] ** 2) / var[:, None]
         diag_num += np.where(called, d, 0.0).sum(axis=0)
@@ -74,6 +74,31 @@ def compute_grm(reader: BedReader, variants: np.ndarray | None = None,
         grm = np.where(cnt > 0, num / cnt, 0.0)
         np.fill_diagonal(grm, 1 + np.where(diag_cnt > 0, diag_num / diag_cnt, 0.0))
     return grm, cnt
+
+
+def _pair_counts(called: np.ndarray) -> np.ndarray | float:
+    """(n, n) number of the (k, n) block's variants called in both samples of each pair.
+
+    Genotype calls are rarely missing, so the count is k minus the missing calls of
+    either sample, from a sparse product of the missing indicators: exact, and a fraction
+    of the dense ``called.T @ called`` it replaces (half the GRM's cost).
+    """
+    missing = ~called
+    n_missing = int(missing.sum())
+    if n_missing == 0:
+        return float(called.shape[0])
+    if n_missing > 0.05 * missing.size:
+        c = called.astype(np.float64)
+        return c.T @ c
+    from scipy import sparse
+
+    m = sparse.csc_matrix(missing, dtype=np.float64)
+    per_sample = missing.sum(axis=0).astype(np.float64)
+    both = (m.T @ m).toarray()
+    both -= per_sample[:, None]
+    both -= per_sample[None, :]
+    both += called.shape[0]
+    return both
 
 
 def _lower(mat: np.ndarray) -> np.ndarray:

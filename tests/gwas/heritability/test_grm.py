@@ -66,3 +66,14 @@ def test_binary_roundtrip_and_cutoff(tmp_path):
     assert (tmp_path / "g.grm.bin").stat().st_size == 4 * 21
     keep = unrelated(np.array([[1, 0.5, 0], [0.5, 1, 0.3], [0, 0.3, 1.0]]), 0.025)
     assert keep.tolist() == [0, 2]  # sample 1 is in both related pairs
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.01, 0.2])
+def test_pair_counts_equal_the_dense_product(rate):
+    """The sparse count of variants called in both samples equals called.T @ called
+    exactly: no missing calls, a few (sparse path), many (dense path)."""
+    from gwas.heritability.grm import _pair_counts
+
+    called = np.random.default_rng(1).random((300, 120)) >= rate
+    dense = called.astype(float).T @ called.astype(float)
+    np.testing.assert_array_equal(np.broadcast_to(_pair_counts(called), dense.shape), dense)
