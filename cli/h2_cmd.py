@@ -15,6 +15,7 @@ from cli.options import (
     KeepOption,
     RemoveOption,
     check_greml_inputs,
+    check_method_backend,
     split_names,
 )
 
@@ -60,12 +61,7 @@ def h2(
     from gwas.heritability.run import build_grm, estimate_h2
     from rnce_bag.core.outdir import staged_run
 
-    if method not in ("greml", "ldsc"):
-        raise typer.BadParameter("expected greml or ldsc", param_hint="--method")
-    allowed = ("embedded", "gcta") if method == "greml" else ("embedded", "ldsc-cli")
-    if backend not in allowed:
-        raise typer.BadParameter(f"expected one of {', '.join(allowed)} with --method {method}",
-                                 param_hint="--backend")
+    check_method_backend(method, backend)
     from gwas.filters import Filters
 
     filters = Filters(keep, remove, extract, exclude, chr_)

@@ -34,6 +34,20 @@ def check_greml_inputs(pheno, bfile: str | None, grm: str | None) -> None:
         raise InputError("give exactly one of --bfile or --grm")
 
 
+#: the backends each method runs on (h2 and rg alike)
+BACKENDS = {"greml": ("embedded", "gcta"), "ldsc": ("embedded", "ldsc-cli")}
+
+
+def check_method_backend(method: str, backend: str) -> None:
+    """Refuse an unknown method or a backend that does not run it (exit 2)."""
+    if method not in BACKENDS:
+        raise typer.BadParameter(f"expected one of {', '.join(BACKENDS)}, got {method!r}",
+                                 param_hint="--method")
+    if backend not in BACKENDS[method]:
+        raise typer.BadParameter(f"expected one of {', '.join(BACKENDS[method])} with "
+                                 f"--method {method}, got {backend!r}", param_hint="--backend")
+
+
 KeepOption = Annotated[
     Path | None, typer.Option("--keep", help="Samples to keep: a PLINK list ('FID IID' or "
                               "'IID' per line).")]

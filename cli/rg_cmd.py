@@ -15,6 +15,7 @@ from cli.options import (
     KeepOption,
     RemoveOption,
     check_greml_inputs,
+    check_method_backend,
     split_names,
 )
 
@@ -31,7 +32,9 @@ def rg(
     = None,
     w_ld: Annotated[str | None, typer.Option("--w-ld", help="Weight LD score fileset.")]
     = None,
-    backend: Annotated[str, typer.Option(help="embedded (default) or ldsc-cli (LDSC).")]
+    backend: Annotated[str, typer.Option(help="embedded (default); gcta (GREML, needs "
+                                         "gcta64: --reml-bivar); ldsc-cli (LDSC, needs "
+                                         "ldsc.py).")]
     = "embedded",
     bfile: Annotated[str | None, typer.Option("--bfile", help="PLINK 1 prefix (GRM computed).")]
     = None,
@@ -49,13 +52,13 @@ def rg(
     extract: ExtractOption = None,
     exclude: ExcludeOption = None,
     chr_: ChrOption = None,
+    threads: Annotated[int, typer.Option(min=1, help="Threads for gcta64.")] = 1,
 ) -> None:
     """Genetic correlation of every pair of phenotypes -> rg.tsv and <p1>__<p2>.hsq."""
     from gwas.heritability.run import build_grm, estimate_rg
     from rnce_bag.core.outdir import staged_run
 
-    if method not in ("greml", "ldsc"):
-        raise typer.BadParameter("expected greml or ldsc", param_hint="--method")
+    check_method_backend(method, backend)
     from gwas.filters import Filters
 
     filters = Filters(keep, remove, extract, exclude, chr_)
@@ -77,13 +80,15 @@ def rg(
         return
     check_greml_inputs(pheno, bfile, grm)
     names, cnames = split_names(pheno_name), split_names(covar_name)
-    with staged_run(out, "rg", config={"method": method, "grm_cutoff": grm_cutoff,
+    with staged_run(out, "rg", config={"method": method, "backend": backend,
+                                       "grm_cutoff": grm_cutoff,
                                        "filters": filters.config()},
                     inputs=[p for p in (pheno, covar, keep, remove, extract, exclude)
                            if p]) as (stage, record):
-        mat, ids, _, _ = build_grm(bfile, grm, stage, filters=filters)
+        mat, ids, _, prefix = build_grm(bfile, grm, stage, filters=filters)
         table = estimate_rg(mat, ids, pheno, names, covar, cnames, stage,
-                            grm_cutoff if grm_cutoff > 0 else None)
+                            grm_cutoff if grm_cutoff > 0 else None, backend=backend,
+                            grm_prefix=prefix, threads=threads)
         record.add_output(stage / "rg.tsv")
     for _, r in table.iterrows():
         if str(r["status"]).startswith(("ok", "not converged")):

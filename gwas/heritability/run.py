@@ -21,7 +21,7 @@ from gwas.heritability import gcta
 from gwas.heritability.bivariate import bivariate_greml
 from gwas.heritability.greml import greml
 from gwas.heritability.grm import compute_grm, read_grm, unrelated, write_grm
-from gwas.heritability.hsq import format_bivariate_hsq, h2_from_hsq, write_hsq
+from gwas.heritability.hsq import format_bivariate_hsq, h2_from_hsq, rg_from_hsq, write_hsq
 from gwas.inputs import check_covariates, load_covariates, load_phenotypes
 from gwas.plink_io import open_bed
 from rnce_bag.core.errors import InputError
@@ -183,8 +183,13 @@ RG_COLUMNS = ["p1", "p2", "method", "rg", "rg_se", "p", "backend", "h2_1", "h2_1
 def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
                 pheno_names: list[str] | None, covar_path: Path | None,
                 covar_names: list[str] | None, out: Path, cutoff: float | None = 0.025,
-                min_n: int = 50) -> pd.DataFrame:
-    """Bivariate GREML for every pair of phenotypes -> ``rg.tsv`` and ``<p1>__<p2>.hsq``."""
+                min_n: int = 50, backend: str = "embedded", grm_prefix: str | None = None,
+                threads: int = 1) -> pd.DataFrame:
+    """Bivariate GREML for every pair of phenotypes -> ``rg.tsv`` and ``<p1>__<p2>.hsq``.
+
+    ``backend`` ``gcta`` runs ``gcta64 --reml-bivar`` on ``grm_prefix`` with the same
+    samples and covariates (exit 3 without gcta64) and reads its ``.hsq``.
+    """
     from itertools import combinations
 
     pheno = load_phenotypes(pheno_path, pheno_names)
@@ -211,7 +216,7 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
             cv = covar.set_index("IID")
             sel = sel[sel.isin(cv.index)]
             sel = sel[cv.loc[sel].notna().all(axis=1).to_numpy()]
-        row = {"p1": a, "p2": b, "method": "greml", "backend": "embedded", "n": len(sel)}
+        row = {"p1": a, "p2": b, "method": "greml", "backend": backend, "n": len(sel)}
         if len(sel) < min_n:
             rows.append({**row, "status": f"skipped: {len(sel)} samples with both traits "
                          f"(< {min_n})", "converged": False})
@@ -225,6 +230,10 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
         x = np.ones((len(sel), 1))
         if covar is not None:
             x = np.column_stack([x, covar.set_index("IID").loc[sel].to_numpy(dtype=float)])
+        if backend == "gcta":
+            rows.append({**row, **_gcta_rg(ids, sel, y1, y2, x, grm_prefix, threads,
+                                           out / f"{file_stem(a)}__{file_stem(b)}")})
+            continue
         idx = np.array([pos[i] for i in sel])
         r = bivariate_greml(y1, y2, x, grm[np.ix_(idx, idx)])
         write_text(out / f"{file_stem(a)}__{file_stem(b)}.hsq", format_bivariate_hsq(r))
@@ -238,6 +247,28 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
         table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
                      lineterminator="\n")
     return table
+
+
+def _gcta_rg(ids: pd.DataFrame, sel: pd.Series, y1: np.ndarray, y2: np.ndarray, x: np.ndarray,
+             grm_prefix: str | None, threads: int, out: Path) -> dict:
+    """One pair by ``gcta64 --reml-bivar 1 2``: the rg row's fields from its ``.hsq``."""
+    if grm_prefix is None:
+        raise InputError("--backend gcta needs the GRM on disk (--grm, or --bfile to write it)")
+    fid = ids.set_index("IID").loc[sel, "FID"].to_numpy()
+    sub = pd.DataFrame({"FID": fid, "IID": sel.to_numpy()})
+    files = gcta.write_gcta_inputs(
+        out.parent / "gcta" / out.name, sub.assign(y1=y1, y2=y2),
+        pd.concat([sub, pd.DataFrame(x[:, 1:])], axis=1) if x.shape[1] > 1 else None, None)
+    res = gcta.run_reml(grm_prefix, files, out, threads=threads, bivar=(1, 2))
+    t = rg_from_hsq(res["hsq"])
+    comps = res["hsq"]["components"]
+    h2_se = [comps.get(f"V(G)/Vp_tr{i}", (np.nan, np.nan))[1] for i in (1, 2)]
+    converged = bool(res["log"]["converged"])
+    return {"rg": t["rg"], "rg_se": t["rg_se"], "p": np.nan if t["pval"] is None
+            else t["pval"], "h2_1": t["h2_1"], "h2_1_se": h2_se[0], "h2_2": t["h2_2"],
+            "h2_2_se": h2_se[1], "converged": converged,
+            "status": rg_status(converged, t["rg"], res["log"]["constrained"],
+                                (t["h2_1"], t["h2_2"]))}
 
 
 def rg_status(converged: bool, rg: float, at_boundary: bool = False,

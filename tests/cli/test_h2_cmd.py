@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -110,3 +112,79 @@ def test_ldsc_cli_backend_missing_exit_3(runner, tmp_path, monkeypatch):
     assert res.exit_code == 3 and "ldsc.py" in res.output
     res = runner.invoke(app, ["h2", "--method", "ldsc", "--out", str(tmp_path / "o2")])
     assert res.exit_code == 2 and "--sumstats" in res.output
+
+
+def _fake_gcta(tmp_path, hsq: str) -> Path:
+    """A gcta64 stand-in on PATH: records its arguments, writes GCTA's .hsq and .log."""
+    import sys
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (tmp_path / "bivar.hsq").write_text(hsq)
+    exe = bin_dir / "gcta64"
+    exe.write_text(f"""#!{sys.executable}
+import json, shutil, sys
+args = sys.argv[1:]
+out = args[args.index("--out") + 1]
+with open({str(tmp_path / "calls.jsonl")!r}, "a") as fh:
+    fh.write(json.dumps(args) + "\\n")
+shutil.copyfile({str(tmp_path / "bivar.hsq")!r}, out + ".hsq")
+open(out + ".log", "w").write("Summary result of REML analysis:\\n")
+""")
+    exe.chmod(0o755)
+    return bin_dir
+
+
+def test_rg_gcta_backend_runs_reml_bivar(runner, complete_sim, tmp_path, monkeypatch):
+    """rg --backend gcta: gcta64 --reml-bivar 1 2 on the GRM, with the pair's samples
+    (both traits and every covariate present) and covariates; rg.tsv from its .hsq."""
+    import json
+    import os
+
+    from tests.gwas.heritability.test_hsq_gcta import BIVAR
+
+    bin_dir = _fake_gcta(tmp_path, BIVAR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    lat = pd.read_csv(complete_sim / "truth/latent.tsv", sep="\t")
+    p = tmp_path / "p.tsv"
+    ph = pd.DataFrame({"IID": lat["IID"], "A": lat["latent_factor"],
+                       "B": np.random.default_rng(2).normal(size=len(lat))})
+    ph.loc[:9, "B"] = np.nan
+    ph.to_csv(p, sep="\t", index=False, na_rep="NA")
+    res = runner.invoke(app, ["rg", "--bfile", str(complete_sim / "genotypes/cohort"), "--pheno",
+                              str(p), "--covar", str(complete_sim / "covar.tsv"), "--backend",
+                              "gcta", "--grm-cutoff", "0", "--threads", "3",
+                              "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    calls = [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
+    assert len(calls) == 1
+    args = calls[0]
+    assert args[args.index("--reml-bivar") + 1:args.index("--reml-bivar") + 3] == ["1", "2"]
+    assert args[args.index("--grm") + 1] == str(tmp_path / "o/.rg.partial/grm")  # staged
+    assert (tmp_path / "o/grm.grm.bin").exists()
+    assert args[args.index("--thread-num") + 1] == "3"
+    def published(flag):  # the stage folder became --out when the command finished
+        return args[args.index(flag) + 1].replace("/.rg.partial/", "/")
+
+    phen = pd.read_csv(published("--pheno"), sep="\t", header=None)
+    assert phen.shape == (290, 4)  # FID IID A B: the 10 without B left out
+    qcov = pd.read_csv(published("--qcovar"), sep="\t", header=None)
+    assert len(qcov) == 290 and qcov.shape[1] > 3  # FID IID age sex site dummies
+    t = pd.read_csv(tmp_path / "o/rg.tsv", sep="\t")
+    assert t.loc[0, "backend"] == "gcta" and t.loc[0, "rg"] == 0.877
+    assert t.loc[0, "rg_se"] == 0.035 and t.loc[0, "h2_1"] == 0.479 and t.loc[0, "n"] == 290
+
+
+def test_rg_gcta_backend_missing_exit_3_and_bad_pairs_exit_2(runner, complete_sim, tmp_path,
+                                                            monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    res = runner.invoke(app, ["rg", "--bfile", str(complete_sim / "genotypes/cohort"), "--pheno",
+                              str(_pheno(complete_sim, tmp_path)), "--backend", "gcta",
+                              "--grm-cutoff", "0", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 3 and "put gcta64 on PATH" in res.output
+    for cmd in ("h2", "rg"):
+        for method, backend in (("ldsc", "gcta"), ("greml", "ldsc-cli"), ("reml", "embedded")):
+            res = runner.invoke(app, [cmd, "--method", method, "--backend", backend, "--out",
+                                      str(tmp_path / f"{cmd}{method}{backend}")])
+            assert res.exit_code == 2, (cmd, method, backend, res.output)
+            assert ("--backend" if method != "reml" else "--method") in res.output
