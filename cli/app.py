@@ -57,6 +57,8 @@ class ErrorMappingGroup(TyperGroup):
         except Terminated:
             _echo_err("terminated (SIGTERM); rerun the same command to resume")
             raise click.exceptions.Exit(143) from None
+        except BrokenPipeError:  # the reader left (``rnce-bag gwas --help | head``): click
+            raise  # quiets the streams and exits 1, as for the top-level help
         except KeyboardInterrupt:
             _echo_err("interrupted; rerun the same command to resume")
             raise click.exceptions.Exit(130) from None

@@ -138,3 +138,21 @@ def test_doctor_starts_hail(runner):
     assert "local Spark 3.5.3" in rows["hail"]["detail"]
     assert rows["java"]["version"].startswith(("11", "17"))
     assert res.exit_code == 0
+
+
+def test_help_into_a_closed_pipe_is_quiet(repo_root):
+    """``rnce-bag gwas --help | head -1`` used to print 'unexpected BrokenPipeError': the
+    reader is gone before the help is written."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # nobody reads: every write fails with EPIPE
+    try:
+        proc = subprocess.run([sys.executable, "-m", "cli", "gwas", "--help"], cwd=repo_root,
+                              stdout=write, stderr=subprocess.PIPE, timeout=60, check=False)
+    finally:
+        os.close(write)
+    err = proc.stderr.decode()
+    assert "unexpected" not in err and "Traceback" not in err, err
