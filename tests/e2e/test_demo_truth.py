@@ -55,7 +55,7 @@ def test_rnce_bag_closer_to_true_brain_age_gap(run):
 
 def test_rg_high_but_below_one(run):
     rg = pd.read_csv(run / "rg_fs_rnce" / "rg.tsv", sep="\t").iloc[0]
-    assert 0.5 < rg["rg"] < 1 or (rg["rg"] - 1.96 * rg["rg_se"]) > 0.5
+    assert 0.5 < rg["rg"] < 1, (rg["rg"], rg["rg_se"])
 
 
 @pytest.mark.parametrize("bag", ["fs", "rnce"])
