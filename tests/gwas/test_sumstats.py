@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gwas.sumstats import lambda_gc, read_sumstats, summarise, write_ssf
 from rnce_bag.core.errors import InputError
@@ -75,3 +77,22 @@ def test_unknown_format(tmp_path):
     b.write_text(BOLT)
     with pytest.raises(InputError, match="no sample size"):
         read_sumstats(b)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(["rs1", "rs2", "rs3", "rs4", ".", None]), min_size=1,
+                max_size=12))
+def test_unambiguous_rsids_property(rsids):
+    """An rsid survives exactly when it names one row and is not '.'; the count returned is
+    the number of rows left without one."""
+    from gwas.sumstats import unambiguous_rsids
+
+    ssf = pd.DataFrame({"rsid": pd.Series(rsids, dtype=object)})
+    out, n_without = unambiguous_rsids(ssf)
+    kept = out["rsid"].dropna()
+    assert kept.is_unique and "." not in set(kept)
+    counts = pd.Series([r for r in rsids if r is not None]).value_counts()
+    for before, after in zip(rsids, out["rsid"], strict=True):
+        named_once = before not in (None, ".") and counts[before] == 1
+        assert (after == before) if named_once else pd.isna(after)
+    assert n_without == int(out["rsid"].isna().sum())

@@ -2,6 +2,8 @@ import subprocess
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gwas.heritability.grm import compute_grm, read_grm, unrelated, write_grm
 from gwas.plink_io import BedReader
@@ -75,5 +77,17 @@ def test_pair_counts_equal_the_dense_product(rate):
     from gwas.heritability.grm import _pair_counts
 
     called = np.random.default_rng(1).random((300, 120)) >= rate
+    dense = called.astype(float).T @ called.astype(float)
+    np.testing.assert_array_equal(np.broadcast_to(_pair_counts(called), dense.shape), dense)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 25), st.floats(0, 0.3), st.integers(0, 2**32 - 1))
+def test_pair_counts_property(k, n, rate, seed):
+    """Any block (k variants x n samples, any share missing): the count equals the dense
+    product, exactly, on either path."""
+    from gwas.heritability.grm import _pair_counts
+
+    called = np.random.default_rng(seed).random((k, n)) >= rate
     dense = called.astype(float).T @ called.astype(float)
     np.testing.assert_array_equal(np.broadcast_to(_pair_counts(called), dense.shape), dense)
