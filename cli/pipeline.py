@@ -40,6 +40,7 @@ from gwas.genotype_files import genotype_paths
 from rnce_bag.core.errors import InputError, RnceBagError
 from rnce_bag.core.io import write_text
 from rnce_bag.core.outdir import check_removable, remove_owned
+from rnce_bag.core.presets import shipped
 
 REPO_PACKAGES = ("rnce_bag", "gwas", "cli")
 HASH_LIMIT = 64 * 1024**2
@@ -242,11 +243,11 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
         q = Path(p)
         return q if q.is_absolute() else (study_dir / q).resolve()
 
-    def repo_rel(p: str) -> Path:  # configs/... resolve against the study or the repo
+    def repo_rel(p: str) -> Path:  # configs/... beside the study, else the shipped preset
         q = rel(p)
         if q is not None and q.exists():
             return q
-        return Path(__file__).resolve().parents[1] / p
+        return shipped(p) or q  # type: ignore[return-value]
 
     st: list[Stage] = []
     c, s = study.cohort, study.stages

@@ -9,23 +9,8 @@ import typer
 
 from cli.app import app
 
-# The demo studies (configs/study/tiny.yaml and demo.yaml hold the same; a test keeps
-# them equal).
-DEMO_STUDIES: dict[str, dict] = {
-    "tiny": {
-        "name": "demo-tiny",
-        "simulate": {"preset": "tiny", "seed": 0},
-        "stages": {"train": {"config": "configs/ssl/tiny.yaml"}, "grm_cutoff": 0.0,
-                   "brain_age_set": ["min_train_subjects=20"]},
-    },
-    "demo": {
-        "name": "demo",
-        "simulate": {"preset": "demo", "seed": 0},
-        # the same budget per method (configs/ssl/demo.yaml: 3 + 3 epochs at 6 mm) keeps
-        # `make demo` under 30 minutes on 2 cores (configs/ssl/demo-long.yaml: 10 + 10)
-        "stages": {"train": {"config": "configs/ssl/demo.yaml"}, "grm_cutoff": 0.0},
-    },
-}
+#: the study presets ``rnce-bag demo --preset`` runs (configs/study/<name>.yaml, shipped)
+DEMO_PRESETS = ("tiny", "demo")
 
 
 def _run_study(study, study_dir: Path, out: Path, from_: str | None, only: str | None):
@@ -70,12 +55,13 @@ def demo(
 ) -> None:
     """Simulate a cohort with planted truth, run the whole study on it, print a summary."""
     from cli.study import StudyConfig
-    from rnce_bag.core.config import validate_config
+    from rnce_bag.core.config import load_config
     from rnce_bag.core.errors import InputError
+    from rnce_bag.core.presets import preset_path
 
-    if preset not in DEMO_STUDIES:
-        raise InputError(f"--preset {preset!r}: expected tiny or demo")
-    study = validate_config(DEMO_STUDIES[preset], StudyConfig, f"demo preset {preset}")
+    if preset not in DEMO_PRESETS:
+        raise InputError(f"--preset {preset!r}: expected {' or '.join(DEMO_PRESETS)}")
+    study = load_config(preset_path("study", preset), StudyConfig)
     _run_study(study, Path.cwd(), out, from_, None)
     typer.echo(summarise(out))
 

@@ -37,17 +37,18 @@ def simulate(
     """
     from rnce_bag.core.config import apply_overrides, load_yaml, validate_config
     from rnce_bag.core.logging import make_progress
-    from rnce_bag.simulate.config import PRESETS, SimulateConfig
+    from rnce_bag.core.presets import load_preset
+    from rnce_bag.simulate.config import SimulateConfig, preset_names
     from rnce_bag.simulate.run import simulate as run_simulation
 
     overrides = list(set_ or [])
     if config is not None:
         data, source = load_yaml(config), f"'{config}'"
     else:
-        if preset not in PRESETS:
+        if preset not in preset_names():
             raise typer.BadParameter(f"unknown preset {preset!r}; choose one of "
-                                     f"{', '.join(PRESETS)}", param_hint="--preset")
-        data, source = PRESETS[preset], f"preset '{preset}'"
+                                     f"{', '.join(preset_names())}", param_hint="--preset")
+        data, source = load_preset("simulate", preset), f"preset '{preset}'"
     if n_subjects is not None:
         overrides.append(f"cohort.n_subjects={n_subjects}")
     if n_variants is not None:

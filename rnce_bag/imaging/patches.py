@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -61,7 +60,9 @@ class PatchLayout(StrictModel):
 def load_layout(path: str | os.PathLike[str] | None = None) -> PatchLayout:
     """A layout YAML, or the default 18-patch layout shipped with the package."""
     if path is None:
-        path = Path(str(resources.files("rnce_bag.imaging") / "data" / "default18.yaml"))
+        from rnce_bag.core.presets import preset_path
+
+        path = preset_path("patches", "default18")
     return load_config(path, PatchLayout)
 
 

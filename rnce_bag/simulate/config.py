@@ -1,7 +1,6 @@
-"""Parameters of ``rnce-bag simulate`` and its presets (tiny, demo, large).
-
-The presets here are the product's defaults; ``configs/simulate/*.yaml`` mirror
-them for users to copy and edit (a test keeps the two equal).
+"""Parameters of ``rnce-bag simulate``; its presets (tiny, demo, demo-control, large) are
+``configs/simulate/*.yaml``, shipped inside the package (:mod:`rnce_bag.core.presets`),
+the one copy users also copy and edit.
 """
 
 from __future__ import annotations
@@ -11,7 +10,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from rnce_bag.core.config import StrictModel
-from rnce_bag.core.errors import ConfigError
+from rnce_bag.core.presets import load_preset
+from rnce_bag.core.presets import preset_names as preset_names_of
 
 
 class GenotypeConfig(StrictModel):
@@ -108,44 +108,11 @@ class SimulateConfig(StrictModel):
         return self
 
 
-PRESETS: dict[str, dict] = {
-    "tiny": {
-        "preset": "tiny",
-        "cohort": {"n_subjects": 200},
-        "genotypes": {"n_variants": 5000, "simulated_mb": 6.0},
-        "genetics": {"n_causal": 50},
-        "images": {"resolution_mm": 4},
-    },
-    "demo": {
-        "preset": "demo",
-        # 2,500 subjects: ~2,000 normative (CN) ones for the genetics, GREML h2 SE ~0.06
-        "cohort": {"n_subjects": 2500},
-        "genotypes": {"n_variants": 100_000, "simulated_mb": 60.0},
-        # many causal genes: the cell-type signal is an average over specific genes
-        "genetics": {"n_causal": 1000, "celltype_fraction": 0.85},
-        "images": {"resolution_mm": 2},
-    },
-    # negative control: the demo cohort with nothing heritable in the hidden channel
-    "demo-control": {
-        "preset": "demo-control",
-        "cohort": {"n_subjects": 2500},
-        "genotypes": {"n_variants": 100_000, "simulated_mb": 60.0},
-        "genetics": {"n_causal": 1000, "celltype_fraction": 0.85, "h2_wm": 0.0},
-        "images": {"resolution_mm": 2},
-    },
-    "large": {
-        "preset": "large",
-        "cohort": {"n_subjects": 10_000},
-        "genotypes": {"n_variants": 500_000, "simulated_mb": 250.0},
-        "genetics": {"n_causal": 2000, "celltype_fraction": 0.85},
-        "images": {"resolution_mm": 2, "write": False},
-    },
-}
+def preset_names() -> list[str]:
+    """The simulator's presets (``configs/simulate/*.yaml`` shipped with the package)."""
+    return preset_names_of("simulate")
 
 
 def preset_config(name: str) -> SimulateConfig:
-    """The named preset as a validated config."""
-    if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}",
-                          hint=f"choose one of: {', '.join(PRESETS)}")
-    return SimulateConfig.model_validate(PRESETS[name])
+    """The named preset (``configs/simulate/<name>.yaml``) as a validated config."""
+    return SimulateConfig.model_validate(load_preset("simulate", name))

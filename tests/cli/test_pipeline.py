@@ -6,15 +6,30 @@ import pytest
 import yaml
 
 from cli.pipeline import Stage, fingerprint, plan, run_lock, select, stage_key
-from cli.run_cmd import DEMO_STUDIES
+from cli.run_cmd import DEMO_PRESETS
 from cli.study import StudyConfig
 from rnce_bag.core.errors import InputError
 
 
-@pytest.mark.parametrize("name", sorted(DEMO_STUDIES))
-def test_study_files_equal_the_demo_presets(repo_root, name):
-    text = yaml.safe_load((repo_root / "configs" / "study" / f"{name}.yaml").read_text())
-    assert StudyConfig.model_validate(text) == StudyConfig.model_validate(DEMO_STUDIES[name])
+def _demo_study(name):
+    from rnce_bag.core.presets import load_preset
+
+    return load_preset("study", name)
+
+
+@pytest.mark.parametrize("name", DEMO_PRESETS)
+def test_demo_presets_are_the_shipped_study_files(repo_root, name):
+    """One copy: the demo runs configs/study/<name>.yaml, whose training config resolves
+    to the shipped configs/ssl/ from any folder."""
+    from rnce_bag.core.presets import preset_path
+
+    study = StudyConfig.model_validate(_demo_study(name))
+    assert preset_path("study", name).resolve() == (repo_root / "configs" / "study" /
+                                                    f"{name}.yaml").resolve()
+    stages = {s.name: s for s in plan(study, Path("/"), Path("/tmp/run"))}
+    argv = stages["train_rnce"].argv
+    cfg = Path(argv[argv.index("--config") + 1])
+    assert cfg.is_file() and cfg.resolve() == (repo_root / study.stages.train.config).resolve()
 
 
 def test_real_data_template_validates(repo_root):
@@ -43,7 +58,7 @@ def test_stage_key_follows_inputs_argv_deps_and_code(tmp_path):
 
 
 def test_plan_order_and_selection(tmp_path):
-    study = StudyConfig.model_validate(DEMO_STUDIES["tiny"])
+    study = StudyConfig.model_validate(_demo_study("tiny"))
     stages = plan(study, Path.cwd(), tmp_path)
     names = [s.name for s in stages]
     assert names[:3] == ["simulate", "features", "train_rnce"] and names[-1] == "report"
@@ -54,7 +69,7 @@ def test_plan_order_and_selection(tmp_path):
     assert "FS_RNCE=FS+RNCE" in ba  # the combined row, its own BAG
     with pytest.raises(InputError, match="no stage called"):
         select(stages, "trian")
-    skipped = plan(StudyConfig.model_validate({**DEMO_STUDIES["tiny"],
+    skipped = plan(StudyConfig.model_validate({**_demo_study("tiny"),
                                                "skip": ["train", "probe"]}), Path.cwd(),
                    tmp_path)
     assert not any(s.kind in ("train", "embed", "probe") for s in skipped)

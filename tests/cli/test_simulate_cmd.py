@@ -3,7 +3,7 @@ import pytest
 
 from cli.main import app
 from rnce_bag.core.config import dump_config, load_config
-from rnce_bag.simulate.config import PRESETS, SimulateConfig, preset_config
+from rnce_bag.simulate.config import SimulateConfig, preset_config, preset_names
 
 
 def test_simulate_small_no_images(runner, tmp_path):
@@ -53,7 +53,13 @@ def test_config_file(runner, tmp_path, repo_root):
     assert res.exit_code == 0, res.output
 
 
-@pytest.mark.parametrize("name", sorted(PRESETS))
-def test_config_files_mirror_presets(repo_root, name):
-    from_file = load_config(repo_root / f"configs/simulate/{name}.yaml", SimulateConfig)
-    assert dump_config(from_file) == dump_config(preset_config(name))
+def test_presets_are_the_shipped_yaml_files(repo_root):
+    """One copy: configs/ (the repository's link) is the package's configs/simulate/."""
+    from rnce_bag.core.presets import configs_root
+
+    assert preset_names() == ["demo", "demo-control", "large", "tiny"]
+    assert (repo_root / "configs").resolve() == configs_root().resolve()
+    for name in preset_names():
+        assert preset_config(name).preset == name
+        from_file = load_config(repo_root / f"configs/simulate/{name}.yaml", SimulateConfig)
+        assert dump_config(from_file) == dump_config(preset_config(name))

@@ -1,8 +1,11 @@
-"""`rnce-bag demo --preset tiny` end to end: planted truth, caching, kill -9 and resume.
+"""`rnce-bag demo --preset tiny` end to end: planted truth, caching, kill -9 and resume,
+and the installed wheel.
 
-Two full runs of the tiny study (~2 min each on 2 cores): one uninterrupted, one
-killed with SIGKILL while a training stage runs and then rerun; their outputs must be
-the same. Needs plink2 (``make setup`` installs it).
+Two full runs of the tiny study (~2 min each on 2 cores): one uninterrupted, by
+``rnce-bag`` installed from a wheel built here into a fresh virtual environment (no
+editable install, the repository not on the path) and run from an unrelated folder; one
+from the repository, killed with SIGKILL while a training stage runs and then rerun.
+Their outputs must be the same. Needs plink2 (``make setup`` installs it).
 """
 
 from __future__ import annotations
@@ -28,10 +31,44 @@ COMPARED = ["features/features.parquet", "embed_rnce/embeddings.parquet",
             "gwas/BAG_RNCE.tsv.gz", "h2/heritability.tsv", "enrich_fs/celltypes.tsv"]
 
 
-def _demo(out: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cli", "demo", "--preset", "tiny", "--out",
-                             str(out), *extra], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+def _demo(out: Path, *extra: str, exe: list[str] | None = None, cwd: Path | None = None
+          ) -> subprocess.Popen:
+    return subprocess.Popen([*(exe or [sys.executable, "-m", "cli"]), "demo", "--preset",
+                             "tiny", "--out", str(out), *extra], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory, repo_root) -> Path:
+    """A fresh virtual environment with rnce-bag installed from a wheel built from this
+    checkout; it sees the dependencies of the development environment (a .pth line), not
+    the repository or its editable install."""
+    import shutil
+    import sysconfig
+
+    t = tmp_path_factory.mktemp("wheel")
+    src = t / "src"
+    shutil.copytree(repo_root, src, symlinks=True, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "output", "build", "dist", "*.egg-info", "__pycache__",
+        ".hypothesis", ".pytest_cache", ".ruff_cache"))
+    subprocess.run([sys.executable, "-c", "from setuptools import build_meta; "
+                    f"build_meta.build_wheel({str(t / 'dist')!r})"], cwd=src, check=True,
+                   capture_output=True)
+    wheel = next((t / "dist").glob("rnce_bag-*.whl"))
+    venv = t / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next((venv / "lib").glob("python*/site-packages"))
+    (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
+                    "install", "--no-deps", "--no-index", "-q", str(wheel)], check=True,
+                   capture_output=True)
+    return venv
+
+
+@pytest.fixture(scope="module")
+def elsewhere(tmp_path_factory) -> Path:
+    """A working folder with no configs/ (nothing of the repository)."""
+    return tmp_path_factory.mktemp("elsewhere")
 
 
 def _sha(p: Path) -> str:
@@ -39,10 +76,10 @@ def _sha(p: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def full_run(tmp_path_factory, repo_root):
+def full_run(tmp_path_factory, repo_root, installed, elsewhere):
     os.chdir(repo_root)
     out = tmp_path_factory.mktemp("demo") / "run"
-    proc = _demo(out)
+    proc = _demo(out, exe=[str(installed / "bin" / "rnce-bag")], cwd=elsewhere)
     text, _ = proc.communicate(timeout=900)
     assert proc.returncode == 0, text[-4000:]
     return out, text
@@ -89,25 +126,42 @@ def test_planted_truth_at_loose_thresholds(full_run):
     assert set(ct["cell_type"]) >= {"oligodendrocytes", "astrocytes"}
 
 
-def test_rerun_is_cached_and_only_reruns_one_stage(full_run):
+def test_wheel_is_self_contained(installed, elsewhere, repo_root):
+    """The installed package (not the checkout) runs, its presets inside it."""
+    py, exe = installed / "bin" / "python", installed / "bin" / "rnce-bag"
+    where = subprocess.run([str(py), "-c", "import rnce_bag, gwas, cli; print(rnce_bag.__file__,"
+                            " gwas.__file__, cli.__file__)"], cwd=elsewhere, check=True,
+                           capture_output=True, text=True).stdout.split()
+    assert all(str(installed) in w and str(repo_root) not in w for w in where), where
+    listed = subprocess.run([str(exe), "config"], cwd=elsewhere, capture_output=True,
+                            text=True, check=True).stdout
+    assert str(installed) in listed and "study: demo, template, tiny" in listed
+    shown = subprocess.run([str(exe), "config", "ssl/tiny"], cwd=elsewhere,
+                           capture_output=True, text=True, check=True).stdout
+    assert "method: rnce" in shown
+
+
+def test_rerun_is_cached_and_only_reruns_one_stage(full_run, installed, elsewhere):
     out, _ = full_run
+    exe = [str(installed / "bin" / "rnce-bag")]
+    study = next(installed.glob("lib/python*/site-packages/rnce_bag/configs/study/tiny.yaml"))
     before = {p: _sha(out / p) for p in COMPARED}
     tic = time.perf_counter()
-    proc = _demo(out)
+    proc = _demo(out, exe=exe, cwd=elsewhere)
     text, _ = proc.communicate(timeout=300)
     assert proc.returncode == 0, text[-3000:]
     assert text.count(": cached") == 20 and time.perf_counter() - tic < 120
     assert before == {p: _sha(out / p) for p in COMPARED}
-    proc = subprocess.run([sys.executable, "-m", "cli", "run", "configs/study/tiny.yaml",
-                           "--out", str(out), "--only", "report"], capture_output=True,
-                          text=True, timeout=300, check=False)
+    proc = subprocess.run([*exe, "run", str(study), "--out", str(out), "--only", "report"],
+                          capture_output=True, text=True, timeout=300, check=False,
+                          cwd=elsewhere)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     stages = json.loads((out / "run.json").read_text())["stages"]
     assert stages["report"]["status"] == "ran"
     assert {s["status"] for k, s in stages.items() if k != "report"} == {"not selected"}
-    proc = subprocess.run([sys.executable, "-m", "cli", "run", "configs/study/tiny.yaml",
-                           "--out", str(out), "--from", "h2"], capture_output=True,
-                          text=True, timeout=300, check=False)
+    proc = subprocess.run([*exe, "run", str(study), "--out", str(out), "--from", "h2"],
+                          capture_output=True, text=True, timeout=300, check=False,
+                          cwd=elsewhere)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     stages = json.loads((out / "run.json").read_text())["stages"]
     order = list(stages)
