@@ -33,7 +33,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from timing import run_timed  # benchmarks/ is on sys.path when a script runs
+from gwas_inputs import write_gwas_inputs  # benchmarks/ is on sys.path when a script runs
+from timing import run_timed
 
 STEPS = ["simulate", "gwas_plink2", "plink2_bare", "gwas_hail_first", "gwas_hail_cached",
          "h2_greml", "gemma_gk", "gemma_lmm", "rg_greml", "enrich"]
@@ -41,18 +42,8 @@ STEPS = ["simulate", "gwas_plink2", "plink2_bare", "gwas_hail_first", "gwas_hail
 
 def _inputs(w: Path) -> None:
     """Phenotype and covariate files from the simulated cohort (once)."""
-    import pandas as pd
-
-    if (w / "pheno.tsv").exists():
-        return
-    lat = pd.read_csv(w / "sim/truth/latent.tsv", sep="\t")
-    coh = pd.read_csv(w / "sim/cohort.tsv", sep="\t")
-    pd.DataFrame({"#FID": lat["IID"], "IID": lat["IID"], "P1": lat["latent_factor"],
-                  "P2": lat["true_brain_age_gap"]}).to_csv(w / "pheno.tsv", sep="\t",
-                                                          index=False)
-    cov = coh[["FID", "IID", "age"]].rename(columns={"FID": "#FID"})
-    cov["sex"] = (coh["sex"] == "M").astype(int)
-    cov.to_csv(w / "covar.tsv", sep="\t", index=False)
+    if not (w / "pheno.tsv").exists():
+        write_gwas_inputs(w / "sim", w)
 
 
 def _gemma_inputs(w: Path) -> None:

@@ -24,7 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from timing import run_timed  # benchmarks/ is on sys.path when a script runs
+from gwas_inputs import write_gwas_inputs  # benchmarks/ is on sys.path when a script runs
+from timing import run_timed
 
 
 def main() -> None:
@@ -41,14 +42,8 @@ def main() -> None:
                         "--n-subjects", str(args.n_subjects), "--n-variants",
                         str(args.n_variants), "--no-images", "--set",
                         "genotypes.simulated_mb=60"], check=True, capture_output=True)
-        lat = pd.read_csv(t / "sim/truth/latent.tsv", sep="\t")
-        coh = pd.read_csv(t / "sim/cohort.tsv", sep="\t")
-        pd.DataFrame({"#FID": lat["IID"], "IID": lat["IID"], "P1": lat["latent_factor"],
-                      "P2": lat["true_brain_age_gap"]}).to_csv(t / "pheno.tsv", sep="\t",
-                                                              index=False)
-        cov = coh[["FID", "IID", "age"]].rename(columns={"FID": "#FID"})
-        cov["sex"] = (coh["sex"] == "M").astype(int)
-        cov.to_csv(t / "covar.tsv", sep="\t", index=False)
+        write_gwas_inputs(t / "sim", t)
+        cov = pd.read_csv(t / "covar.tsv", sep="\t")
         geno = ["--bfile", str(t / "sim/genotypes/cohort")]
         rows = []
         w, m = run_timed([exe, "gwas", *geno, "--pheno", str(t / "pheno.tsv"), "--covar",
