@@ -91,7 +91,9 @@ def test_planted_truth_at_loose_thresholds(full_run):
     assert record["status"] == "ok"
     assert all(s["status"] == "ran" for s in record["stages"].values())
     assert (out / "report" / "index.html").exists()
-    assert "lead loci" in text or "GWAS:" in text
+    gwas_line = next(line for line in text.splitlines() if line.startswith("GWAS: "))
+    for bag in ("BAG_FS", "BAG_RNCE", "BAG_SIMCLR", "BAG_BARLOW", "BAG_FS_RNCE"):
+        assert f"{bag} lambda " in gwas_line, gwas_line
     # the answer first: one row per BAG, FS-BAG's rg with each, probes against FS
     head = text[text.index("per BAG"):].splitlines()
     assert head[1].split()[:2] == ["BAG", "MAE"]
@@ -146,11 +148,11 @@ def test_rerun_is_cached_and_only_reruns_one_stage(full_run, installed, elsewher
     exe = [str(installed / "bin" / "rnce-bag")]
     study = next(installed.glob("lib/python*/site-packages/rnce_bag/configs/study/tiny.yaml"))
     before = {p: _sha(out / p) for p in COMPARED}
-    tic = time.perf_counter()
     proc = _demo(out, exe=exe, cwd=elsewhere)
     text, _ = proc.communicate(timeout=300)
     assert proc.returncode == 0, text[-3000:]
-    assert text.count(": cached") == 20 and time.perf_counter() - tic < 120
+    assert text.count(": cached") == 20  # nothing recomputed (no stage ran)
+    assert ": running" not in text
     assert before == {p: _sha(out / p) for p in COMPARED}
     proc = subprocess.run([*exe, "run", str(study), "--out", str(out), "--only", "report"],
                           capture_output=True, text=True, timeout=300, check=False,
