@@ -34,10 +34,10 @@ import sys
 from pathlib import Path
 
 from gwas_inputs import write_gwas_inputs  # benchmarks/ is on sys.path when a script runs
-from timing import run_timed
+from timing import run_measured
 
-STEPS = ["simulate", "gwas_plink2", "plink2_bare", "gwas_hail_first", "gwas_hail_cached",
-         "h2_greml", "gemma_gk", "gemma_lmm", "rg_greml", "enrich"]
+STEPS = ["simulate", "gwas_plink2", "plink2_bare", "h2_greml", "gemma_gk", "gemma_lmm",
+         "rg_greml", "enrich", "gwas_hail_first", "gwas_hail_cached"]
 
 
 def _inputs(w: Path) -> None:
@@ -149,33 +149,37 @@ def main() -> None:
         (w / "bare").mkdir(exist_ok=True)
         cmd = command(step, w, exe)
         print(f"{step}: {' '.join(cmd)}", flush=True)
-        wall, rss = run_timed(cmd)
-        results[step] = {"wall_s": round(wall, 1), "peak_rss_gb": round(rss, 2)}
+        results[step] = run_measured(cmd)
         results_path.write_text(json.dumps(results, indent=2) + "\n")
-        print(f"{step}: {wall:.1f} s, {rss:.2f} GB", flush=True)
+        print(f"{step}: {results[step]}", flush=True)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores")
     report(w, results)
 
 
 def report(w: Path, results: dict) -> None:
     """The markdown table of benchmarks/results-full-scale.md, ratios to each peer."""
-    def ratio(a: str, b: str) -> str:
-        if a in results and b in results:
-            return f"{results[a]['wall_s'] / results[b]['wall_s']:.2f}"
+    def total(steps: tuple[str, ...], key: str) -> float:
+        return sum(results[s].get(key, float("nan")) for s in steps)
+
+    def ratio(a: tuple[str, ...], b: tuple[str, ...], key: str) -> str:
+        if all(s in results for s in (*a, *b)):
+            return f"{total(a, key) / total(b, key):.2f}"
         return "-"
 
-    gemma = sum(results[s]["wall_s"] for s in ("gemma_gk", "gemma_lmm") if s in results)
-    peers = {"gwas_plink2": ("plink2_bare", ratio("gwas_plink2", "plink2_bare")),
-             "gwas_hail_cached": ("gwas_plink2", ratio("gwas_hail_cached", "gwas_plink2")),
-             "gwas_hail_first": ("gwas_plink2", ratio("gwas_hail_first", "gwas_plink2")),
-             "h2_greml": ("GEMMA -gk + -lmm", f"{results['h2_greml']['wall_s'] / gemma:.2f}"
-                          if "h2_greml" in results and gemma else "-")}
-    print("| step | wall s | peak RSS GB | peer | ratio |\n|---|---|---|---|---|")
+    gemma = ("gemma_gk", "gemma_lmm")
+    peers = {"gwas_plink2": ("bare plink2 --glm", ("plink2_bare",)),
+             "gwas_hail_first": ("plink2 engine", ("gwas_plink2",)),
+             "gwas_hail_cached": ("plink2 engine", ("gwas_plink2",)),
+             "h2_greml": ("GEMMA -gk + -lmm", gemma)}
+    print("| step | wall s | CPU s | peak RSS GB | peer | ratio (wall) | ratio (CPU) |\n"
+          "|---|---|---|---|---|---|---|")
     for step in STEPS:
         if step in results:
-            peer, r = peers.get(step, ("", ""))
-            print(f"| {step} | {results[step]['wall_s']} | {results[step]['peak_rss_gb']} | "
-                  f"{peer} | {r} |")
+            r = results[step]
+            peer, steps = peers.get(step, ("", ()))
+            print(f"| {step} | {r['wall_s']} | {r.get('cpu_s', '-')} | {r['peak_rss_gb']} | "
+                  f"{peer} | {ratio((step,), steps, 'wall_s') if steps else ''} | "
+                  f"{ratio((step,), steps, 'cpu_s') if steps else ''} |")
     for name in ("gwas_plink2", "gwas_hail_first", "gwas_hail_cached"):
         rep = w / name / "gwas_report.json"
         if rep.exists():
