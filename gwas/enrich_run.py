@@ -1,0 +1,99 @@
+"""``rnce-bag enrich`` as a library function: gene test, cell-type enrichment, LDSC-SEG.
+
+:func:`run_enrich` reads the summary statistics (filtered with PLINK semantics), tests
+genes with LD from ``bfile`` (one fileset or one per chromosome), regresses gene
+z-scores on each cell type's specificity and, with ``ldsc_seg``, runs LDSC-SEG on LD
+scores that depend only on the reference and the tables (cached in ``ld_cache``). It
+writes ``genes.tsv`` and ``celltypes.tsv`` into ``out`` and returns what it found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gwas.sumstats import CHI2_MEDIAN_1DF
+
+
+@dataclass
+class EnrichResult:
+    """What :func:`run_enrich` wrote and found."""
+
+    genes: pd.DataFrame          # genes.tsv
+    celltypes: pd.DataFrame      # celltypes.tsv
+    gene_inflation: float        # median gene z^2 / median chi^2(1)
+    filter_counts: dict          # what --chr/--extract/--exclude removed
+    n_variants: tuple[int, int]  # (tested, in the summary statistics)
+    tables: list[dict]           # per cell-type table: name, genes, id type, unmapped
+
+
+def run_enrich(sumstats: Path, bfile: str, celltypes: list[Path], out: Path,
+               build: str = "GRCh37", window_up_kb: int = 35, window_down_kb: int = 10,
+               cluster_gap_kb: int = 1000, ldsc_seg: bool = False,
+               ld_cache: Path | None = None, extract: Path | None = None,
+               exclude: Path | None = None, chr_: str | None = None) -> EnrichResult:
+    """Gene and cell-type enrichment of one trait into ``out`` (see the module)."""
+    from gwas.enrichment import (
+        celltype_enrichment,
+        gene_analysis,
+        gene_windows,
+        read_specificity,
+    )
+    from gwas.genome_build import check_build
+    from gwas.plink_io import open_bed
+    from gwas.sumstats import read_sumstats
+    from rnce_bag.core.io import atomic_open
+
+    ssf = read_sumstats(sumstats)
+    check_build(ssf, build, str(sumstats))
+    counts: dict = {}
+    n_in = len(ssf)
+    if extract or exclude or chr_:  # the variants tested (PLINK semantics)
+        from gwas.filters import Filters, filter_variants
+
+        table = pd.DataFrame({"chromosome": ssf["chromosome"].astype(str),
+                              "position": ssf["base_pair_location"].astype("int64"),
+                              "variant_id": ssf["rsid"] if "rsid" in ssf.columns
+                              else ssf["variant_id"]})
+        mask, counts = filter_variants(table, Filters(extract=extract, exclude=exclude,
+                                                      chr=chr_))
+        ssf = ssf[mask].reset_index(drop=True)
+    specs = [(path, *read_specificity(path)) for path in celltypes]  # fail fast
+    genes = gene_analysis(ssf, open_bed(bfile), gene_windows(build, window_up_kb,
+                                                             window_down_kb))
+    with atomic_open(out / "genes.tsv") as fh:
+        genes.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+    tables, infos = [], []
+    for path, spec, info in specs:
+        name = path.name.split(".")[0]
+        infos.append({"name": name, **info})
+        tables.append(celltype_enrichment(genes, spec, name, cluster_gap_kb))
+        if ldsc_seg:
+            tables.append(_ldsc_seg(ssf, bfile, spec, name, build, out, ld_cache))
+    result = pd.concat(tables, ignore_index=True)
+    with atomic_open(out / "celltypes.tsv") as fh:
+        result.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+    inflation = float(np.median(genes["z"] ** 2) / CHI2_MEDIAN_1DF)
+    return EnrichResult(genes, result, inflation, counts, (len(ssf), n_in), infos)
+
+
+def _ldsc_seg(ssf: pd.DataFrame, bfile: str, spec: pd.DataFrame, name: str, build: str,
+              out: Path, ld_cache: Path | None) -> pd.DataFrame:
+    """LDSC-SEG of one cell-type table, on base LD scores shared through ``ld_cache``."""
+    from gwas.enrichment import ldsc_seg_enrichment
+    from gwas.genotype_files import bfile_paths
+    from gwas.heritability.ldsc import cohort_ld_scores, to_ldsc_sumstats
+    from rnce_bag.core.io import cached_build
+
+    base = cached_build(ld_cache, {"kind": "base LD scores", "ld_wind_cm": 1.0, "maf": 0.01},
+                        bfile_paths(bfile), lambda d: cohort_ld_scores(bfile, d / "base"),
+                        out / "ldsc" / "base")
+    trait = out / "ldsc" / "trait.sumstats.gz"
+    trait.parent.mkdir(exist_ok=True)
+    if not trait.exists():
+        to_ldsc_sumstats(ssf, trait)
+    return ldsc_seg_enrichment(str(trait), bfile, spec, name, str(base / "base"),
+                               out / "ldsc", build, cache=ld_cache)
