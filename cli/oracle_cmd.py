@@ -118,7 +118,7 @@ def oracle(
     """
     from gwas.headline import headline_table
     from rnce_bag.core.errors import InputError
-    from rnce_bag.core.io import atomic_open
+    from rnce_bag.core.io import write_table
     from rnce_bag.core.outdir import staged_run
 
     if not (cohort / "truth" / "latent.tsv").is_file():
@@ -129,8 +129,7 @@ def oracle(
         run_oracle(cohort, stage, features, grm, threads, probes,
                    progress=lambda msg: typer.echo(f"- oracle: {msg}", err=True))
         table = headline_table(stage)
-        with atomic_open(stage / "oracle.tsv") as fh:
-            table.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+        write_table(table, stage / "oracle.tsv")
         record.add_output(stage / "oracle.tsv")
     for _, r in table.iterrows():
         label = "" if r["representation"] == "FS" else " (ORACLE: reads truth)"

@@ -28,7 +28,7 @@ def probe(
     Writes probe.tsv (AUC, 95% DeLong CI, balanced accuracy), probe_pairs.tsv (DeLong
     paired tests between representations), probe_predictions.parquet and run.json.
     """
-    from rnce_bag.core.io import atomic_open, atomic_path, ensure_writable_dir
+    from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_table
     from rnce_bag.core.provenance import RunRecord
     from rnce_bag.core.schema import read_table
     from rnce_bag.probes import TASKS
@@ -53,8 +53,7 @@ def probe(
                   for name, path in reps.items()}
         scores, pairs, preds = run_probe(man, arrays, tasks, seed=seed)
         for name, df in (("probe.tsv", scores), ("probe_pairs.tsv", pairs)):
-            with atomic_open(out / name) as fh:
-                df.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+            write_table(df, out / name)
             record.add_output(out / name)
         with atomic_path(out / "probe_predictions.parquet") as tmp:
             preds.to_parquet(tmp, index=False)

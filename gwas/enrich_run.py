@@ -45,7 +45,7 @@ def run_enrich(sumstats: Path, bfile: str, celltypes: list[Path], out: Path,
     from gwas.genome_build import check_build
     from gwas.plink_io import open_bed
     from gwas.sumstats import read_sumstats
-    from rnce_bag.core.io import atomic_open
+    from rnce_bag.core.io import write_table
 
     ssf = read_sumstats(sumstats)
     check_build(ssf, build, str(sumstats))
@@ -64,8 +64,7 @@ def run_enrich(sumstats: Path, bfile: str, celltypes: list[Path], out: Path,
     specs = [(path, *read_specificity(path)) for path in celltypes]  # fail fast
     genes = gene_analysis(ssf, open_bed(bfile), gene_windows(build, window_up_kb,
                                                              window_down_kb))
-    with atomic_open(out / "genes.tsv") as fh:
-        genes.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+    write_table(genes, out / "genes.tsv")
     tables, infos = [], []
     for path, spec, info in specs:
         name = path.name.split(".")[0]
@@ -74,8 +73,7 @@ def run_enrich(sumstats: Path, bfile: str, celltypes: list[Path], out: Path,
         if ldsc_seg:
             tables.append(_ldsc_seg(ssf, bfile, spec, name, build, out, ld_cache))
     result = pd.concat(tables, ignore_index=True)
-    with atomic_open(out / "celltypes.tsv") as fh:
-        result.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+    write_table(result, out / "celltypes.tsv", schema="celltypes")
     inflation = float(np.median(genes["z"] ** 2) / CHI2_MEDIAN_1DF)
     return EnrichResult(genes, result, inflation, counts, (len(ssf), n_in), infos)
 

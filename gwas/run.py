@@ -33,7 +33,7 @@ from gwas.loci import annotate_genes, clump
 from gwas.plink_io import open_bed, read_fam
 from gwas.sumstats import summarise, unambiguous_rsids, write_ssf
 from rnce_bag.core.errors import InputError
-from rnce_bag.core.io import atomic_open, write_text
+from rnce_bag.core.io import atomic_open, write_table, write_text
 from rnce_bag.core.names import file_stem
 
 log = logging.getLogger(__name__)
@@ -204,8 +204,7 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
             "association tests one ALT allele; split them first, e.g. bcftools norm -m -any, "
             "to test each)")
     if pcs is not None:
-        with atomic_open(out / "pcs.tsv") as fh:
-            pcs.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+        write_table(pcs, out / "pcs.tsv")
     used = _with_pcs(samples, pcs)
     if used is not None and used.shape[1] > 1:
         # exactly the covariates of the association, for h2/rg on the same model
@@ -239,14 +238,12 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
             loci_all.append(loci)
             say("", "loci")
     summary = pd.DataFrame(summaries)
-    with atomic_open(out / "summary.tsv") as fh:
-        summary.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+    write_table(summary, out / "summary.tsv")
     loci = pd.concat(loci_all, ignore_index=True) if loci_all else pd.DataFrame(
         columns=["phenotype", "locus_id", "lead_variant", "chromosome", "position", "p_value",
                  "start", "end", "n_variants", "genes", "nearest_gene",
                  "nearest_gene_distance"])
-    with atomic_open(out / "loci.tsv") as fh:
-        loci.to_csv(fh, sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+    write_table(loci, out / "loci.tsv")
     report = {"engine": cfg.engine, "samples_dropped": samples.dropped, "qc": counts,
               "genotype_files": len(geno.per_file()), "chromosomes_missing": missing_chroms,
               "filters": {**flt.config(), "removed": filter_counts},

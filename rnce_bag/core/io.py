@@ -89,6 +89,27 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return Path(path)
 
 
+def write_table(table, path: str | os.PathLike[str], schema: str | None = None,
+                float_format: str = "%.6g") -> Path:
+    """Atomically write a table as TSV with the project's one convention: tab-separated,
+    ``NA`` for a missing value, ``\\n`` line ends; validated first against ``schema``
+    (a name in :data:`rnce_bag.core.schema.SCHEMAS`) when given.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows x named columns.
+    """
+    if schema is not None:
+        from rnce_bag.core.schema import validate_frame
+
+        validate_frame(table, schema, source=str(path))
+    with atomic_open(path) as fh:
+        table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format=float_format,
+                     lineterminator="\n")
+    return Path(path)
+
+
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
     digest = hashlib.sha256()
