@@ -28,6 +28,10 @@ CONTIG_RECODING = {**{f"{i:02d}": str(i) for i in range(1, 10)},
                    **{f"chr{i}": str(i) for i in range(1, 23)}, "chrX": "X", "chrY": "Y"}
 
 
+#: this process's Hail session: the temporary folder it was started with
+_SESSION: dict[str, str] = {}
+
+
 def absolute(path: str | os.PathLike[str]) -> str:
     """``path`` as Spark executors can open it: a URI unchanged, a local path absolute."""
     text = str(path)
@@ -98,7 +102,13 @@ def init_hail(
     import hail as hl
 
     if hl.utils.java.Env._hc is not None:  # already running in this process
-        return hl
+        old = _SESSION.get("tmp_dir")
+        if old is None or "://" in old or Path(old).is_dir():
+            return hl
+        # its temporary folders were a finished run's (published or removed since): Spark
+        # would write shuffle blocks into a folder that is gone, so start a fresh session
+        log.info("Hail's temporary folder %s is gone; restarting the Hail session", old)
+        hl.stop()
     tmp = Path(tmp_dir) if tmp_dir else Path(tempfile.mkdtemp(prefix="rnce-bag-hail-"))
     tmp.mkdir(parents=True, exist_ok=True)
     logfile = Path(log_path) if log_path else tmp / "hail.log"
@@ -116,6 +126,7 @@ def init_hail(
                 idempotent=True,
             )
             hl.default_reference("GRCh37")
+        _SESSION["tmp_dir"] = str(tmp)
     except Exception as exc:  # py4j / Spark errors come in many types
         raise ExternalToolError(
             f"Hail could not start a Spark session on master '{spark_master}': "

@@ -80,3 +80,22 @@ def test_gwas_missing_plink2_exit_3(runner, complete_sim, tmp_path, monkeypatch)
     res = runner.invoke(app, _args(complete_sim, tmp_path / "o", "--engine", "plink2"))
     assert res.exit_code == 3 and "plink2" in res.output and "apt-get install plink2" in \
         res.output
+
+
+@pytest.mark.hail
+@pytest.mark.slow
+def test_hail_runs_twice_in_one_process(runner, complete_sim, tmp_path):
+    """The first run publishes its folder (the Hail session's temporary folder inside it is
+    gone); a second run in the same process used to fail with NoSuchFileException on a
+    Spark block-manager folder. It now starts a fresh session."""
+    base = ["gwas", "--bfile", str(complete_sim / "genotypes/cohort"), "--pheno",
+            str(complete_sim / "pheno.tsv"), "--pheno-name", "LATENT", "--engine", "hail",
+            "--set", "pca.n_pcs=0", "--set", "hail.spark_master=local[2]", "--set",
+            "hail.driver_memory_gb=2"]
+    first = runner.invoke(app, [*base, "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    assert not (tmp_path / "a" / ".gwas.partial").exists()
+    second = runner.invoke(app, [*base, "--out", str(tmp_path / "b")])
+    assert second.exit_code == 0, second.output
+    a, b = (pd.read_csv(tmp_path / d / "LATENT.tsv.gz", sep="\t") for d in ("a", "b"))
+    pd.testing.assert_frame_equal(a, b)
