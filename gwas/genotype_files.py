@@ -25,6 +25,7 @@ AUTOSOMES = tuple(str(i) for i in range(1, 23))
 #: expanded in this order; other codes in file names are not looked for
 CHROMOSOMES = (*AUTOSOMES, "X", "Y", "XY", "MT")
 BFILE_SUFFIXES = (".bed", ".bim", ".fam")
+_WARNED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def expand(template: str, suffixes: tuple[str, ...] = ("",), option: str = "--bf
                          f"{example}, ... with {PLACEHOLDER} = 1-22, X, Y, XY, MT)",
                          hint=f"{PLACEHOLDER} stands for the chromosome code as written in the "
                               "file names: 1, 2, ..., 22 (not 01 or chr1)")
-    if missing:
+    if missing and template not in _WARNED:  # once per template, however often expanded
+        _WARNED.add(template)
         log.warning("%s '%s': no file for chromosome(s) %s; the analysis covers %s only",
                     option, template, ", ".join(missing),
                     ", ".join(c for c, _ in found))

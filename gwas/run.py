@@ -293,8 +293,8 @@ def _plink2(geno, fam, samples, cfg, work, threads, say, variant_keep=None, shar
     from gwas.engines import plink2
     from gwas.sumstats import from_plink2_glm
 
-    args = [plink2.genotype_args(g.bfile, g.bgen, g.sample, g.vcf)
-            for g in geno.per_file(autosomes=True)]
+    parts = geno.per_file(autosomes=True)
+    args = [plink2.genotype_args(g.bfile, g.bgen, g.sample, g.vcf) for g in parts]
     if not geno.bfile:  # the IDs PLINK 2 itself assigns to BGEN/VCF samples
         fam = plink2.sample_ids(args[0], work / "qc", threads)
     plink2.check_quantitative(samples.pheno)  # before any plink2 work
@@ -311,7 +311,8 @@ def _plink2(geno, fam, samples, cfg, work, threads, say, variant_keep=None, shar
         n_shared = int((shared_ids.duplicated(keep=False) | (shared_ids == ".")).sum())
         say(f"{n_shared} variants have an ID shared with another ('.' included): variants "
             "are keyed on chromosome:position:alleles")
-        args = [plink2.keyed_on_alleles(a) for a in args]
+        args = [plink2.genotype_args(g.bfile, g.bgen, g.sample, g.vcf, keyed=True)
+                for g in parts]
         original = dict(zip(plink2.allele_key(table), table["variant_id"], strict=True))
         if shared is not None:  # IDs of several records: no rsid in the output
             shared.update(shared_ids.loc[shared_ids.duplicated(keep=False)])
@@ -353,11 +354,14 @@ def _hail(geno, samples, cfg, out, work, say, variant_keep=None):
                           driver_memory_gb=cfg.hail.driver_memory_gb, quiet=cfg.hail.quiet)
     say("importing genotypes (Hail)", "inputs")
     parts = geno.per_file(autosomes=True)
-    mt = engine.import_genotypes(
-        hl, work, *([engine.absolute(getattr(g, kind)) for g in parts]
-                    if getattr(geno, kind) else None for kind in ("bfile", "bgen")),
-        engine.absolute(parts[0].sample) if geno.sample else None,
-        [engine.absolute(g.vcf) for g in parts] if geno.vcf else None)
+
+    def files(kind: str) -> list[str] | None:  # absolute: executors resolve them
+        return [engine.absolute(getattr(g, kind)) for g in parts] if getattr(geno, kind) \
+            else None
+
+    mt = engine.import_genotypes(hl, work, files("bfile"), files("bgen"),
+                                 engine.absolute(parts[0].sample) if geno.sample else None,
+                                 files("vcf"))
     say("QC (Hail)", "import")
     mt, counts = engine.hail_qc(hl, mt, samples.iids, cfg.qc, work, variant_keep)
     say("", "qc")

@@ -40,12 +40,15 @@ def run_plink2(args: list[str], out: Path, threads: int | None = None) -> None:
 
 
 def genotype_args(bfile: str | None = None, bgen: str | None = None, sample: str | None = None,
-                  vcf: str | None = None) -> list[str]:
+                  vcf: str | None = None, keyed: bool = False) -> list[str]:
     """PLINK 2 input flags for one of the supported genotype formats (autosomes only: X/Y/MT
-    would need sex-aware models, and a sex covariate is collinear on chrY)."""
+    would need sex-aware models, and a sex covariate is collinear on chrY). ``keyed``:
+    every variant named ``chrom:pos:ref:alt`` (:data:`ALLELE_KEYS`), for inputs whose IDs
+    are not unique."""
     if bfile:
-        return ["--bfile", bfile, "--autosome"]
-    ids = ["--set-missing-var-ids", "@:#:$r:$a", "--new-id-max-allele-len", "200", "truncate"]
+        return ["--bfile", bfile, "--autosome", *(ALLELE_KEYS if keyed else [])]
+    ids = ALLELE_KEYS if keyed else ["--set-missing-var-ids", "@:#:$r:$a",
+                                     "--new-id-max-allele-len", "200", "truncate"]
     if bgen:
         if not sample:
             raise InputError("--bgen needs --sample")
@@ -63,23 +66,6 @@ ALLELE_KEYS = ["--set-all-var-ids", "@:#:$r:$a", "--new-id-max-allele-len", "200
 
 class AmbiguousIds(Exception):
     """The input's variant IDs are not unique; rerun keyed on alleles (:data:`ALLELE_KEYS`)."""
-
-
-def keyed_on_alleles(geno: list[str]) -> list[str]:
-    """``geno`` with every variant named ``chrom:pos:ref:alt`` instead of its ID."""
-    out, skip = [], 0
-    for i, a in enumerate(geno):
-        if skip:
-            skip -= 1
-            continue
-        if a == "--set-missing-var-ids":
-            skip = 1
-        elif a == "--new-id-max-allele-len":
-            skip = 2 if i + 2 < len(geno) and geno[i + 2] in ("truncate", "missing",
-                                                                "error") else 1
-        else:
-            out.append(a)
-    return [*out, *ALLELE_KEYS]
 
 
 def allele_key(table: pd.DataFrame) -> pd.Series:
