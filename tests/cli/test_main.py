@@ -156,3 +156,17 @@ def test_help_into_a_closed_pipe_is_quiet(repo_root):
         os.close(write)
     err = proc.stderr.decode()
     assert "unexpected" not in err and "Traceback" not in err, err
+
+
+def test_config_lists_and_shows_presets(runner):
+    """rnce-bag config without a file lists the shipped presets; kind/name shows one; an
+    unknown preset is exit 2 with the choices."""
+    from cli.main import app
+
+    listed = runner.invoke(app, ["config"])
+    assert listed.exit_code == 0, listed.output
+    assert "simulate: demo, demo-control, large, tiny" in listed.output
+    shown = runner.invoke(app, ["config", "gwas/default", "--set", "qc.maf=0.05"])
+    assert shown.exit_code == 0 and "maf: 0.05" in shown.output, shown.output
+    bad = runner.invoke(app, ["config", "ssl/nope"])
+    assert bad.exit_code == 2 and "choose one of: demo, demo-long, paper, tiny" in bad.output
