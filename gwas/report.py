@@ -24,9 +24,13 @@ from gwas.sumstats import read_sumstats
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_text
 from rnce_bag.core.names import file_stem
+from rnce_bag.core.outputs import OUTPUTS, output_path, read_output, read_output_if_exists
+from rnce_bag.core.schema import read_table
 
 
 def _fmt(v) -> str:
+    if v is pd.NA or v is None:
+        return "NA"
     if isinstance(v, float | np.floating):
         if math.isnan(v):
             return "NA"
@@ -52,15 +56,15 @@ def collect(run_dir: str | os.PathLike[str]) -> dict:
 
     found: dict = {"brain_age": [], "probe": [], "gwas": [], "heritability": [], "rg": [],
                    "run_json": glob("run.json")}
-    for m in glob("metrics.json"):
-        if (m.parent / "figure_data.tsv").exists():
+    for m in glob(OUTPUTS["brain_age"]["metrics"].file):
+        if output_path("brain_age", "figure_data", m.parent).exists():
             found["brain_age"].append(m.parent)
-    found["probe"] = [p.parent for p in glob("probe.tsv")]
-    found["gwas"] = [p.parent for p in glob("summary.tsv")
-                     if (p.parent / "gwas_report.json").exists()]
-    found["heritability"] = glob("heritability.tsv")
-    found["rg"] = glob("rg.tsv")
-    found["celltypes"] = glob("celltypes.tsv")
+    found["probe"] = [p.parent for p in glob(OUTPUTS["probe"]["scores"].file)]
+    found["gwas"] = [p.parent for p in glob(OUTPUTS["gwas"]["summary"].file)
+                     if output_path("gwas", "report", p.parent).exists()]
+    found["heritability"] = glob(OUTPUTS["h2"]["heritability"].file)
+    found["rg"] = glob(OUTPUTS["rg"]["rg"].file)
+    found["celltypes"] = glob(OUTPUTS["enrich"]["celltypes"].file)
     if not any(found[k] for k in ("brain_age", "probe", "gwas", "heritability", "rg",
                                   "celltypes")):
         raise InputError(f"nothing to report in '{run}': no brain-age, probe, GWAS, "
@@ -84,16 +88,16 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
     """Side-by-side numbers, Miami plot and shared/unique loci of phenotypes ``a`` and ``b``."""
     from gwas import plots
 
-    fa, fb = f"{file_stem(a)}.tsv.gz", f"{file_stem(b)}.tsv.gz"
+    fa, fb = (output_path("gwas", "sumstats", "", phenotype=x).name for x in (a, b))
     gdir = next((d for d in found["gwas"] if (d / fa).exists() and (d / fb).exists()), None)
     if gdir is None:
         raise InputError(f"no GWAS in the run has both {a} and {b} (looked for {fa} and {fb} "
                          "next to a summary.tsv)",
                          hint="run 'rnce-bag gwas' with both phenotypes in --pheno")
     sa, sb = read_sumstats(gdir / fa), read_sumstats(gdir / fb)
-    loci = pd.read_csv(gdir / "loci.tsv", sep="\t", dtype={"chromosome": str})
+    loci = read_output("gwas", "loci", gdir)
     la, lb = loci[loci["phenotype"] == a], loci[loci["phenotype"] == b]
-    summary = pd.read_csv(gdir / "summary.tsv", sep="\t").set_index("phenotype")
+    summary = read_output("gwas", "summary", gdir).set_index("phenotype")
     merged = []
     for _, r in pd.concat([la, lb]).iterrows():
         near = [m for m in merged if m["chromosome"] == r["chromosome"]
@@ -117,7 +121,7 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
         summary.loc[b, "n_genome_wide"])
     add("lead loci", len(la), len(lb), f"{len(shared)} shared")
     for path in found["heritability"]:
-        h = pd.read_csv(path, sep="\t").set_index("phenotype")
+        h = read_table(path, "heritability").set_index("phenotype")
         if a in h.index and b in h.index:
             ha, hb = h.loc[a], h.loc[b]
             d = ha["h2"] - hb["h2"]
@@ -126,17 +130,17 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
                 f"{hb['h2']:.3f} ({hb['h2_se']:.3f})",
                 f"{d:+.3f} (SE {se:.3f}, assuming independent estimates)")
     for path in found["rg"]:
-        r = pd.read_csv(path, sep="\t")
+        r = read_table(path, "genetic_correlation")
         hit = r[((r["p1"] == a) & (r["p2"] == b)) | ((r["p1"] == b) & (r["p2"] == a))]
         for _, x in hit.iterrows():
             add(f"rg ({x['method']})", f"{x['rg']:.3f} (SE {x['rg_se']:.3f})", "",
                 f"p = {_fmt(x['p'])}")
     rep_a, rep_b = a.removeprefix("BAG_"), b.removeprefix("BAG_")
     for pdir in found["probe"]:
-        pairs = pdir / "probe_pairs.tsv"
+        pairs = output_path("probe", "pairs", pdir)
         if not pairs.exists():
             continue
-        pp = pd.read_csv(pairs, sep="\t")
+        pp = read_output("probe", "pairs", pdir)
         for _, x in pp.iterrows():
             if {str(x["rep_a"]).upper(), str(x["rep_b"]).upper()} == {rep_a.upper(),
                                                                        rep_b.upper()}:
@@ -184,8 +188,8 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     ctx["provenance"] = sorted(prov, key=lambda r: r["started"])
     if found["brain_age"]:
         d = found["brain_age"][0]
-        metrics = json.loads((d / "metrics.json").read_text())
-        fig_data = pd.read_csv(d / "figure_data.tsv", sep="\t")
+        metrics = json.loads(output_path("brain_age", "metrics", d).read_text())
+        fig_data = read_output("brain_age", "figure_data", d)
         rows = []
         figs = []
         for name, m in metrics["representations"].items():
@@ -199,27 +203,26 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                             "figures": figs}
     if found["probe"]:
         d = found["probe"][0]
-        scores = pd.read_csv(d / "probe.tsv", sep="\t")
+        scores = read_output("probe", "scores", d)
         cols = ["task", "representation", "n", "n_pos", "auc", "ci_low", "ci_high",
                 "balanced_accuracy"]
         pcols = ["task", "rep_a", "rep_b", "auc_diff", "p_delong"]
-        pairs = pd.read_csv(d / "probe_pairs.tsv", sep="\t") if (d / "probe_pairs.tsv"
-                                                                   ).exists() else None
+        pairs = read_output_if_exists("probe", "pairs", d)
         ctx["probes"] = {"rows": _rows(scores, cols), "columns": cols,
                          "pairs": _rows(pairs, pcols) if pairs is not None and len(pairs)
                          else [], "pair_columns": pcols,
                          "figures": [_save(plots.probe_aucs(scores), figdir, "probe_aucs")]}
     if found["gwas"]:
         d = found["gwas"][0]
-        summary = pd.read_csv(d / "summary.tsv", sep="\t")
-        loci = pd.read_csv(d / "loci.tsv", sep="\t", dtype={"chromosome": str})
+        summary = read_output("gwas", "summary", d)
+        loci = read_output("gwas", "loci", d)
         scols = ["phenotype", "n_samples", "n_variants", "lambda_gc", "mean_chi2",
                  "n_genome_wide", "min_p"]
         lcols = ["locus_id", "lead_variant", "chromosome", "position", "p_value", "genes",
                  "nearest_gene"]
         phs = []
         for name in summary["phenotype"]:
-            ssf = read_sumstats(d / f"{file_stem(name)}.tsv.gz")
+            ssf = read_sumstats(output_path("gwas", "sumstats", d, phenotype=name))
             lo = loci[loci["phenotype"] == name]
             phs.append({"name": name,
                         "manhattan": _save(plots.manhattan(ssf, lo, str(name)), figdir,
@@ -235,24 +238,24 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
         ctx["gwas"] = {"summary": _rows(summary, scols), "summary_columns": scols,
                        "phenotypes": phs, "design": design}
     if found["heritability"]:
-        h = pd.concat([pd.read_csv(p, sep="\t") for p in found["heritability"]])
+        h = pd.concat([read_table(p, "heritability") for p in found["heritability"]])
         cols = ["phenotype", "method", "backend", "h2", "h2_se", "intercept", "n", "status"]
         ctx["heritability"] = {"rows": _rows(h, cols), "columns": cols,
                                "figures": [_save(plots.h2_bars(h), figdir, "h2")]}
     if found["rg"]:
-        r = pd.concat([pd.read_csv(p, sep="\t") for p in found["rg"]])
+        r = pd.concat([read_table(p, "genetic_correlation") for p in found["rg"]])
         cols = ["p1", "p2", "method", "rg", "rg_se", "p", "n", "status"]
         figs = [_save(plots.rg_heatmap(r[r["method"] == m].dropna(subset=["rg"])), figdir,
                       f"rg_{m}") for m in r["method"].unique()]
         ctx["rg"] = {"rows": _rows(r, cols), "columns": cols, "figures": figs}
     if found["celltypes"]:
-        ct = pd.concat([pd.read_csv(p, sep="\t") for p in found["celltypes"]])
+        ct = pd.concat([read_table(p, "celltypes") for p in found["celltypes"]])
         cols = ["dataset", "cell_type", "method", "beta", "beta_se", "p_value", "p_fdr",
                 "n_genes"]
         ctx["celltypes"] = {"rows": _rows(ct.sort_values("p_value"), cols), "columns": cols,
                             "figures": [_save(plots.celltype_bars(ct), figdir, "celltypes")]}
     if compare is None and found["gwas"]:
-        bags = [p for p in pd.read_csv(found["gwas"][0] / "summary.tsv", sep="\t")["phenotype"]
+        bags = [p for p in read_output("gwas", "summary", found["gwas"][0])["phenotype"]
                 if str(p).startswith("BAG_")]
         if len(bags) >= 2:
             compare = (bags[0], bags[1])

@@ -33,7 +33,7 @@ from gwas.loci import annotate_genes, clump
 from gwas.plink_io import open_bed, read_fam
 from gwas.sumstats import summarise, unambiguous_rsids, write_ssf
 from rnce_bag.core.errors import InputError
-from rnce_bag.core.io import atomic_open, write_table, write_text
+from rnce_bag.core.io import write_table, write_text
 from rnce_bag.core.names import file_stem
 
 log = logging.getLogger(__name__)
@@ -208,9 +208,7 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     used = _with_pcs(samples, pcs)
     if used is not None and used.shape[1] > 1:
         # exactly the covariates of the association, for h2/rg on the same model
-        with atomic_open(out / COVARIATES_FILE) as fh:
-            used.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.10g",
-                        lineterminator="\n")
+        write_table(used, out / COVARIATES_FILE, float_format="%.10g")
     for name in list(results):  # rsid NA where it names no single variant ('.', shared)
         results[name], no_rsid = unambiguous_rsids(results[name], shared)
         counts["variants_without_rsid"] = max(no_rsid, counts.get("variants_without_rsid", 0))

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rnce_bag.core.errors import InputError
-from rnce_bag.core.io import atomic_open, write_text
+from rnce_bag.core.io import write_table, write_text
 
 
 def phenotype_name(rep: str) -> str:
@@ -53,12 +53,6 @@ def covariates(manifest: pd.DataFrame, etiv: pd.Series | None) -> pd.DataFrame:
     if etiv is not None:
         out["eTIV"] = etiv.reindex(manifest["IID"]).to_numpy(dtype=float)
     return out
-
-
-def _write_tsv(df: pd.DataFrame, path: Path, header: bool = True) -> None:
-    with atomic_open(path) as fh:
-        df.to_csv(fh, sep="\t", index=False, header=header, na_rep="NA", float_format="%.6g",
-                  lineterminator="\n")
 
 
 def write_gwas_files(bags: pd.DataFrame, manifest: pd.DataFrame, etiv: pd.Series | None,
@@ -99,12 +93,12 @@ def write_gwas_files(bags: pd.DataFrame, manifest: pd.DataFrame, etiv: pd.Series
         pheno[phenotype_name(rep)] = np.where(use, bags[f"bag_{rep}"].to_numpy(), np.nan)
     paths = [out / "pheno.tsv", out / "covar.tsv", out / "bag.phen", out / "bag.qcovar",
              out / "bag.covar"]
-    _write_tsv(pheno, paths[0])
-    _write_tsv(cov, paths[1])
+    write_table(pheno, paths[0])
+    write_table(cov, paths[1])
     gcta_p = pheno.rename(columns={"#FID": "FID"})
-    _write_tsv(gcta_p, paths[2], header=False)
+    write_table(gcta_p, paths[2], header=False)
     qcols = [c for c in ("age", "age2", "eTIV") if c in cov.columns]
-    _write_tsv(cov.rename(columns={"#FID": "FID"})[["FID", "IID", *qcols]], paths[3],
+    write_table(cov.rename(columns={"#FID": "FID"})[["FID", "IID", *qcols]], paths[3],
                header=False)
     ccols = pd.DataFrame({"FID": cov["#FID"], "IID": cov["IID"]})
     if "sex" in man.columns:
@@ -113,7 +107,7 @@ def write_gwas_files(bags: pd.DataFrame, manifest: pd.DataFrame, etiv: pd.Series
         ccols["site"] = man["site"].astype(str).to_numpy()
     if diagnosis_covariate and "diagnosis" in man.columns:
         ccols["diagnosis"] = man["diagnosis"].astype(str).to_numpy()
-    _write_tsv(ccols, paths[4], header=False)
+    write_table(ccols, paths[4], header=False)
     write_text(out / "gcta_columns.json", json.dumps({
         "bag.phen": list(gcta_p.columns), "mpheno": {phenotype_name(r): i + 1
                                                     for i, r in enumerate(reps)},

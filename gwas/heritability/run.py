@@ -25,7 +25,7 @@ from gwas.heritability.hsq import format_bivariate_hsq, h2_from_hsq, rg_from_hsq
 from gwas.inputs import check_covariates, load_covariates, load_phenotypes
 from gwas.plink_io import open_bed
 from rnce_bag.core.errors import InputError
-from rnce_bag.core.io import atomic_open, write_text
+from rnce_bag.core.io import write_table, write_text
 from rnce_bag.core.names import file_stem
 
 log = logging.getLogger(__name__)
@@ -170,9 +170,7 @@ def estimate_h2(grm: np.ndarray, ids: pd.DataFrame, m: int, grm_prefix: str,
         raise InputError(f"{pheno_path}: no phenotype could be estimated: "
                          + "; ".join(f"{a}: {b}" for a, b in zip(table["phenotype"],
                                                                   table["status"], strict=True)))
-    with atomic_open(out / "heritability.tsv") as fh:
-        table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
-                     lineterminator="\n")
+    write_table(table, out / "heritability.tsv", schema="heritability")
     return table
 
 
@@ -243,9 +241,7 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
                      "converged": r.converged,
                      "status": rg_status(r.converged, r.rg, r.at_boundary, r.h2)})
     table = pd.DataFrame(rows).reindex(columns=RG_COLUMNS)
-    with atomic_open(out / "rg.tsv") as fh:
-        table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
-                     lineterminator="\n")
+    write_table(table, out / "rg.tsv", schema="genetic_correlation")
     return table
 
 
@@ -333,9 +329,7 @@ def ldsc_heritability(sumstats: list[Path], out: Path, bfile: str | None = None,
                      "ratio": res.get("ratio", np.nan), "converged": bool(ok),
                      "status": "ok" if ok else "failed: no estimate"})
     table = pd.DataFrame(rows).reindex(columns=[*COLUMNS, "ratio"])
-    with atomic_open(out / "heritability.tsv") as fh:
-        table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
-                     lineterminator="\n")
+    write_table(table, out / "heritability.tsv", schema="heritability")
     return table
 
 
@@ -362,7 +356,5 @@ def ldsc_genetic_correlation(sumstats: list[Path], out: Path, bfile: str | None 
                      "status": rg_status(True, res["rg"]) if ok
                      else "failed: an h2 is negative or rg undefined"})
     table = pd.DataFrame(rows).reindex(columns=RG_COLUMNS)
-    with atomic_open(out / "rg.tsv") as fh:
-        table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
-                     lineterminator="\n")
+    write_table(table, out / "rg.tsv", schema="genetic_correlation")
     return table

@@ -133,16 +133,12 @@ def write_outputs(out: str | os.PathLike[str], bag: pd.DataFrame, figure: pd.Dat
     """``bag.tsv``, ``bag.parquet``, ``figure_data.tsv``, ``metrics.json`` (atomic)."""
     import json
 
-    from rnce_bag.core.io import atomic_open, atomic_path, write_text
+    from rnce_bag.core.io import atomic_path, write_table, write_text
 
     out = Path(out)
-    with atomic_open(out / "bag.tsv") as fh:
-        bag.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
-                   lineterminator="\n")
+    write_table(bag, out / "bag.tsv")
     with atomic_path(out / "bag.parquet") as tmp:
         bag.to_parquet(tmp, index=False)
-    with atomic_open(out / "figure_data.tsv") as fh:
-        figure.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
-                      lineterminator="\n")
+    write_table(figure, out / "figure_data.tsv")
     write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return [out / "bag.tsv", out / "bag.parquet", out / "figure_data.tsv", out / "metrics.json"]

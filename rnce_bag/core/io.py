@@ -90,7 +90,7 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 
 def write_table(table, path: str | os.PathLike[str], schema: str | None = None,
-                float_format: str = "%.6g") -> Path:
+                float_format: str = "%.6g", header: bool = True) -> Path:
     """Atomically write a table as TSV with the project's one convention: tab-separated,
     ``NA`` for a missing value, ``\\n`` line ends; validated first against ``schema``
     (a name in :data:`rnce_bag.core.schema.SCHEMAS`) when given.
@@ -105,8 +105,8 @@ def write_table(table, path: str | os.PathLike[str], schema: str | None = None,
 
         validate_frame(table, schema, source=str(path))
     with atomic_open(path) as fh:
-        table.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format=float_format,
-                     lineterminator="\n")
+        table.to_csv(fh, sep="\t", index=False, header=header, na_rep="NA",
+                     float_format=float_format, lineterminator="\n")
     return Path(path)
 
 

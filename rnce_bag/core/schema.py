@@ -79,6 +79,7 @@ class TableSchema:
     min_pattern_columns: int = 0
     allow_extra: bool = True
     description: str = ""
+    allow_empty: bool = False
 
     def column(self, name: str) -> Column | None:
         """The declaration covering column ``name`` (exact first, then patterns)."""
@@ -175,34 +176,58 @@ SCHEMAS: dict[str, TableSchema] = {
                 Column("phenotype", "str"),
                 Column("method", "str", choices=("greml", "ldsc")),
                 Column("backend", "str"),
-                Column("h2", "float"),
+                Column("h2", "float", nullable=True),
                 Column("h2_se", "float", nullable=True, lo=0),
                 Column("intercept", "float", nullable=True, required=False),
+                Column("n", "int", nullable=True, lo=0, required=False),
+                Column("pval", "float", nullable=True, lo=0, hi=1, required=False),
+                Column("status", "str"),
             ),
-            description="SNP heritability estimates",
+            description="SNP heritability estimates, one row per phenotype",
         ),
         TableSchema(
             "genetic_correlation",
             (
                 Column("p1", "str"),
                 Column("p2", "str"),
+                Column("method", "str", choices=("greml", "ldsc")),
                 Column("rg", "float", nullable=True),
                 Column("rg_se", "float", nullable=True, lo=0),
                 Column("p", "float", nullable=True, lo=0, hi=1),
+                Column("n", "int", nullable=True, lo=0),
+                Column("status", "str"),
             ),
             description="genetic correlations between phenotype pairs",
         ),
         TableSchema(
+            "gwas_summary",
+            (
+                Column("phenotype", "str", unique=True),
+                Column("n_samples", "int", lo=0),
+                Column("n_variants", "int", lo=0),
+                Column("lambda_gc", "float", nullable=True),
+                Column("mean_chi2", "float", nullable=True, lo=0),
+                Column("n_genome_wide", "int", lo=0),
+                Column("min_p", "float", nullable=True, lo=0, hi=1),
+            ),
+            description="one row per phenotype of a GWAS",
+        ),
+        TableSchema(
             "loci",
             (
-                Column("locus_id", "str", unique=True),
+                Column("phenotype", "str"),
+                Column("locus_id", "str"),
                 Column("lead_variant", "str"),
                 Column("chromosome", "str"),
                 Column("position", "int", lo=1),
                 Column("p_value", "float", lo=0, hi=1),
+                Column("start", "int", lo=0, required=False),
+                Column("end", "int", lo=0, required=False),
                 Column("genes", "str", nullable=True),
+                Column("nearest_gene", "str", nullable=True, required=False),
             ),
-            description="lead loci with genes",
+            description="lead loci with genes (locus_id counts within a phenotype)",
+            allow_empty=True,
         ),
         TableSchema(
             "celltypes",
@@ -215,6 +240,47 @@ SCHEMAS: dict[str, TableSchema] = {
                 Column("method", "str"),
             ),
             description="cell-type enrichment results",
+        ),
+        TableSchema(
+            "genes",
+            (Column("gene", "str"), Column("chromosome", "str"), Column("start", "int", lo=0),
+             Column("stop", "int", lo=0), Column("n_snps", "int", lo=0),
+             Column("z", "float", nullable=True), Column("p", "float", lo=0, hi=1)),
+            description="gene-level association (MAGMA-style mean chi^2)",
+            allow_empty=True,
+        ),
+        TableSchema(
+            "probe",
+            (
+                Column("task", "str"),
+                Column("representation", "str"),
+                Column("n", "int", lo=0),
+                Column("n_pos", "int", lo=0),
+                Column("auc", "float", nullable=True, lo=0, hi=1),
+                Column("ci_low", "float", nullable=True),
+                Column("ci_high", "float", nullable=True),
+                Column("balanced_accuracy", "float", nullable=True, lo=0, hi=1),
+            ),
+            description="linear-probe AUCs (95% DeLong CI) per task and representation",
+        ),
+        TableSchema(
+            "probe_pairs",
+            (
+                Column("task", "str"),
+                Column("rep_a", "str"),
+                Column("rep_b", "str"),
+                Column("auc_a", "float", nullable=True),
+                Column("auc_b", "float", nullable=True),
+                Column("auc_diff", "float", nullable=True),
+                Column("p_delong", "float", nullable=True, lo=0, hi=1),
+            ),
+            description="paired DeLong tests between representations",
+            allow_empty=True,
+        ),
+        TableSchema(
+            "brain_age_figure",
+            (_ID, Column("age", "float", lo=0, hi=130)),
+            description="per-subject values behind the brain-age figures",
         ),
     )
 }
@@ -363,7 +429,7 @@ def validate_frame(
             hint=f"rename or add the column(s); the {schema.name} table needs "
             + ", ".join(c.name for c in schema.columns if c.required),
         )
-    if len(df) == 0:
+    if len(df) == 0 and not schema.allow_empty:
         raise SchemaError(f"{source}: the {schema.name} table has no data rows")
     out = {}
     n_pattern = 0
@@ -466,4 +532,25 @@ def read_table(
         seen[c] = k
     if schema is None:
         return df
-    return validate_frame(df, schema, source=str(p), header_lines=header_lines)
+    out = validate_frame(df, schema, source=str(p), header_lines=header_lines)
+    return _infer_undeclared(out, get_schema(schema) if isinstance(schema, str) else schema)
+
+
+def _infer_undeclared(df: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+    """Type the text columns a schema does not declare as ``pandas.read_csv`` would:
+    NA tokens missing, numbers numeric, ``True``/``False`` boolean, other text kept."""
+    import pandas as pd
+
+    for name in df.columns:
+        if schema.column(str(name)) is not None or df[name].dtype != object:
+            continue
+        col = df[name].where(~df[name].isin(NA_TOKENS), None)
+        values = set(col.dropna().unique())
+        if values and values <= {"True", "False"}:
+            df[name] = col.map({"True": True, "False": False, None: None})
+            continue
+        try:
+            df[name] = pd.to_numeric(col)
+        except (ValueError, TypeError):
+            df[name] = col
+    return df
