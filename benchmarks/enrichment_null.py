@@ -5,7 +5,7 @@ Usage: python benchmarks/enrichment_null.py [COHORT_DIR] [--replicates 20]
 
 COHORT_DIR is a simulated cohort (``rnce-bag simulate --preset demo --no-images``). All
 null phenotypes go through one PLINK 2 GWAS pass; each gets the gene test and the
-gene-property regression against the cohort's truth/celltype_specificity.tsv, for each
+gene-property regression against the cohort's expression/celltype_specificity.tsv, for each
 cluster gap. The issue's target: no cell type at p < 0.01 in >= 90% of replicates.
 """
 
@@ -49,7 +49,7 @@ def main() -> None:
         args.cohort = simulate(cfg, Path(keep.name) / "demo")
     bfile = str(args.cohort / "genotypes/cohort")
     lat = pd.read_csv(args.cohort / "truth/latent.tsv", sep="\t")
-    spec, _ = read_specificity(args.cohort / "truth/celltype_specificity.tsv")
+    spec, _ = read_specificity(args.cohort / "expression/celltype_specificity.tsv")
     rng = np.random.default_rng(0)
     names = [f"N{k}" for k in range(args.replicates)]
     with tempfile.TemporaryDirectory(prefix="rnce-enrich-null-") as tmp:

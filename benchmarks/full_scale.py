@@ -112,7 +112,7 @@ def command(step: str, w: Path, exe: str) -> list[str]:
                 "--out", str(w / "rg")]
     if step == "enrich":
         return [exe, "enrich", "--sumstats", str(w / "gwas_plink2/P1.tsv.gz"), *geno,
-                "--celltypes", str(w / "sim/truth/celltype_specificity.tsv"), "--out",
+                "--celltypes", str(w / "sim/expression/celltype_specificity.tsv"), "--out",
                 str(w / "enrich")]
     raise SystemExit(f"unknown step {step!r}; steps: {', '.join(STEPS)}")
 

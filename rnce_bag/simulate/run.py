@@ -6,9 +6,11 @@ Output layout (``out/``)::
     genotypes/cohort.{bed,bim,fam}      PLINK 1 binary, GRCh37, rsIDs, ~1% missing
     images/<IID>.nii.gz                 T1 in MNI152 space (unless images.write is false)
     freesurfer/<IID>/stats/{aseg,lh.aparc,rh.aparc}.stats   FreeSurfer 7 format
+    expression/celltype_specificity.tsv FUMA-format expression per cell type (a reference
+                                        panel like FUMA's, not truth: which cell types
+                                        the causal genes favour is in truth.json)
     truth/truth.json                    generative parameters and realised values
     truth/causal_variants.tsv           causal variants with effects
-    truth/celltype_specificity.tsv      FUMA-format expression per cell type
     truth/latent.tsv                    latent factors per subject
     run.json                            provenance
 
@@ -31,7 +33,7 @@ import pandas as pd
 
 from rnce_bag.core.config import dump_config
 from rnce_bag.core.errors import InputError
-from rnce_bag.core.io import atomic_open, ensure_writable_dir, write_text
+from rnce_bag.core.io import ensure_writable_dir, write_table, write_text
 from rnce_bag.core.outdir import check_removable, remove_owned
 from rnce_bag.core.provenance import RunRecord
 from rnce_bag.resources import load_gene_table
@@ -63,12 +65,6 @@ def _streams(seed: int) -> dict[str, np.random.Generator]:
 
 def _zscore(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / x.std()
-
-
-def _fmt_tsv(df: pd.DataFrame, path: Path) -> None:
-    with atomic_open(path) as fh:
-        df.to_csv(fh, sep="\t", index=False, na_rep="NA", float_format="%.6g",
-                  lineterminator="\n")
 
 
 def _site_effects(n_sites: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -234,12 +230,13 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
     manifest["t1_path"] = [f"images/{i}.nii.gz" for i in manifest["IID"]] if cfg.images.write \
         else pd.NA
     manifest["freesurfer_dir"] = [f"freesurfer/{i}" for i in manifest["IID"]]
-    _fmt_tsv(manifest[MANIFEST_COLUMNS], out / "cohort.tsv")
+    write_table(manifest[MANIFEST_COLUMNS], out / "cohort.tsv")
 
-    # truth
+    # the expression reference (input of enrichment, as FUMA's tables are), then truth
+    (out / "expression").mkdir()
+    write_table(spec_table, out / "expression" / "celltype_specificity.tsv")
     tdir = out / "truth"
     tdir.mkdir()
-    _fmt_tsv(spec_table, tdir / "celltype_specificity.tsv")
     cv = variants.loc[causal_rows, ["rsid", "chromosome", "position", "a1", "a2", "maf"]]
     cv = cv.reset_index(drop=True)
     cv.insert(0, "variant_id", cv["chromosome"] + ":" + cv["position"].astype(str) + ":"
@@ -251,7 +248,7 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
     cv["beta_std"] = beta_std
     cv["beta_a1"] = beta_allele
     cv["beta_a1_years"] = beta_allele * cfg.cohort.brain_age_sd_years
-    _fmt_tsv(cv, tdir / "causal_variants.tsv")
+    write_table(cv, tdir / "causal_variants.tsv")
     lat = pd.DataFrame({
         "IID": cohort["IID"], "population": pop, "genetic_value": g, "environment": e,
         "latent_factor": latent, "age": age, "true_brain_age": brain_age,
@@ -261,7 +258,7 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
         "wm_factor": wm["wm_factor"], "wm_pathology": cohort["wm_pathology"].to_numpy(),
         "wm_brain_age": wm_age,
     })
-    _fmt_tsv(lat, tdir / "latent.tsv")
+    write_table(lat, tdir / "latent.tsv")
     total = g + e
     truth = {
         "seed": cfg.seed,

@@ -117,7 +117,7 @@ def test_enrich_command(runner, complete_sim, shared_dir, tmp_path):
              tmp_path / "g")
     res = runner.invoke(app, ["enrich", "--sumstats", str(tmp_path / "g/LATENT.tsv.gz"),
                               "--bfile", str(complete_sim / "genotypes/cohort"), "--celltypes",
-                              str(complete_sim / "truth/celltype_specificity.tsv"),
+                              str(complete_sim / "expression/celltype_specificity.tsv"),
                               "--celltypes", str(shared_dir / "fixtures/celltypes/"
                                                                "GSE67835_Human_Cortex_woFetal"
                                                                ".txt.gz"),
@@ -128,7 +128,7 @@ def test_enrich_command(runner, complete_sim, shared_dir, tmp_path):
     assert ct["p_fdr"].between(0, 1).all() and (tmp_path / "e/genes.tsv").exists()
     res = runner.invoke(app, ["enrich", "--sumstats", str(tmp_path / "g/LATENT.tsv.gz"),
                               "--bfile", str(complete_sim / "genotypes/cohort"), "--celltypes",
-                              str(complete_sim / "truth/celltype_specificity.tsv"),
+                              str(complete_sim / "expression/celltype_specificity.tsv"),
                               "--ldsc-seg", "--out", str(tmp_path / "seg")])
     assert res.exit_code == 0, res.output
     seg = pd.read_csv(tmp_path / "seg/celltypes.tsv", sep="\t")
@@ -144,7 +144,7 @@ def test_enrich_command(runner, complete_sim, shared_dir, tmp_path):
     wrong.to_csv(tmp_path / "hg38.tsv", sep="\t", index=False)
     res = runner.invoke(app, ["enrich", "--sumstats", str(tmp_path / "hg38.tsv"),
                               "--bfile", str(complete_sim / "genotypes/cohort"), "--celltypes",
-                              str(complete_sim / "truth/celltype_specificity.tsv"),
+                              str(complete_sim / "expression/celltype_specificity.tsv"),
                               "--out", str(tmp_path / "e3")])
     assert res.exit_code == 2 and "look like GRCh38" in res.output
     assert not (tmp_path / "e3/celltypes.tsv").exists()
@@ -168,7 +168,7 @@ def test_ld_scores_are_computed_once_per_reference_and_table(runner, complete_si
         res = runner.invoke(app, ["enrich", "--sumstats", str(tmp_path / f"g/{trait}.tsv.gz"),
                                   "--bfile", str(complete_sim / "genotypes/cohort"),
                                   "--celltypes",
-                                  str(complete_sim / "truth/celltype_specificity.tsv"),
+                                  str(complete_sim / "expression/celltype_specificity.tsv"),
                                   "--ldsc-seg", "--out", str(tmp_path / out), *extra])
         assert res.exit_code == 0, res.output
         return pd.read_csv(tmp_path / out / "celltypes.tsv", sep="\t")

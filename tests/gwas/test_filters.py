@@ -195,7 +195,7 @@ def test_enrich_tests_only_the_filtered_variants(complete_sim, tmp_path, runner)
     first = sorted(ssf["chromosome"].unique(), key=int)[0]
     base = ["enrich", "--sumstats", str(tmp_path / "g/LATENT.tsv.gz"), "--bfile",
             str(complete_sim / "genotypes/cohort"), "--celltypes",
-            str(complete_sim / "truth/celltype_specificity.tsv")]
+            str(complete_sim / "expression/celltype_specificity.tsv")]
     genes = {}
     for name, extra in (("all", []), ("one", ["--chr", first])):
         res = runner.invoke(app, [*base, *extra, "--out", str(tmp_path / name)])

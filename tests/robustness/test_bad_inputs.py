@@ -222,11 +222,11 @@ CASES: list[tuple[str, Callable[[Env], list[str]], int, str, str | None]] = [
     ("enrich-non-numeric-expression", lambda e: _enrich(e, e.text(
         "ct.txt", "GENE\tA\tAverage\nMAPT\thigh\t1\nAPOE\t1\t1\n")), 2,
      r"(numeric|number).*A|A.*(numeric|number)", "out/celltypes.tsv"),
-    ("enrich-missing-sumstats", lambda e: _enrich(e, e.gen / "truth" /
+    ("enrich-missing-sumstats", lambda e: _enrich(e, e.gen / "expression" /
                                                   "celltype_specificity.tsv",
                                                   e.tmp / "BAG_X.tsv.gz"), 2,
      r"BAG_X\.tsv\.gz.*not found", "out/celltypes.tsv"),
-    ("enrich-wrong-build", lambda e: _enrich(e, e.gen / "truth" / "celltype_specificity.tsv",
+    ("enrich-wrong-build", lambda e: _enrich(e, e.gen / "expression" / "celltype_specificity.tsv",
                                              _ss38(e)), 2, r"look like GRCh38",
      "out/celltypes.tsv"),
     # --- simulate ------------------------------------------------------------------

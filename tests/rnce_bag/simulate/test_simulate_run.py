@@ -37,7 +37,7 @@ def _standardise(g):
 def test_layout_and_manifest(tiny_sim):
     for rel in ("cohort.tsv", "genotypes/cohort.bed", "genotypes/cohort.bim",
                 "genotypes/cohort.fam", "truth/truth.json", "truth/causal_variants.tsv",
-                "truth/celltype_specificity.tsv", "truth/latent.tsv", "run.json"):
+                "expression/celltype_specificity.tsv", "truth/latent.tsv", "run.json"):
         assert (tiny_sim / rel).is_file(), rel
     cohort = read_table(tiny_sim / "cohort.tsv", "cohort")
     assert len(cohort) == 200
@@ -156,7 +156,7 @@ def test_causal_variants_and_heritability(tiny_sim, geno):
 
 
 def test_celltype_table_is_fuma_format(tiny_sim):
-    t = pd.read_csv(tiny_sim / "truth/celltype_specificity.tsv", sep="\t")
+    t = pd.read_csv(tiny_sim / "expression/celltype_specificity.tsv", sep="\t")
     assert t.columns[0] == "GENE" and t.columns[-1] == "Average"
     assert {"oligodendrocytes", "astrocytes"} <= set(t.columns)
     cells = t.columns[1:-1]
