@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cli.oracle_cmd import REPS, run_oracle
+from pipeline.oracle import REPS, run_oracle
 
 
 def run(cohort: Path, out: Path, threads: int = 2, probes: bool = True) -> pd.DataFrame:

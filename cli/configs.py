@@ -20,7 +20,7 @@ CONFIG_MODELS: dict[str, str] = {
     "patches": "rnce_bag.imaging.patches:PatchLayout",
     "simulate": "rnce_bag.simulate.config:SimulateConfig",
     "ssl": "rnce_bag.ssl.config:SSLConfig",
-    "study": "cli.study:StudyConfig",
+    "study": "pipeline.study:StudyConfig",
 }
 
 

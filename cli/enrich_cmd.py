@@ -39,30 +39,11 @@ def enrich(
     """MAGMA-style gene test (mean chi^2, LD-aware) -> genes.tsv; gene-property regression
     per cell type (and LDSC-SEG with --ldsc-seg) -> celltypes.tsv (one-sided, Bonferroni
     and FDR)."""
-    from gwas.enrich_run import run_enrich
-    from rnce_bag.core.io import ensure_writable_dir
-    from rnce_bag.core.provenance import RunRecord
+    from gwas.stages import EnrichParams, run_enrich_stage
+    from rnce_bag.core.stage import make_params
 
-    ensure_writable_dir(out)
-    with RunRecord(out, "enrich", config={"build": build, "window_up_kb": window_up_kb,
-                                          "window_down_kb": window_down_kb,
-                                          "cluster_gap_kb": cluster_gap_kb},
-                   inputs=[sumstats, *celltypes, *[p for p in (extract, exclude) if p]],
-                   tools=()) as record:
-        res = run_enrich(sumstats, bfile, celltypes, out, build, window_up_kb,
-                         window_down_kb, cluster_gap_kb, ldsc_seg, ld_cache, extract,
-                         exclude, chr_)
-        if res.filter_counts:
-            record.data["config"]["filters"] = res.filter_counts
-        record.add_output(out / "celltypes.tsv")
-    if res.filter_counts:
-        typer.echo(f"--chr/--extract/--exclude: {res.n_variants[0]} of {res.n_variants[1]} "
-                   f"variants kept {res.filter_counts}")
-    for info in res.tables:
-        typer.echo(f"{info['name']}: {info['n_genes']} genes ({info['id_type']} ids, "
-                   f"{info['n_unmapped']} unmapped)")
-    typer.echo(f"{len(res.genes)} genes tested; inflation of gene z^2: "
-               f"{res.gene_inflation:.3f}")
-    for _, r in res.celltypes.sort_values("p_value").head(5).iterrows():
-        typer.echo(f"{r['dataset']} {r['cell_type']} ({r['method']}): beta {r['beta']:+.3g} "
-                   f"(SE {r['beta_se']:.3g}), p = {r['p_value']:.3g}, FDR {r['p_fdr']:.3g}")
+    run_enrich_stage(make_params(
+        EnrichParams, out=out, sumstats=sumstats, bfile=bfile, celltypes=celltypes,
+        build=build, window_up_kb=window_up_kb, window_down_kb=window_down_kb,
+        cluster_gap_kb=cluster_gap_kb, ldsc_seg=ldsc_seg, ld_cache=ld_cache, extract=extract,
+        exclude=exclude, chr=chr_), echo=typer.echo)

@@ -59,38 +59,16 @@ def gwas(
     GC, mean chi2, genome-wide hits), loci.tsv (lead loci with genes), pcs.tsv,
     gwas_report.json (samples dropped, QC counts) and run.json.
     """
-    from gwas.config import GwasConfig
-    from gwas.filters import Filters
-    from gwas.genotype_files import bfile_paths
-    from gwas.run import GenotypeInput, run_gwas
-    from rnce_bag.core.config import dump_config, load_config
-    from rnce_bag.core.outdir import staged_run
+    from gwas.stages import GwasParams, run_gwas_stage
+    from rnce_bag.core.stage import make_params
 
     overrides = list(set_ or [])
     if engine:
         overrides.append(f"engine={engine}")
     if spark_master:
         overrides.append(f"hail.spark_master={spark_master}")
-    cfg = load_config(config, GwasConfig, overrides)
-    geno = GenotypeInput(bfile, bgen, sample, vcf)
-    geno.check()
-    filters = Filters(keep, remove, extract, exclude, chr_)
-    inputs = [p for p in (pheno, covar, keep, remove, extract, exclude) if p] + (
-        [p for p in bfile_paths(bfile) if p.suffix != ".bed"] if bfile else [])
-    with staged_run(out, "gwas", config=dump_config(cfg), inputs=inputs) as (stage, record):
-        report = run_gwas(geno, pheno, split_names(pheno_name), covar,
-                          split_names(covar_name), cfg, stage,
-                          threads, progress=lambda s: typer.echo(f"- {s}", err=True),
-                          filters=filters)
-        record.add_output(stage / "summary.tsv")
-    qc = report["qc"]
-    typer.echo(f"engine {cfg.engine}: {qc['samples_out']} samples, {qc['variants_out']} of "
-               f"{qc['variants_in']} variants after QC (call rate "
-               f"-{qc['variants_removed_call_rate']}, MAF -{qc['variants_removed_maf']}, "
-               f"HWE -{qc['variants_removed_hwe']}"
-               + (f", INFO -{qc['variants_removed_info']}" if "variants_removed_info" in qc
-                  else "") + ")")
-    for s in report["phenotypes"]:
-        typer.echo(f"{s['phenotype']}: lambda GC {s['lambda_gc']:.3f}, {s['n_genome_wide']} "
-                   f"variants p < {cfg.genome_wide_p:g}, min p {s['min_p']:.3g}")
-    typer.echo(f"{report['n_loci']} lead loci -> {out / 'loci.tsv'}")
+    run_gwas_stage(make_params(
+        GwasParams, out=out, pheno=pheno, bfile=bfile, bgen=bgen, sample=sample, vcf=vcf,
+        pheno_name=split_names(pheno_name), covar=covar, covar_name=split_names(covar_name),
+        threads=threads, config=config, overrides=overrides, keep=keep, remove=remove,
+        extract=extract, exclude=exclude, chr=chr_), echo=typer.echo)

@@ -14,8 +14,6 @@ from cli.options import (
     ExtractOption,
     KeepOption,
     RemoveOption,
-    check_greml_inputs,
-    check_method_backend,
     split_names,
 )
 
@@ -58,43 +56,12 @@ def h2(
     chr_: ChrOption = None,
 ) -> None:
     """SNP heritability of each phenotype -> heritability.tsv and <pheno>.hsq (GCTA layout)."""
-    from gwas.heritability.run import build_grm, estimate_h2
-    from rnce_bag.core.outdir import staged_run
+    from gwas.stages import H2Params, run_h2
+    from rnce_bag.core.stage import make_params
 
-    check_method_backend(method, backend)
-    from gwas.filters import Filters
-
-    filters = Filters(keep, remove, extract, exclude, chr_)
-    if method == "ldsc" and (filters.samples or filters.variants):
-        raise typer.BadParameter("sample and variant filters apply to --method greml; LDSC "
-                                 "reads summary statistics (filter them in the GWAS)",
-                                 param_hint="--keep/--remove/--extract/--exclude/--chr")
-    if method == "ldsc":
-        from gwas.heritability.run import ldsc_heritability
-
-        with staged_run(out, "h2", config={"method": method, "backend": backend},
-                        inputs=list(sumstats or [])) as (stage, record):
-            table = ldsc_heritability(list(sumstats or []), stage, bfile, ref_ld, w_ld, backend)
-            record.add_output(stage / "heritability.tsv")
-        for _, r in table.iterrows():
-            typer.echo(f"{r['phenotype']}: LDSC h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), "
-                       f"intercept {r['intercept']:.3f} (SE {r['intercept_se']:.3f})")
-        return
-    check_greml_inputs(pheno, bfile, grm)
-    names, cnames = split_names(pheno_name), split_names(covar_name)
-    with staged_run(out, "h2", config={"method": method, "backend": backend,
-                                       "grm_cutoff": grm_cutoff,
-                                       "filters": filters.config()},
-                    inputs=[p for p in (pheno, covar, keep, remove, extract, exclude)
-                           if p]) as (stage, record):
-        mat, ids, m, prefix = build_grm(bfile, grm, stage, filters=filters)
-        table = estimate_h2(mat, ids, m, prefix, pheno, names, covar, cnames, stage, backend,
-                            grm_cutoff if grm_cutoff > 0 else None, threads=threads)
-        record.add_output(stage / "heritability.tsv")
-    for _, r in table.iterrows():
-        if str(r["status"]).startswith("ok"):
-            typer.echo(f"{r['phenotype']}: h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), n = "
-                       f"{r['n']}, LRT p = {r['pval']:.3g}"
-                       + ("" if r["status"] == "ok" else f"  [{r['status']}]"))
-        else:
-            typer.echo(f"{r['phenotype']}: {r['status']}")
+    run_h2(make_params(
+        H2Params, out=out, pheno=pheno, sumstats=sumstats or [], ref_ld=ref_ld, w_ld=w_ld,
+        bfile=bfile, grm=grm, pheno_name=split_names(pheno_name), covar=covar,
+        covar_name=split_names(covar_name), method=method, backend=backend,
+        grm_cutoff=grm_cutoff, threads=threads, keep=keep, remove=remove, extract=extract,
+        exclude=exclude, chr=chr_), echo=typer.echo)

@@ -55,6 +55,7 @@ from cli import (  # noqa: E402,F401
     rg_cmd,
     run_cmd,
     simulate_cmd,
+    stage_cmd,
     train_cmd,
 )
 

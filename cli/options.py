@@ -24,30 +24,6 @@ def split_names(values: list[str] | None) -> list[str] | None:
     return names or None
 
 
-def check_greml_inputs(pheno, bfile: str | None, grm: str | None) -> None:
-    """GREML needs phenotypes and exactly one genotype source (exit 2 otherwise)."""
-    from rnce_bag.core.errors import InputError
-
-    if pheno is None:
-        raise InputError("--method greml needs --pheno")
-    if bool(bfile) == bool(grm):
-        raise InputError("give exactly one of --bfile or --grm")
-
-
-#: the backends each method runs on (h2 and rg alike)
-BACKENDS = {"greml": ("embedded", "gcta"), "ldsc": ("embedded", "ldsc-cli")}
-
-
-def check_method_backend(method: str, backend: str) -> None:
-    """Refuse an unknown method or a backend that does not run it (exit 2)."""
-    if method not in BACKENDS:
-        raise typer.BadParameter(f"expected one of {', '.join(BACKENDS)}, got {method!r}",
-                                 param_hint="--method")
-    if backend not in BACKENDS[method]:
-        raise typer.BadParameter(f"expected one of {', '.join(BACKENDS[method])} with "
-                                 f"--method {method}, got {backend!r}", param_hint="--backend")
-
-
 KeepOption = Annotated[
     Path | None, typer.Option("--keep", help="Samples to keep: a PLINK list ('FID IID' or "
                               "'IID' per line).")]

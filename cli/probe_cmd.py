@@ -28,39 +28,8 @@ def probe(
     Writes probe.tsv (AUC, 95% DeLong CI, balanced accuracy), probe_pairs.tsv (DeLong
     paired tests between representations), probe_predictions.parquet and run.json.
     """
-    from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_table
-    from rnce_bag.core.provenance import RunRecord
-    from rnce_bag.core.schema import read_table
-    from rnce_bag.probes import TASKS
-    from rnce_bag.probes import probe as run_probe
-    from rnce_bag.representations import (
-        load_representation,
-        parse_representation_args,
-        source_paths,
-    )
+    from rnce_bag.core.stage import make_params
+    from rnce_bag.stages import ProbeParams, run_probe
 
-    tasks = tuple(task or TASKS)
-    bad = [t for t in tasks if t not in TASKS]
-    if bad:
-        raise typer.BadParameter(f"unknown task {bad[0]!r}; choose from {', '.join(TASKS)}",
-                                 param_hint="--task")
-    reps = parse_representation_args(features)
-    man = read_table(manifest, "cohort")
-    ensure_writable_dir(out)
-    with RunRecord(out, "probe", config={"tasks": list(tasks)}, seeds={"seed": seed},
-                   inputs=[manifest, *source_paths(reps)], tools=()) as record:
-        arrays = {name: load_representation(name, path, man["IID"])[0]
-                  for name, path in reps.items()}
-        scores, pairs, preds = run_probe(man, arrays, tasks, seed=seed)
-        for name, df in (("probe.tsv", scores), ("probe_pairs.tsv", pairs)):
-            write_table(df, out / name)
-            record.add_output(out / name)
-        with atomic_path(out / "probe_predictions.parquet") as tmp:
-            preds.to_parquet(tmp, index=False)
-    for _, r in scores.iterrows():
-        typer.echo(f"{r['task']:<14} {r['representation']:<8} AUC {r['auc']:.3f} "
-                   f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]  bal.acc {r['balanced_accuracy']:.3f}"
-                   f"  (n={r['n']}, {r['n_pos']} positive)")
-    for _, r in pairs.iterrows():
-        typer.echo(f"{r['task']:<14} {r['rep_a']} - {r['rep_b']}: dAUC {r['auc_diff']:+.3f}, "
-                   f"DeLong p = {r['p_delong']:.3g}")
+    run_probe(make_params(ProbeParams, out=out, manifest=manifest, features=features,
+                          tasks=task, seed=seed), echo=typer.echo)

@@ -17,10 +17,10 @@ def report(
                                              "RUN/report).")] = None,
 ) -> None:
     """One self-contained HTML page (index.html + figures/) for everything in the run."""
-    from gwas.report import build_report
+    from gwas.stages import ReportParams, run_report
+    from rnce_bag.core.stage import make_params
 
-    page = build_report(run, out)
-    typer.echo(f"report: {page}")
+    run_report(make_params(ReportParams, out=out or run / "report", run=run), echo=typer.echo)
 
 
 @app.command()
@@ -32,19 +32,8 @@ def compare(
                                              "RUN/compare).")] = None,
 ) -> None:
     """Miami plot, shared and unique loci, h2, rg, lambda GC and probe AUCs of two BAGs."""
-    import json
+    from gwas.stages import CompareParams, run_compare
+    from rnce_bag.core.stage import make_params
 
-    from gwas.report import build_report, collect, compare_bags
-    from rnce_bag.core.errors import InputError
-    from rnce_bag.core.io import ensure_writable_dir, write_text
-
-    if a == b:
-        raise InputError(f"--a and --b are both {a!r}: a comparison needs two different "
-                         "phenotypes", hint="e.g. --a BAG_FS --b BAG_RNCE")
-    dest = ensure_writable_dir(out or run / "compare")
-    result = compare_bags(collect(run), a, b, ensure_writable_dir(dest / "figures"))
-    write_text(dest / "compare.json", json.dumps(result, indent=2, default=str) + "\n")
-    page = build_report(run, dest, compare=(a, b))
-    for r in result["rows"]:
-        typer.echo(f"{r['quantity']}: {a} {r[a]} | {b} {r[b]} | {r['difference']}")
-    typer.echo(f"report with the comparison: {page}")
+    run_compare(make_params(CompareParams, out=out or run / "compare", run=run, a=a, b=b),
+                echo=typer.echo)

@@ -14,8 +14,6 @@ from cli.options import (
     ExtractOption,
     KeepOption,
     RemoveOption,
-    check_greml_inputs,
-    check_method_backend,
     split_names,
 )
 
@@ -55,45 +53,12 @@ def rg(
     threads: Annotated[int, typer.Option(min=1, help="Threads for gcta64.")] = 1,
 ) -> None:
     """Genetic correlation of every pair of phenotypes -> rg.tsv and <p1>__<p2>.hsq."""
-    from gwas.heritability.run import build_grm, estimate_rg
-    from rnce_bag.core.outdir import staged_run
+    from gwas.stages import RgParams, run_rg
+    from rnce_bag.core.stage import make_params
 
-    check_method_backend(method, backend)
-    from gwas.filters import Filters
-
-    filters = Filters(keep, remove, extract, exclude, chr_)
-    if method == "ldsc" and (filters.samples or filters.variants):
-        raise typer.BadParameter("sample and variant filters apply to --method greml; LDSC "
-                                 "reads summary statistics (filter them in the GWAS)",
-                                 param_hint="--keep/--remove/--extract/--exclude/--chr")
-    if method == "ldsc":
-        from gwas.heritability.run import ldsc_genetic_correlation
-
-        with staged_run(out, "rg", config={"method": method, "backend": backend},
-                        inputs=list(sumstats or [])) as (stage, record):
-            table = ldsc_genetic_correlation(list(sumstats or []), stage, bfile, ref_ld, w_ld,
-                                             backend)
-            record.add_output(stage / "rg.tsv")
-        for _, r in table.iterrows():
-            typer.echo(f"{r['p1']} x {r['p2']}: LDSC rg = {r['rg']:.3f} (SE {r['rg_se']:.3f}), "
-                       f"p = {r['p']:.3g}  [{r['status']}]")
-        return
-    check_greml_inputs(pheno, bfile, grm)
-    names, cnames = split_names(pheno_name), split_names(covar_name)
-    with staged_run(out, "rg", config={"method": method, "backend": backend,
-                                       "grm_cutoff": grm_cutoff,
-                                       "filters": filters.config()},
-                    inputs=[p for p in (pheno, covar, keep, remove, extract, exclude)
-                           if p]) as (stage, record):
-        mat, ids, _, prefix = build_grm(bfile, grm, stage, filters=filters)
-        table = estimate_rg(mat, ids, pheno, names, covar, cnames, stage,
-                            grm_cutoff if grm_cutoff > 0 else None, backend=backend,
-                            grm_prefix=prefix, threads=threads)
-        record.add_output(stage / "rg.tsv")
-    for _, r in table.iterrows():
-        if str(r["status"]).startswith(("ok", "not converged")):
-            typer.echo(f"{r['p1']} x {r['p2']}: rg = {r['rg']:.3f} (SE {r['rg_se']:.3f}), "
-                       f"p = {r['p']:.3g}, n = {r['n']}"
-                       + ("" if r["status"] == "ok" else f"  [{r['status']}]"))
-        else:
-            typer.echo(f"{r['p1']} x {r['p2']}: {r['status']}")
+    run_rg(make_params(
+        RgParams, out=out, pheno=pheno, sumstats=sumstats or [], ref_ld=ref_ld, w_ld=w_ld,
+        bfile=bfile, grm=grm, pheno_name=split_names(pheno_name), covar=covar,
+        covar_name=split_names(covar_name), method=method, backend=backend,
+        grm_cutoff=grm_cutoff, threads=threads, keep=keep, remove=remove, extract=extract,
+        exclude=exclude, chr=chr_), echo=typer.echo)

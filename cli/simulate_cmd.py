@@ -35,20 +35,10 @@ def simulate(
     Writes cohort.tsv, genotypes/cohort.{bed,bim,fam}, images/, freesurfer/ and truth/
     (h2, causal variants with MAPT and IRAG1, cell-type specificity, latent factors).
     """
-    from rnce_bag.core.config import apply_overrides, load_yaml, validate_config
-    from rnce_bag.core.logging import make_progress
-    from rnce_bag.core.presets import load_preset
-    from rnce_bag.simulate.config import SimulateConfig, preset_names
-    from rnce_bag.simulate.run import simulate as run_simulation
+    from rnce_bag.core.stage import make_params
+    from rnce_bag.stages import SimulateParams, run_simulate
 
     overrides = list(set_ or [])
-    if config is not None:
-        data, source = load_yaml(config), f"'{config}'"
-    else:
-        if preset not in preset_names():
-            raise typer.BadParameter(f"unknown preset {preset!r}; choose one of "
-                                     f"{', '.join(preset_names())}", param_hint="--preset")
-        data, source = load_preset("simulate", preset), f"preset '{preset}'"
     if n_subjects is not None:
         overrides.append(f"cohort.n_subjects={n_subjects}")
     if n_variants is not None:
@@ -57,17 +47,5 @@ def simulate(
         overrides.append("images.write=false")
     if seed is not None:
         overrides.append(f"seed={seed}")
-    cfg = validate_config(apply_overrides(data, overrides), SimulateConfig, source)
-
-    with make_progress() as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done)
-
-        path = run_simulation(cfg, out, progress=progress, overwrite=overwrite)
-    typer.echo(f"simulated {cfg.cohort.n_subjects} subjects x {cfg.genotypes.n_variants} "
-               f"variants into {path}")
-    typer.echo(f"  manifest: {path / 'cohort.tsv'}   truth: {path / 'truth'}")
+    run_simulate(make_params(SimulateParams, out=out, preset=preset, config=config,
+                             overrides=overrides, overwrite=overwrite), echo=typer.echo)

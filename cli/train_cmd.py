@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -42,66 +40,15 @@ def train(
     torchrun (`torchrun --nproc-per-node N -m cli train ...`) the processes share each
     batch (DDP; NCCL on GPUs, gloo on CPUs).
     """
-    import yaml
+    from rnce_bag.core.stage import make_params
+    from rnce_bag.stages import TrainParams, run_train
 
-    from rnce_bag.core.config import dump_config, load_config
-    from rnce_bag.core.errors import InputError
-    from rnce_bag.core.io import ensure_writable_dir, write_text
-    from rnce_bag.core.logging import make_progress
-    from rnce_bag.core.outdir import recorded_command
-    from rnce_bag.core.provenance import RunRecord
-    from rnce_bag.ssl.checkpoint import CHECKPOINT, MODEL
-    from rnce_bag.ssl.config import SSLConfig
-    from rnce_bag.ssl.train import train as run_train
-
-    overrides = list(set_ or [])
-    if method is not None:
-        if method not in ("rnce", "simclr", "barlow"):
-            raise InputError(f"--method {method!r}: expected rnce, simclr or barlow")
-        overrides.append(f"method={method}")
-    cfg = load_config(config, SSLConfig, overrides)
-    main = int(os.environ.get("RANK", "0")) == 0
-    if main:
-        ensure_writable_dir(out)
-        existing = [p for p in (CHECKPOINT, MODEL) if (out / p).exists()]
-        if existing and not (resume or overwrite):
-            raise InputError(f"{out} already holds a training run ({', '.join(existing)})",
-                             hint="pass --resume to continue it, --overwrite to start again, "
-                                  "or choose another --out")
-        if overwrite and not resume and existing:
-            # only the files an earlier 'rnce-bag train' wrote here; the preprocessed-volume
-            # cache is keyed by content and settings, so it stays valid and is kept
-            if recorded_command(out) != "train":
-                raise InputError(f"refusing --overwrite in {out}: it holds "
-                                 f"{', '.join(existing)} but no run.json of 'rnce-bag train'",
-                                 hint="choose another --out, or remove those files yourself")
-            for name in (CHECKPOINT, MODEL, "metrics.jsonl"):
-                (out / name).unlink(missing_ok=True)
-        write_text(out / "config.yaml", yaml.safe_dump(dump_config(cfg), sort_keys=False))
-    bar = make_progress(disable=not main)
-    tasks: dict[int, int] = {}
-
-    def progress(row: dict) -> None:
-        stage = row["stage"]
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(f"stage {stage}", total=row["steps"])
-        bar.update(tasks[stage], completed=row["step"],
-                   description=f"stage {stage} loss {row['loss']:.3f} "
-                               f"{row['samples_per_s']:.1f} subj/s")
-
-    if main:
-        for w in cfg.rnce_warnings():
-            typer.echo(f"warning: {w}", err=True)
-    record = RunRecord(out, "train", config=dump_config(cfg), inputs=[manifest, features],
-                       seeds={"seed": cfg.seed}, tools=()) if main else None
-    with record or contextlib.nullcontext(), bar:
-        summary = run_train(cfg, manifest, features, out, resume=resume, progress=progress,
-                            cache_dir=cache_dir)
-        if record is not None:
-            record.add_output(out / MODEL)
-    if main:
-        typer.echo(f"{cfg.method}: {summary['n_train']} training subjects, "
-                   f"{summary['steps'][1]} + {summary['steps'][2]} steps -> {out / MODEL}")
+    if method is not None and method not in ("rnce", "simclr", "barlow"):
+        raise typer.BadParameter(f"{method!r}: expected rnce, simclr or barlow",
+                                 param_hint="--method")
+    run_train(make_params(TrainParams, out=out, manifest=manifest, features=features,
+                          config=config, method=method, resume=resume, overwrite=overwrite,
+                          cache_dir=cache_dir, overrides=set_ or []), echo=typer.echo)
 
 
 @app.command()
@@ -121,19 +68,8 @@ def embed(
     The sidecar embeddings.parquet.json names the method, the config hash and the
     checkpoint's SHA-256. Pass the table to 'rnce-bag brain-age --features NAME=PATH'.
     """
-    from rnce_bag.core.io import ensure_writable_dir
-    from rnce_bag.core.logging import make_progress
-    from rnce_bag.core.provenance import RunRecord
-    from rnce_bag.ssl.checkpoint import MODEL
-    from rnce_bag.ssl.embed import EMBEDDINGS
-    from rnce_bag.ssl.embed import embed as run_embed
+    from rnce_bag.core.stage import make_params
+    from rnce_bag.stages import EmbedParams, run_embed
 
-    ensure_writable_dir(out)
-    with RunRecord(out, "embed", config={"patches": patches, "batch_size": batch_size},
-                   inputs=[manifest, run / MODEL], tools=()) as record, make_progress() as bar:
-        task = bar.add_task("embedding", total=None)
-        table = run_embed(run, manifest, out, patches=patches, batch_size=batch_size,
-                          cache_dir=cache_dir,
-                          progress=lambda d, t: bar.update(task, completed=d, total=t))
-        record.add_output(out / EMBEDDINGS)
-    typer.echo(f"embedded {len(table)} subjects -> {out / EMBEDDINGS}")
+    run_embed(make_params(EmbedParams, out=out, run=run, manifest=manifest, patches=patches,
+                          batch_size=batch_size, cache_dir=cache_dir), echo=typer.echo)

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from rnce_bag.core.outputs import OUTPUTS, output_path, read_output_if_exists
+from rnce_bag.core.schema import read_table
+
 PROBE_TASKS = ("ad_vs_cn", "conversion_2y", "conversion_3y", "amyloid")
-
-
-def _read(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path, sep="\t") if path.exists() else None
 
 
 ORACLE_LABEL = " (oracle: reads truth)"
@@ -38,15 +37,18 @@ def headline_table(run: Path, reference: str = "FS", oracle: bool = True) -> pd.
         ``representation mae h2 h2_se rg rg_se rg_status n_loci lead_loci top_cell_type``
         and ``auc_<task>`` / ``p_<task>`` (DeLong against ``reference``) per probe task.
     """
-    metrics_path = run / "brain_age" / "metrics.json"
+    metrics_path = output_path("brain_age", "metrics", run / "brain_age")
     if not metrics_path.exists():
         return pd.DataFrame()
     reps = json.loads(metrics_path.read_text())["representations"]
-    h2 = _read(run / "h2" / "heritability.tsv")
-    gwas, loci = _read(run / "gwas" / "summary.tsv"), _read(run / "gwas" / "loci.tsv")
-    probe, pairs = _read(run / "probe" / "probe.tsv"), _read(run / "probe" / "probe_pairs.tsv")
-    rg = pd.concat([pd.read_csv(p, sep="\t") for p in sorted(run.glob("rg_*/rg.tsv"))]) \
-        if any(run.glob("rg_*/rg.tsv")) else None
+    h2 = read_output_if_exists("h2", "heritability", run / "h2")
+    gwas = read_output_if_exists("gwas", "summary", run / "gwas")
+    loci = read_output_if_exists("gwas", "loci", run / "gwas")
+    probe = read_output_if_exists("probe", "scores", run / "probe")
+    pairs = read_output_if_exists("probe", "pairs", run / "probe")
+    rg_files = sorted(run.glob(f"rg_*/{OUTPUTS['rg']['rg'].file}"))
+    rg = pd.concat([read_table(p, "genetic_correlation") for p in rg_files]) if rg_files \
+        else None
     rows = []
     for name, m in reps.items():
         ph = "BAG_" + name.upper()
@@ -66,7 +68,7 @@ def headline_table(run: Path, reference: str = "FS", oracle: bool = True) -> pd.
             if lead is not None and len(lead):
                 row["lead_loci"] = ", ".join(str(g) for g in lead.sort_values("p_value")
                                              ["nearest_gene"].head(3))
-        ct = _read(run / f"enrich_{name.lower()}" / "celltypes.tsv")
+        ct = read_output_if_exists("enrich", "celltypes", run / f"enrich_{name.lower()}")
         if ct is not None and len(ct):
             best = ct.sort_values("p_value").iloc[0]
             row["top_cell_type"] = f"{best['cell_type']} (p {best['p_value']:.2g})"
@@ -82,7 +84,7 @@ def headline_table(run: Path, reference: str = "FS", oracle: bool = True) -> pd.
                     row[f"p_{task}"] = hit["p_delong"].iloc[0]
         rows.append(row)
     table = pd.DataFrame(rows)
-    if oracle and (run / "oracle" / "brain_age" / "metrics.json").exists():
+    if oracle and output_path("brain_age", "metrics", run / "oracle" / "brain_age").exists():
         extra = headline_table(run / "oracle", reference, oracle=False)
         extra = extra[extra["representation"] != reference]
         extra["representation"] = extra["representation"] + ORACLE_LABEL
@@ -121,3 +123,62 @@ def format_headline(table: pd.DataFrame, reference: str = "FS") -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
     return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True))
                      .rstrip() for line in (head, *body))
+
+
+def run_summary(out: Path) -> str:
+    """A short text summary of a finished run (what the demo prints)."""
+    lines = [f"report: {out / 'report' / 'index.html'}"]
+    head = format_headline(headline_table(out))
+    if head:
+        lines += ["per BAG (loci: p < 5e-8; AUC p: DeLong against FS; rows marked oracle use "
+                  "the simulator's true hidden signal: ceilings, not methods):", head]
+    m = output_path("brain_age", "metrics", out / "brain_age")
+    if m.exists():
+        reps = json.loads(m.read_text())["representations"]
+        lines.append("brain age (normative subjects, before bias correction): " + "; ".join(
+            f"{k} MAE {v['train_uncorrected']['mae']:.2f} y, r {v['train_uncorrected']['r']:.2f}"
+            for k, v in reps.items()))
+    t = read_output_if_exists("h2", "heritability", out / "h2")
+    if t is not None:
+        lines.append(_genetics_design(out, int(t["n"].max())))
+        lines.append("h2 (GREML): " + "; ".join(f"{r.phenotype} {r.h2:.2f} ({r.h2_se:.2f})"
+                                                  for r in t.itertuples()))
+    for rg in sorted(out.glob(f"rg_*/{OUTPUTS['rg']['rg'].file}")):
+        t = read_table(rg, "genetic_correlation")
+        lines += [f"rg({r.p1}, {r.p2}) = {r.rg:.2f} (SE {r.rg_se:.2f})"
+                  + ("" if str(r.status) == "ok" else f" [{r.status}]")
+                  for r in t.itertuples()]
+    t = read_output_if_exists("gwas", "summary", out / "gwas")
+    if t is not None:
+        lines.append("GWAS: " + "; ".join(f"{r.phenotype} lambda {r.lambda_gc:.3f}, "
+                                          f"{r.n_genome_wide} genome-wide"
+                                          for r in t.itertuples()))
+    t = read_output_if_exists("gwas", "loci", out / "gwas")
+    if t is not None:
+        for ph, g in t.groupby("phenotype"):
+            lines.append(f"lead loci {ph}: " + ", ".join(
+                f"{r.nearest_gene} (p {r.p_value:.1e})" for r in g.head(5).itertuples()))
+    for e in sorted(out.glob(f"enrich_*/{OUTPUTS['enrich']['celltypes'].file}")):
+        t = read_table(e, "celltypes").sort_values("p_value")
+        lines.append(f"cell types {e.parent.name.removeprefix('enrich_').upper()}: " + "; ".join(
+            f"{method} " + ", ".join(f"{r.cell_type} (p {r.p_value:.2g})"
+                                     for r in g.head(2).itertuples())
+            for method, g in t.groupby("method", sort=False)))
+    return "\n".join(lines)
+
+
+def _genetics_design(out: Path, n: int) -> str:
+    """Who and which covariates the genetic analyses used (the same for every BAG)."""
+    cfg = json.loads((out / "brain_age" / "run.json").read_text()).get("config", {}) \
+        if (out / "brain_age" / "run.json").exists() else {}
+    who = cfg.get("genetics_subjects", "normative")
+    if who == "normative" and cfg.get("train_filter"):
+        rule = ", ".join(f"{k} in {'/'.join(v)}" for k, v in cfg["train_filter"].items())
+        who = f"normative subjects ({rule})"
+    else:
+        who = f"{who} subjects" + (", diagnosis as a covariate" if who == "all" else "")
+    from gwas.run import covariate_names
+
+    names = covariate_names(out / "gwas")
+    return (f"genetics: {n} {who}; GWAS, GREML and rg covariates: "
+            f"{', '.join(names) if names else 'none'}")

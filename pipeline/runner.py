@@ -1,17 +1,19 @@
-"""``rnce-bag run``: the study's stages in order, cached, locked and resumable.
+"""Running a study's stages in order, cached, locked and resumable.
 
-Each stage is one ``rnce-bag`` command run in a child process (``python -m cli ...``)
-so that a stage's memory (torch, the Hail JVM) is returned when it ends and its own
-progress bars show. A stage writes into ``OUT/.<stage>.partial`` and is renamed to
-``OUT/<stage>`` only when its command succeeds, so an interrupted stage never looks
-complete; ``train`` stages keep their partial folder and continue with ``--resume``.
+Each stage is one stage function (:mod:`pipeline.registry`) run in a child process
+(``python -m cli stage --params FILE``, the stage's params as JSON) so that a stage's
+memory (torch, the Hail JVM) is returned when it ends and its own progress bars show.
+A stage writes into ``OUT/.<stage>.partial`` and is renamed to ``OUT/<stage>`` only
+when it succeeds, so an interrupted stage never looks complete; ``train`` stages keep
+their partial folder and continue with ``resume``.
 
-Caching: a stage's key is the SHA-256 of its command line, the fingerprints of its
-external inputs (content hash up to 64 MB, size and modification time beyond, so
-biobank genotypes are not re-read), the keys of the stages it depends on and the
-code version (hash of the package sources). A stage whose ``OUT/<stage>/.stage.json``
-holds the same key is skipped. ``OUT/run.json`` records every stage's key, status,
-time and its own provenance. A lock file (``fcntl``; released by the kernel when the
+Caching: a stage's key is the SHA-256 of its params (all but the output folder), the
+fingerprints of its external inputs (content hash up to 64 MB, size and modification
+time beyond, so biobank genotypes are not re-read), the keys of the stages it depends
+on and the code version (hash of the package sources). A stage whose
+``OUT/<stage>/.stage.json`` holds the same key is skipped. ``OUT/run.json`` records every
+stage's key, status, time and its own provenance; ``OUT/.params/<stage>.json`` the
+params it last ran with. A lock file (``fcntl``; released by the kernel when the
 process dies, even by ``kill -9``) stops two runs writing one folder; child processes
 are killed with their parent (``PR_SET_PDEATHSIG``).
 """
@@ -35,14 +37,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cli.study import STAGE_ORDER, StudyConfig
-from gwas.genotype_files import genotype_paths
 from rnce_bag.core.errors import InputError, RnceBagError
 from rnce_bag.core.io import write_text
 from rnce_bag.core.outdir import check_removable, remove_owned
-from rnce_bag.core.presets import shipped
+from rnce_bag.core.stage import StageParams, write_params
 
-REPO_PACKAGES = ("rnce_bag", "gwas", "cli")
+REPO_PACKAGES = ("rnce_bag", "gwas", "cli", "pipeline")
 HASH_LIMIT = 64 * 1024**2
 STAMP = ".stage.json"
 
@@ -50,8 +50,8 @@ STAMP = ".stage.json"
 class StageFailed(RnceBagError):
     """A stage's command failed; the exit code is the command's."""
 
-    def __init__(self, stage: str, code: int) -> None:
-        super().__init__(f"stage '{stage}' failed (exit {code}); its message is above",
+    def __init__(self, stage: str, code: int, message: str = "its message is above") -> None:
+        super().__init__(f"stage '{stage}' failed (exit {code}); {message}",
                          hint="fix the cause and rerun the same command: finished stages "
                               "are cached")
         self.exit_code = code if code in (2, 3) else 1
@@ -59,19 +59,31 @@ class StageFailed(RnceBagError):
 
 @dataclass
 class Stage:
-    """One command of the pipeline.
+    """One stage of the pipeline: its kind (a key of :data:`pipeline.registry.STAGES`)
+    and its params, whose ``out`` is replaced by the stage's partial folder while it runs.
 
-    ``argv`` may hold ``{out}`` (the stage's folder while it runs) and ``{root}`` (the
-    run folder); ``inputs`` are external files whose fingerprints enter the key.
+    ``inputs`` are external files whose fingerprints enter the key; ``dynamic`` completes
+    the params at run time from what upstream stages wrote (never part of the key: the
+    upstream keys already are).
     """
 
     name: str
     kind: str
-    argv: list[str]
+    params: StageParams
     inputs: list[Path] = field(default_factory=list)
     deps: list[str] = field(default_factory=list)
     resumable: bool = False
-    dynamic: Callable[[Path], list[str]] | None = None  # extra argv decided at run time
+    dynamic: Callable[[StageParams], StageParams] | None = None
+
+
+def run_child(kind: str, params: StageParams, params_file: Path,
+              capture: bool = False) -> subprocess.CompletedProcess:
+    """Run one stage in a child process given its params as JSON (written to
+    ``params_file``); the child dies with this process."""
+    write_params(params_file, kind, params)
+    return subprocess.run(  # noqa: S603,PLW1509
+        [sys.executable, "-m", "cli", "stage", "--params", str(params_file)], check=False,
+        preexec_fn=_die_with_parent, capture_output=capture, text=capture)
 
 
 def code_version() -> str:
@@ -98,7 +110,9 @@ def fingerprint(path: Path) -> str:
 
 
 def stage_key(stage: Stage, dep_keys: list[str], code: str) -> str:
-    payload = {"name": stage.name, "argv": stage.argv, "deps": dep_keys, "code": code,
+    """SHA-256 of the stage's name, kind, params (not ``out``), inputs, deps and code."""
+    payload = {"name": stage.name, "kind": stage.kind, "params": stage.params.key_payload(),
+               "deps": dep_keys, "code": code,
                "inputs": {str(p): fingerprint(p) for p in stage.inputs}}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -167,9 +181,7 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
         try:
             for i, st in enumerate(stages):
                 final, partial = root / st.name, root / f".{st.name}.partial"
-                argv = [a.replace("{root}", str(root)) for a in st.argv]
-                key = stage_key(Stage(st.name, st.kind, argv, st.inputs), [keys[d] for d in
-                                                                           st.deps], code)
+                key = stage_key(st, [keys[d] for d in st.deps], code)
                 keys[st.name] = key
                 stamp = final / STAMP
                 cached = stamp.exists() and json.loads(stamp.read_text())["key"] == key
@@ -190,14 +202,13 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
                                                  (partial / "checkpoint.pt").exists()):
                         shutil.rmtree(partial)
                     resume = st.resumable and (partial / "checkpoint.pt").exists()
-                    argv = [a.replace("{out}", str(partial)) for a in argv]
+                    params = st.params.model_copy(update={"out": partial})
                     if st.dynamic is not None:
-                        argv += st.dynamic(root)
+                        params = st.dynamic(params)
                     if resume:
-                        argv.append("--resume")
+                        params = params.model_copy(update={"resume": True})
                     tic = time.perf_counter()
-                    proc = subprocess.run([sys.executable, "-m", "cli", *argv], check=False,
-                                          preexec_fn=_die_with_parent)  # noqa: S603,PLW1509
+                    proc = run_child(st.kind, params, root / ".params" / f"{st.name}.json")
                     if proc.returncode != 0:
                         record["status"] = "failed"
                         record["failed_stage"] = st.name
@@ -205,8 +216,9 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
                         record["stages"][st.name] = entry
                         write_text(root / "run.json", json.dumps(record, indent=2) + "\n")
                         raise StageFailed(st.name, proc.returncode)
-                    write_text(partial / STAMP, json.dumps({"key": key, "argv": argv,
-                                                            "finished": _now()}) + "\n")
+                    write_text(partial / STAMP, json.dumps(
+                        {"key": key, "kind": st.kind, "params": params.model_dump(mode="json"),
+                         "finished": _now()}, indent=2) + "\n")
                     remove_owned(final, "run", markers=[STAMP])  # only a stage folder of ours
                     partial.rename(final)
                     entry.update(status="ran", seconds=round(time.perf_counter() - tic, 1),
@@ -224,172 +236,3 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
         record.update(status="ok", finished=_now())
         write_text(root / "run.json", json.dumps(record, indent=2) + "\n")
     return record
-
-
-def _covar_names(root: Path, names: list[str] | None) -> list[str]:
-    if names:
-        return ["--covar-name", ",".join(names)]
-    header = (root / "brain_age" / "covar.tsv").read_text().split("\n", 1)[0].split("\t")
-    return ["--covar-name", ",".join(c for c in header if c not in ("#FID", "FID", "IID"))]
-
-
-def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
-    """The stages of ``study`` in order (see :data:`cli.study.STAGE_ORDER`)."""
-    from gwas.run import COVARIATES_FILE
-
-    def rel(p: str | None) -> Path | None:
-        if p is None:
-            return None
-        q = Path(p)
-        return q if q.is_absolute() else (study_dir / q).resolve()
-
-    def repo_rel(p: str) -> Path:  # configs/... beside the study, else the shipped preset
-        q = rel(p)
-        if q is not None and q.exists():
-            return q
-        return shipped(p) or q  # type: ignore[return-value]
-
-    st: list[Stage] = []
-    c, s = study.cohort, study.stages
-    if study.simulate is not None:
-        sim = study.simulate
-        argv = ["simulate", "--preset", sim.preset, "--seed", str(sim.seed), "--out", "{out}"]
-        for o in sim.set:
-            argv += ["--set", o]
-        st.append(Stage("simulate", "simulate", argv))
-        base = root / "simulate"
-        manifest, bfile = base / "cohort.tsv", str(base / "genotypes" / "cohort")
-        geno = ["--bfile", bfile]
-        celltypes = [base / "truth" / "celltype_specificity.tsv"]
-        ext: list[Path] = []
-        up = ["simulate"]
-    else:
-        manifest = rel(c.manifest)  # type: ignore[assignment]
-        bfile = str(rel(c.bfile)) if c.bfile else ""
-        geno = (["--bfile", bfile] if c.bfile else
-                ["--bgen", str(rel(c.bgen))] + (["--sample", str(rel(c.sample))] if c.sample
-                                                else []) if c.bgen else
-                ["--vcf", str(rel(c.vcf))])
-        celltypes = [rel(x) for x in c.celltypes]  # type: ignore[misc]
-        # every genotype file (per-chromosome templates expanded): the stage keys hash them
-        gfiles = genotype_paths(bfile or None, str(rel(c.bgen)) if c.bgen else None,
-                                str(rel(c.sample)) if c.sample else None,
-                                str(rel(c.vcf)) if c.vcf else None)
-        ext = [manifest, *gfiles]  # type: ignore[list-item]
-        up = []
-    ld = str(rel(c.ld_bfile)) if c.ld_bfile else bfile
-    # --keep/--remove/--extract/--exclude/--chr of the genetic stages (PLINK semantics)
-    flt_files = [(f"--{k}", rel(getattr(c, k))) for k in ("keep", "remove", "extract",
-                                                         "exclude") if getattr(c, k)]
-    filters = [x for flag, path in flt_files for x in (flag, str(path))] + (
-        ["--chr", c.chr] if c.chr else [])
-    flt_inputs = [path for _, path in flt_files]
-    features = root / "features" / "features.parquet"
-    if "features" not in study.skip:
-        argv = ["features", "--manifest", str(manifest), "--out", "{out}"]
-        for a in s.features_atlases:
-            argv += ["--atlas", a]
-        st.append(Stage("features", "features", argv, ext[:1], up))
-    reps = {"FS": features}
-    if "train" not in study.skip:
-        cfg = repo_rel(s.train.config)
-        for m in s.train.methods:
-            argv = ["train", "--manifest", str(manifest), "--features", str(features),
-                    "--out", "{out}", "--config", str(cfg), "--method", m,
-                    "--cache-dir", str(root / "cache")]
-            for o in s.train.set:
-                argv += ["--set", o]
-            st.append(Stage(f"train_{m}", "train", argv, [cfg, *ext[:1]], [*up, "features"],
-                            resumable=True))
-            if "embed" not in study.skip:
-                st.append(Stage(f"embed_{m}", "embed",
-                                ["embed", "--run", str(root / f"train_{m}"), "--manifest",
-                                 str(manifest), "--out", "{out}", "--cache-dir",
-                                 str(root / "cache")], ext[:1], [f"train_{m}"]))
-                reps[m.upper()] = root / f"embed_{m}" / "embeddings.parquet"
-    rep_args = [x for name, path in reps.items() for x in ("--features", f"{name}={path}")]
-    bag_names = set(reps)
-    for combo in s.combined:  # e.g. FS+RNCE -> its own row FS_RNCE, never RNCE itself
-        parts = combo.upper().split("+")
-        if all(p in reps for p in parts):
-            rep_args += ["--features", f"{'_'.join(parts)}={'+'.join(parts)}"]
-            bag_names.add("_".join(parts))
-    rep_deps = ["features", *[f"embed_{m}" for m in s.train.methods
-                              if "train" not in study.skip and "embed" not in study.skip]]
-    if "brain_age" not in study.skip:
-        argv = ["brain-age", "--manifest", str(manifest), *rep_args, "--out", "{out}"]
-        inputs = list(ext[:1])
-        if s.brain_age_config:
-            argv += ["--config", str(repo_rel(s.brain_age_config))]
-            inputs.append(repo_rel(s.brain_age_config))
-        for o in s.brain_age_set:
-            argv += ["--set", o]
-        st.append(Stage("brain_age", "brain_age", argv, inputs, [*up, *rep_deps]))
-    if "probe" not in study.skip:
-        st.append(Stage("probe", "probe", ["probe", "--manifest", str(manifest), *rep_args,
-                                           "--out", "{out}"], ext[:1], [*up, *rep_deps]))
-    pheno = str(root / "brain_age" / "pheno.tsv")
-    if "gwas" not in study.skip:
-        argv = ["gwas", *geno, "--pheno", pheno, "--covar",
-                str(root / "brain_age" / "covar.tsv"), "--engine", s.gwas_engine,
-                *filters, "--out", "{out}"]
-        inputs = [*ext[1:], *flt_inputs]
-        if s.gwas_config:
-            argv += ["--config", str(repo_rel(s.gwas_config))]
-            inputs.append(repo_rel(s.gwas_config))
-        for o in s.gwas_set:
-            argv += ["--set", o]
-        names = s.covar_names
-        st.append(Stage("gwas", "gwas", argv, inputs, [*up, "brain_age"],
-                        dynamic=lambda r: _covar_names(r, names)))
-    if "h2" not in study.skip and ld:
-        st.append(Stage("h2", "h2", ["h2", "--bfile", ld, *filters, "--pheno", pheno, "--covar",
-                                     str(root / "gwas" / COVARIATES_FILE), "--grm-cutoff",
-                                     str(s.grm_cutoff), "--out", "{out}"],
-                        [*ext[1:], *flt_inputs], [*up, "brain_age", "gwas"]))
-    if "rg" not in study.skip and ld:
-        for a, b in s.rg_pairs:
-            if a.upper() not in bag_names or b.upper() not in bag_names:
-                continue
-            # the h2 stage's GRM (same genotypes) instead of computing it once per pair
-            # (that GRM already holds the filters' samples and variants)
-            grm = (["--grm", str(root / "h2" / "grm")] if "h2" not in study.skip
-                   else ["--bfile", ld, *filters])
-            st.append(Stage(f"rg_{a.lower()}_{b.lower()}", "rg",
-                            ["rg", *grm, "--pheno", pheno, "--pheno-name",
-                             f"BAG_{a.upper()},BAG_{b.upper()}", "--covar",
-                             str(root / "gwas" / COVARIATES_FILE), "--grm-cutoff",
-                             str(s.grm_cutoff), "--out", "{out}"],
-                            ext[1:], [*up, "brain_age", "gwas",
-                                      *(["h2"] if "h2" not in study.skip else [])]))
-    if "enrich" not in study.skip and ld and celltypes:
-        for name in s.enrich_phenotypes:
-            if name.upper() not in reps:
-                continue
-            argv = ["enrich", "--sumstats", str(root / "gwas" / f"BAG_{name.upper()}.tsv.gz"),
-                    "--bfile", ld, "--out", "{out}", "--build", c.build]
-            for t in celltypes:
-                argv += ["--celltypes", str(t)]
-            if s.enrich_ldsc_seg:
-                # LD scores depend on the reference and the tables, not the BAG: one
-                # computation serves every enrich stage of the study
-                argv += ["--ldsc-seg", "--ld-cache", str(root / "cache" / "ldsc")]
-            st.append(Stage(f"enrich_{name.lower()}", "enrich", argv,
-                            [*ext[1:], *([] if study.simulate else celltypes)], [*up, "gwas"]))
-    if study.simulate is not None and "oracle" not in study.skip and "features" not in \
-            study.skip:
-        # ORACLE rows (simulated cohorts only; the one stage that reads truth/, labelled)
-        argv = ["oracle", "--cohort", str(root / "simulate"), "--features", str(features),
-                "--out", "{out}"]
-        if "h2" not in study.skip:
-            argv += ["--grm", str(root / "h2" / "grm")]
-        st.append(Stage("oracle", "oracle", argv, [], [*up, "features",
-                                                       *(["h2"] if "h2" not in study.skip
-                                                         else [])]))
-    if "report" not in study.skip:
-        deps = [x.name for x in st if x.kind != "report"]
-        st.append(Stage("report", "report", ["report", "--run", "{root}", "--out", "{out}"],
-                        [], deps))
-    unknown = [x.kind for x in st if x.kind not in STAGE_ORDER]
-    assert not unknown, unknown
-    return st

@@ -1,8 +1,9 @@
 """A study: the cohort, the genotypes and what each pipeline stage does with them.
 
-``configs/study/*.yaml`` are validated by :class:`StudyConfig`. Relative paths resolve
-against the study file's folder. With a ``simulate`` block the pipeline simulates the
-cohort first (into ``OUT/cohort``) and the cohort block's paths default to it.
+Study YAML files (the shipped ones in ``rnce_bag/configs/study``) are validated by
+:class:`StudyConfig`. Relative paths resolve against the study file's folder. With a
+``simulate`` block the pipeline simulates the cohort first (into ``OUT/simulate``) and
+the cohort's paths are that stage's outputs.
 """
 
 from __future__ import annotations

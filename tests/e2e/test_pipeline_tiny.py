@@ -128,6 +128,28 @@ def test_planted_truth_at_loose_thresholds(full_run):
     assert set(ct["cell_type"]) >= {"oligodendrocytes", "astrocytes"}
 
 
+def test_every_stage_output_meets_its_contract(full_run):
+    """Every table a stage of the study wrote validates against its registered schema,
+    and every stage's params (.stage.json) load back into its model."""
+    from pipeline.registry import stage
+    from rnce_bag.core.outputs import OUTPUTS, output_path, read_output
+
+    out, _ = full_run
+    checked = 0
+    for folder in sorted(p for p in out.iterdir() if (p / ".stage.json").exists()):
+        stamp = json.loads((folder / ".stage.json").read_text())
+        model, _ = stage(stamp["kind"])
+        assert model.model_validate(stamp["params"]).out.name == f".{folder.name}.partial"
+        for name, spec in OUTPUTS[stamp["kind"]].items():
+            if spec.schema is None or "{phenotype}" in spec.file:
+                continue
+            if output_path(stamp["kind"], name, folder).exists():
+                table = read_output(stamp["kind"], name, folder)  # raises on a bad cell
+                assert table.shape[1] >= 2, (folder.name, name)
+                checked += 1
+    assert checked >= 15
+
+
 def test_wheel_is_self_contained(installed, elsewhere, repo_root):
     """The installed package (not the checkout) runs, its presets inside it."""
     py, exe = installed / "bin" / "python", installed / "bin" / "rnce-bag"
@@ -209,7 +231,7 @@ def test_study_on_existing_data_without_training(tiny_sim, tmp_path, repo_root):
         f"  manifest: {tiny_sim / 'cohort.tsv'}\n"
         f"  bfile: {tiny_sim / 'genotypes' / 'cohort'}\n"
         "  celltypes:\n"
-        f"    - {tiny_sim / 'truth' / 'celltype_specificity.tsv'}\n"
+        f"    - {tiny_sim / 'expression' / 'celltype_specificity.tsv'}\n"
         "stages:\n"
         "  grm_cutoff: 0\n"
         "  brain_age_set: [min_train_subjects=20]\n"
@@ -225,7 +247,7 @@ def test_study_on_existing_data_without_training(tiny_sim, tmp_path, repo_root):
                             "report"]
     assert (out / "report" / "index.html").exists()
     # editing an input file reruns the stages that depend on it, and only those
-    table = tiny_sim / "truth" / "celltype_specificity.tsv"
+    table = tiny_sim / "expression" / "celltype_specificity.tsv"
     copy = tmp_path / "ct.tsv"
     copy.write_text(table.read_text())
     study.write_text(study.read_text().replace(str(table), str(copy)))

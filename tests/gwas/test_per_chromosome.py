@@ -197,7 +197,7 @@ def test_cli_h2_gwas_enrich_take_templates(complete_sim, split, tmp_path, runner
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["enrich", "--sumstats", str(run_dir / "LATENT.tsv.gz"),
                               "--bfile", template, "--celltypes",
-                              str(complete_sim / "truth" / "celltype_specificity.tsv"),
+                              str(complete_sim / "expression" / "celltype_specificity.tsv"),
                               "--out", str(tmp_path / "en")])
     assert res.exit_code == 0, res.output
     genes = pd.read_csv(tmp_path / "en" / "genes.tsv", sep="\t")
@@ -207,14 +207,14 @@ def test_cli_h2_gwas_enrich_take_templates(complete_sim, split, tmp_path, runner
 def test_study_cohort_takes_a_template(split, tmp_path):
     """cohort.bfile 'chr{chrom}' reaches every genetic stage as the template, and every
     per-chromosome file enters the stage keys (a changed chromosome reruns them)."""
-    from cli.pipeline import plan
-    from cli.study import StudyConfig
+    from pipeline.plan import plan
+    from pipeline.study import StudyConfig
 
     study = StudyConfig.model_validate({"cohort": {"manifest": "m.tsv",
                                                    "bfile": str(split / "chr{chrom}")}})
     stages = {s.name: s for s in plan(study, tmp_path, tmp_path / "run")}
     gwas = stages["gwas"]
-    assert gwas.argv[gwas.argv.index("--bfile") + 1] == str(split / "chr{chrom}")
+    assert gwas.params.bfile == str(split / "chr{chrom}")
     assert {p.name for p in gwas.inputs} >= {f"chr{c}.{e}" for c in range(1, 23)
                                               for e in ("bed", "bim", "fam")}
 

@@ -5,10 +5,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cli.pipeline import Stage, fingerprint, plan, run_lock, select, stage_key
 from cli.run_cmd import DEMO_PRESETS
-from cli.study import StudyConfig
+from pipeline.plan import plan
+from pipeline.runner import Stage, fingerprint, run_lock, select, stage_key
+from pipeline.study import StudyConfig
 from rnce_bag.core.errors import InputError
+from rnce_bag.stages import FeaturesParams
 
 
 def _demo_study(name):
@@ -27,8 +29,7 @@ def test_demo_presets_are_the_shipped_study_files(repo_root, name):
     assert preset_path("study", name).resolve() == (repo_root / "configs" / "study" /
                                                     f"{name}.yaml").resolve()
     stages = {s.name: s for s in plan(study, Path("/"), Path("/tmp/run"))}
-    argv = stages["train_rnce"].argv
-    cfg = Path(argv[argv.index("--config") + 1])
+    cfg = stages["train_rnce"].params.config
     assert cfg.is_file() and cfg.resolve() == (repo_root / study.stages.train.config).resolve()
 
 
@@ -44,16 +45,21 @@ def test_study_needs_one_genotype_source():
         StudyConfig.model_validate({"simulate": {}, "skip": ["nope"]})
 
 
-def test_stage_key_follows_inputs_argv_deps_and_code(tmp_path):
+def test_stage_key_follows_inputs_params_deps_and_code(tmp_path):
     f = tmp_path / "x.tsv"
     f.write_text("a\n")
-    st = Stage("s", "features", ["features", "--out", "{out}"], [f])
+    params = FeaturesParams(out=tmp_path / "a", manifest=f)
+    st = Stage("s", "features", params, [f])
     k = stage_key(st, ["d"], "c1")
     assert k == stage_key(st, ["d"], "c1")
     assert k != stage_key(st, ["d2"], "c1") and k != stage_key(st, ["d"], "c2")
+    # the output folder is not part of the key (the partial folder replaces it)
+    moved = Stage("s", "features", params.model_copy(update={"out": tmp_path / "b"}), [f])
+    assert stage_key(moved, ["d"], "c1") == k
+    other = Stage("s", "features", params.model_copy(update={"icv_normalise": True}), [f])
+    assert stage_key(other, ["d"], "c1") != k
     f.write_text("b\n")
     assert stage_key(st, ["d"], "c1") != k
-    assert stage_key(Stage("s", "features", ["features", "--x"], [f]), ["d"], "c1") != k
     assert fingerprint(tmp_path / "missing") == "missing"
 
 
@@ -65,7 +71,7 @@ def test_plan_order_and_selection(tmp_path):
     assert select(stages, "train") == {"train_rnce", "train_simclr", "train_barlow"}
     assert select(stages, "rg") == {"rg_fs_rnce", "rg_fs_simclr", "rg_fs_barlow",
                                     "rg_fs_fs_rnce"}
-    ba = next(s for s in stages if s.name == "brain_age").argv
+    ba = next(s for s in stages if s.name == "brain_age").params.features
     assert "FS_RNCE=FS+RNCE" in ba  # the combined row, its own BAG
     with pytest.raises(InputError, match="no stage called"):
         select(stages, "trian")
@@ -91,13 +97,14 @@ def test_plan_passes_cohort_filters_to_the_genetic_stages(tmp_path):
         "cohort": {"manifest": "m.tsv", "bfile": "g", "keep": "keep.txt",
                    "remove": "drop.txt", "extract": "snps.txt", "chr": "1-22"}})
     stages = {s.name: s for s in plan(study, tmp_path, tmp_path / "run")}
-    want = ["--keep", str(tmp_path / "keep.txt"), "--remove", str(tmp_path / "drop.txt"),
-            "--extract", str(tmp_path / "snps.txt"), "--chr", "1-22"]
+    want = {"keep": tmp_path / "keep.txt", "remove": tmp_path / "drop.txt",
+            "extract": tmp_path / "snps.txt", "exclude": None, "chr": "1-22"}
     for name in ("gwas", "h2"):
-        argv = stages[name].argv
-        assert all(x in argv for x in want), (name, argv)
+        params = stages[name].params
+        assert {k: getattr(params, k) for k in want} == want, name
         assert tmp_path / "keep.txt" in stages[name].inputs  # a changed list reruns
-    rg = stages["rg_fs_rnce"].argv  # the h2 GRM already holds the filtered samples/variants
-    assert "--grm" in rg and "--keep" not in rg and "--extract" not in rg
+    rg = stages["rg_fs_rnce"].params  # the h2 GRM already holds the filtered samples/variants
+    assert rg.grm == str(tmp_path / "run" / "h2" / "grm") and rg.bfile is None
+    assert rg.keep is None and rg.extract is None
     oracle = [s for s in stages if s.startswith("oracle")]
     assert oracle == []  # oracle rows only for simulated cohorts

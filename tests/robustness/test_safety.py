@@ -90,7 +90,7 @@ def test_gwas_plink2_odd_phenotype_names(complete_sim, tmp_path, runner):
 
 
 def test_study_names_that_are_not_folder_names_are_refused():
-    from cli.study import StudyConfig
+    from pipeline.study import StudyConfig
 
     with pytest.raises(ValueError, match="folder names"):
         StudyConfig.model_validate({"simulate": {}, "stages": {"rg_pairs": [["FS", "../x"]]}})

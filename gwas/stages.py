@@ -1,0 +1,317 @@
+"""The genetic stages as library functions: gwas, h2, rg, enrich, report
+(see :mod:`rnce_bag.core.stage` for the contract).
+
+The models hold exactly what the commands' flags hold; the functions check what the
+flags cannot (one genotype source, a method with a backend that runs it), run the
+stage into ``params.out`` (staged: nothing half-written is published) and return the
+paths of its outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from gwas.config import GwasConfig
+from rnce_bag.core.errors import InputError
+from rnce_bag.core.outputs import output_path
+from rnce_bag.core.stage import Echo, Outputs, StageParams, silent
+
+#: the backends each method runs on (h2 and rg alike)
+BACKENDS = {"greml": ("embedded", "gcta"), "ldsc": ("embedded", "ldsc-cli")}
+
+
+class FilterParams(StageParams):
+    """PLINK-semantics sample and variant filters (``--keep`` ... ``--chr``)."""
+
+    keep: Path | None = None
+    remove: Path | None = None
+    extract: Path | None = None
+    exclude: Path | None = None
+    chr: str | None = None
+
+    def filters(self):
+        from gwas.filters import Filters
+
+        return Filters(self.keep, self.remove, self.extract, self.exclude, self.chr)
+
+    def filter_files(self) -> list[Path]:
+        return [p for p in (self.keep, self.remove, self.extract, self.exclude) if p]
+
+
+class GwasParams(FilterParams):
+    """Genome-wide association of one or more phenotypes."""
+
+    pheno: Path
+    bfile: str | None = None
+    bgen: str | None = None
+    sample: str | None = None
+    vcf: str | None = None
+    pheno_name: list[str] | None = None
+    covar: Path | None = None
+    covar_name: list[str] | None = None
+    threads: int | None = Field(None, ge=1)
+    config: Path | None = None
+    overrides: list[str] = Field(default_factory=list, description="--set, --engine, ...")
+
+
+def run_gwas_stage(params: GwasParams, echo: Echo = silent) -> Outputs:
+    """QC, PCs, association, GWAS-SSF per phenotype, summary and lead loci."""
+    from gwas.genotype_files import bfile_paths
+    from gwas.run import GenotypeInput, run_gwas
+    from rnce_bag.core.config import dump_config, load_config
+    from rnce_bag.core.outdir import staged_run
+
+    cfg = load_config(params.config, GwasConfig, params.overrides)
+    geno = GenotypeInput(params.bfile, params.bgen, params.sample, params.vcf)
+    geno.check()
+    inputs = [p for p in (params.pheno, params.covar) if p] + params.filter_files() + (
+        [p for p in bfile_paths(params.bfile) if p.suffix != ".bed"] if params.bfile else [])
+    with staged_run(params.out, "gwas", config=dump_config(cfg), inputs=inputs) as (stage,
+                                                                                 record):
+        report = run_gwas(geno, params.pheno, params.pheno_name, params.covar,
+                          params.covar_name, cfg, stage, params.threads,
+                          progress=lambda s: echo(f"- {s}"), filters=params.filters())
+        record.add_output(output_path("gwas", "summary", stage))
+    qc = report["qc"]
+    echo(f"engine {cfg.engine}: {qc['samples_out']} samples, {qc['variants_out']} of "
+         f"{qc['variants_in']} variants after QC (call rate "
+         f"-{qc['variants_removed_call_rate']}, MAF -{qc['variants_removed_maf']}, "
+         f"HWE -{qc['variants_removed_hwe']}"
+         + (f", INFO -{qc['variants_removed_info']}" if "variants_removed_info" in qc
+            else "") + ")")
+    for s in report["phenotypes"]:
+        echo(f"{s['phenotype']}: lambda GC {s['lambda_gc']:.3f}, {s['n_genome_wide']} "
+             f"variants p < {cfg.genome_wide_p:g}, min p {s['min_p']:.3g}")
+    out = Path(params.out)
+    echo(f"{report['n_loci']} lead loci -> {output_path('gwas', 'loci', out)}")
+    paths = {k: output_path("gwas", k, out)
+             for k in ("summary", "loci", "pcs", "covariates", "report")}
+    for s in report["phenotypes"]:
+        paths[f"sumstats:{s['phenotype']}"] = output_path("gwas", "sumstats", out,
+                                                          phenotype=s["phenotype"])
+    return paths
+
+
+class GeneticParams(FilterParams):
+    """What ``h2`` and ``rg`` share: GREML on a GRM or LDSC on summary statistics."""
+
+    pheno: Path | None = None
+    sumstats: list[Path] = Field(default_factory=list)
+    ref_ld: str | None = None
+    w_ld: str | None = None
+    bfile: str | None = None
+    grm: str | None = None
+    pheno_name: list[str] | None = None
+    covar: Path | None = None
+    covar_name: list[str] | None = None
+    method: Literal["greml", "ldsc"] = "greml"
+    backend: Literal["embedded", "gcta", "ldsc-cli"] = "embedded"
+    grm_cutoff: float = Field(0.025, ge=0, le=1)
+    threads: int = Field(1, ge=1)
+
+    def check(self) -> None:
+        """The checks a flag parser cannot make (exit 2 with the flag named)."""
+        if self.backend not in BACKENDS[self.method]:
+            raise InputError(f"--backend {self.backend!r} does not run --method {self.method}"
+                             f"; expected one of {', '.join(BACKENDS[self.method])}")
+        f = self.filters()
+        if self.method == "ldsc" and (f.samples or f.variants):
+            raise InputError("--keep/--remove/--extract/--exclude/--chr apply to --method "
+                             "greml; LDSC reads summary statistics (filter them in the GWAS)")
+        if self.method == "greml":
+            if self.pheno is None:
+                raise InputError("--method greml needs --pheno")
+            if bool(self.bfile) == bool(self.grm):
+                raise InputError("give exactly one of --bfile or --grm")
+
+    def greml_config(self) -> dict:
+        return {"method": self.method, "backend": self.backend,
+                "grm_cutoff": self.grm_cutoff, "filters": self.filters().config()}
+
+
+class H2Params(GeneticParams):
+    """SNP heritability of each phenotype."""
+
+
+class RgParams(GeneticParams):
+    """Genetic correlation of every pair of phenotypes."""
+
+
+def run_h2(params: H2Params, echo: Echo = silent) -> Outputs:
+    """``heritability.tsv``, ``<pheno>.hsq`` (GCTA layout) and, from ``bfile``, ``grm.*``."""
+    from gwas.heritability.run import build_grm, estimate_h2, ldsc_heritability
+    from rnce_bag.core.outdir import staged_run
+
+    params.check()
+    out = Path(params.out)
+    if params.method == "ldsc":
+        with staged_run(out, "h2", config={"method": params.method, "backend": params.backend},
+                        inputs=params.sumstats) as (stage, record):
+            table = ldsc_heritability(params.sumstats, stage, params.bfile, params.ref_ld,
+                                      params.w_ld, params.backend)
+            record.add_output(output_path("h2", "heritability", stage))
+        for _, r in table.iterrows():
+            echo(f"{r['phenotype']}: LDSC h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), intercept "
+                 f"{r['intercept']:.3f} (SE {r['intercept_se']:.3f})")
+        return {"heritability": output_path("h2", "heritability", out)}
+    with staged_run(out, "h2", config=params.greml_config(),
+                    inputs=[p for p in (params.pheno, params.covar) if p]
+                    + params.filter_files()) as (stage, record):
+        mat, ids, m, prefix = build_grm(params.bfile, params.grm, stage,
+                                        filters=params.filters())
+        table = estimate_h2(mat, ids, m, prefix, params.pheno, params.pheno_name, params.covar,
+                            params.covar_name, stage, params.backend,
+                            params.grm_cutoff if params.grm_cutoff > 0 else None,
+                            threads=params.threads)
+        record.add_output(output_path("h2", "heritability", stage))
+    for _, r in table.iterrows():
+        if str(r["status"]).startswith("ok"):
+            echo(f"{r['phenotype']}: h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), n = {r['n']}, "
+                 f"LRT p = {r['pval']:.3g}" + ("" if r["status"] == "ok"
+                                               else f"  [{r['status']}]"))
+        else:
+            echo(f"{r['phenotype']}: {r['status']}")
+    paths = {"heritability": output_path("h2", "heritability", out)}
+    if params.bfile:
+        paths["grm"] = output_path("h2", "grm", out)
+    return paths
+
+
+def run_rg(params: RgParams, echo: Echo = silent) -> Outputs:
+    """``rg.tsv`` and ``<p1>__<p2>.hsq`` for every pair of phenotypes."""
+    from gwas.heritability.run import build_grm, estimate_rg, ldsc_genetic_correlation
+    from rnce_bag.core.outdir import staged_run
+
+    params.check()
+    out = Path(params.out)
+    if params.method == "ldsc":
+        with staged_run(out, "rg", config={"method": params.method, "backend": params.backend},
+                        inputs=params.sumstats) as (stage, record):
+            table = ldsc_genetic_correlation(params.sumstats, stage, params.bfile,
+                                             params.ref_ld, params.w_ld, params.backend)
+            record.add_output(output_path("rg", "rg", stage))
+        for _, r in table.iterrows():
+            echo(f"{r['p1']} x {r['p2']}: LDSC rg = {r['rg']:.3f} (SE {r['rg_se']:.3f}), "
+                 f"p = {r['p']:.3g}  [{r['status']}]")
+        return {"rg": output_path("rg", "rg", out)}
+    with staged_run(out, "rg", config=params.greml_config(),
+                    inputs=[p for p in (params.pheno, params.covar) if p]
+                    + params.filter_files()) as (stage, record):
+        mat, ids, _, prefix = build_grm(params.bfile, params.grm, stage,
+                                        filters=params.filters())
+        table = estimate_rg(mat, ids, params.pheno, params.pheno_name, params.covar,
+                            params.covar_name, stage,
+                            params.grm_cutoff if params.grm_cutoff > 0 else None,
+                            backend=params.backend, grm_prefix=prefix, threads=params.threads)
+        record.add_output(output_path("rg", "rg", stage))
+    for _, r in table.iterrows():
+        if str(r["status"]).startswith(("ok", "not converged")):
+            echo(f"{r['p1']} x {r['p2']}: rg = {r['rg']:.3f} (SE {r['rg_se']:.3f}), "
+                 f"p = {r['p']:.3g}, n = {r['n']}"
+                 + ("" if r["status"] == "ok" else f"  [{r['status']}]"))
+        else:
+            echo(f"{r['p1']} x {r['p2']}: {r['status']}")
+    return {"rg": output_path("rg", "rg", out)}
+
+
+class EnrichParams(FilterParams):
+    """Gene-level association and cell-type enrichment of one trait."""
+
+    sumstats: Path
+    bfile: str
+    celltypes: list[Path] = Field(min_length=1)
+    build: Literal["GRCh37", "GRCh38"] = "GRCh37"
+    window_up_kb: int = Field(35, ge=0)
+    window_down_kb: int = Field(10, ge=0)
+    cluster_gap_kb: int = Field(1000, ge=0)
+    ldsc_seg: bool = False
+    ld_cache: Path | None = None
+
+
+def run_enrich_stage(params: EnrichParams, echo: Echo = silent) -> Outputs:
+    """``genes.tsv`` and ``celltypes.tsv`` (one-sided p, Bonferroni and FDR)."""
+    from gwas.enrich_run import run_enrich
+    from rnce_bag.core.io import ensure_writable_dir
+    from rnce_bag.core.provenance import RunRecord
+
+    if params.keep or params.remove:
+        raise InputError("--keep/--remove do not apply to enrich: it reads summary statistics "
+                         "(filter the samples in the GWAS)")
+    out = ensure_writable_dir(params.out)
+    with RunRecord(out, "enrich", config={"build": params.build,
+                                          "window_up_kb": params.window_up_kb,
+                                          "window_down_kb": params.window_down_kb,
+                                          "cluster_gap_kb": params.cluster_gap_kb},
+                   inputs=[params.sumstats, *params.celltypes, *params.filter_files()],
+                   tools=()) as record:
+        res = run_enrich(params.sumstats, params.bfile, params.celltypes, out, params.build,
+                         params.window_up_kb, params.window_down_kb, params.cluster_gap_kb,
+                         params.ldsc_seg, params.ld_cache, params.extract, params.exclude,
+                         params.chr)
+        if res.filter_counts:
+            record.data["config"]["filters"] = res.filter_counts
+        record.add_output(output_path("enrich", "celltypes", out))
+    if res.filter_counts:
+        echo(f"--chr/--extract/--exclude: {res.n_variants[0]} of {res.n_variants[1]} variants "
+             f"kept {res.filter_counts}")
+    for info in res.tables:
+        echo(f"{info['name']}: {info['n_genes']} genes ({info['id_type']} ids, "
+             f"{info['n_unmapped']} unmapped)")
+    echo(f"{len(res.genes)} genes tested; inflation of gene z^2: {res.gene_inflation:.3f}")
+    for _, r in res.celltypes.sort_values("p_value").head(5).iterrows():
+        echo(f"{r['dataset']} {r['cell_type']} ({r['method']}): beta {r['beta']:+.3g} "
+             f"(SE {r['beta_se']:.3g}), p = {r['p_value']:.3g}, FDR {r['p_fdr']:.3g}")
+    return {k: output_path("enrich", k, out) for k in ("genes", "celltypes")}
+
+
+class ReportParams(StageParams):
+    """The HTML page of a run folder."""
+
+    run: Path
+
+
+def run_report(params: ReportParams, echo: Echo = silent) -> Outputs:
+    """``index.html`` and ``figures/`` (PNG + SVG) for everything in ``run``."""
+    from gwas.report import build_report
+
+    page = build_report(params.run, params.out)
+    echo(f"report: {page}")
+    return {"page": page}
+
+
+class CompareParams(StageParams):
+    """Two BAGs of a run side by side (``rnce-bag compare``)."""
+
+    run: Path
+    a: str
+    b: str
+
+
+def run_compare(params: CompareParams, echo: Echo = silent) -> Outputs:
+    """``compare.json``, the Miami plot and a report page with the comparison."""
+    import json
+
+    from gwas.report import build_report, collect, compare_bags
+    from rnce_bag.core.io import ensure_writable_dir, write_text
+
+    a, b = params.a, params.b
+    if a == b:
+        raise InputError(f"--a and --b are both {a!r}: a comparison needs two different "
+                         "phenotypes", hint="e.g. --a BAG_FS --b BAG_RNCE")
+    dest = ensure_writable_dir(params.out)
+    result = compare_bags(collect(params.run), a, b, ensure_writable_dir(dest / "figures"))
+    write_text(output_path("compare", "result", dest),
+               json.dumps(result, indent=2, default=str) + "\n")
+    page = build_report(params.run, dest, compare=(a, b))
+    for r in result["rows"]:
+        echo(f"{r['quantity']}: {a} {r[a]} | {b} {r[b]} | {r['difference']}")
+    echo(f"report with the comparison: {page}")
+    return {"result": output_path("compare", "result", dest), "page": page}
+
+
+__all__ = ["BACKENDS", "CompareParams", "EnrichParams", "GwasParams", "H2Params",
+           "ReportParams", "RgParams", "run_compare", "run_enrich_stage", "run_gwas_stage",
+           "run_h2", "run_report", "run_rg"]

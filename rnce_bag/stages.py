@@ -1,0 +1,326 @@
+"""The imaging stages as library functions: simulate, features, train, embed, brain-age,
+probe (see :mod:`rnce_bag.core.stage` for the contract).
+
+Each ``run_<stage>(params, echo)`` validates nothing the model has not validated, does
+the work, writes its outputs (atomically, with a ``run.json``) into ``params.out`` and
+returns their paths. Heavy imports (torch, sklearn) stay inside the functions so that
+importing the models is cheap (the CLI and the pipeline import them to build params).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from rnce_bag.core.errors import InputError
+from rnce_bag.core.outputs import output_path
+from rnce_bag.core.stage import Echo, Outputs, StageParams, silent
+
+
+class SimulateParams(StageParams):
+    """A synthetic cohort: a shipped preset (or a YAML) plus ``--set`` overrides."""
+
+    preset: str = "tiny"
+    config: Path | None = Field(None, description="simulate YAML; replaces preset")
+    overrides: list[str] = Field(default_factory=list, description="dotted KEY=VALUE")
+    overwrite: bool = False
+
+
+def run_simulate(params: SimulateParams, echo: Echo = silent) -> Outputs:
+    """Genotypes, FreeSurfer stats, T1 images, clinical labels and truth/ into ``out``."""
+    from rnce_bag.core.config import apply_overrides, load_yaml, validate_config
+    from rnce_bag.core.logging import make_progress
+    from rnce_bag.core.presets import load_preset
+    from rnce_bag.simulate.config import SimulateConfig, preset_names
+    from rnce_bag.simulate.run import simulate
+
+    if params.config is not None:
+        data, source = load_yaml(params.config), f"'{params.config}'"
+    else:
+        if params.preset not in preset_names():
+            raise InputError(f"--preset: unknown preset {params.preset!r}; choose one of "
+                             f"{', '.join(preset_names())}")
+        data, source = load_preset("simulate", params.preset), f"preset '{params.preset}'"
+    cfg = validate_config(apply_overrides(data, params.overrides), SimulateConfig, source)
+    with make_progress() as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        path = simulate(cfg, params.out, progress=progress, overwrite=params.overwrite)
+    echo(f"simulated {cfg.cohort.n_subjects} subjects x {cfg.genotypes.n_variants} variants "
+         f"into {path}")
+    echo(f"  manifest: {path / 'cohort.tsv'}   truth: {path / 'truth'}")
+    return {k: output_path("simulate", k, path) for k in ("manifest", "bfile", "celltypes")}
+
+
+class FeaturesParams(StageParams):
+    """FreeSurfer stats of every subject of a manifest into one table."""
+
+    manifest: Path
+    atlases: list[str] = Field(default_factory=lambda: ["aparc"])
+    icv_normalise: bool = False
+    skip_missing: bool = False
+
+
+def run_features(params: FeaturesParams, echo: Echo = silent) -> Outputs:
+    """``features.parquet`` (IID, aseg/aparc measures, eTIV) and ``features_report.json``."""
+    from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_text
+    from rnce_bag.core.logging import make_progress
+    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.imaging.features import build_features
+
+    out = ensure_writable_dir(params.out)
+    table_path, report_path = (output_path("features", k, out) for k in ("features", "report"))
+    with RunRecord(out, "features", config={"atlases": params.atlases,
+                                            "icv_normalise": params.icv_normalise,
+                                            "skip_missing": params.skip_missing},
+                   inputs=[params.manifest], tools=()) as record, make_progress() as bar:
+        task = bar.add_task("reading FreeSurfer stats", total=None)
+        table, report = build_features(
+            params.manifest, tuple(params.atlases), params.skip_missing, params.icv_normalise,
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+        with atomic_path(table_path) as tmp:
+            table.to_parquet(tmp, index=False)
+        write_text(report_path, json.dumps(report, indent=2) + "\n")
+        record.add_output(table_path)
+    echo(f"read {report['n_subjects_read']} of {report['n_subjects_manifest']} subjects, "
+         f"{report['n_features']} features -> {table_path}")
+    if report["skipped"]:
+        echo(f"skipped {len(report['skipped'])} subject(s): "
+             + ", ".join(s["IID"] for s in report["skipped"][:10]))
+    return {"features": table_path, "report": report_path}
+
+
+class TrainParams(StageParams):
+    """Self-supervised training of the patch encoders and the aggregator."""
+
+    manifest: Path
+    features: Path
+    config: Path | None = None
+    method: Literal["rnce", "simclr", "barlow"] | None = None
+    resume: bool = False
+    overwrite: bool = False
+    cache_dir: Path | None = None
+    overrides: list[str] = Field(default_factory=list)
+
+
+def _clear_previous_training(out: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse to mix runs; with ``overwrite`` remove only what an earlier train wrote."""
+    from rnce_bag.core.outdir import recorded_command
+    from rnce_bag.ssl.checkpoint import CHECKPOINT, MODEL
+
+    existing = [p for p in (CHECKPOINT, MODEL) if (out / p).exists()]
+    if existing and not (resume or overwrite):
+        raise InputError(f"{out} already holds a training run ({', '.join(existing)})",
+                         hint="pass --resume to continue it, --overwrite to start again, "
+                              "or choose another --out")
+    if overwrite and not resume and existing:
+        # only the files an earlier 'rnce-bag train' wrote here; the preprocessed-volume
+        # cache is keyed by content and settings, so it stays valid and is kept
+        if recorded_command(out) != "train":
+            raise InputError(f"refusing --overwrite in {out}: it holds {', '.join(existing)} "
+                             "but no run.json of 'rnce-bag train'",
+                             hint="choose another --out, or remove those files yourself")
+        for name in (CHECKPOINT, MODEL, "metrics.jsonl"):
+            (out / name).unlink(missing_ok=True)
+
+
+def run_train(params: TrainParams, echo: Echo = silent) -> Outputs:
+    """``model.pt``, ``checkpoint.pt``, ``metrics.jsonl``, ``config.yaml`` and ``run.json``.
+
+    Under torchrun only rank 0 writes files and echoes.
+    """
+    import yaml
+
+    from rnce_bag.core.config import dump_config, load_config
+    from rnce_bag.core.io import ensure_writable_dir, write_text
+    from rnce_bag.core.logging import make_progress
+    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.ssl.config import SSLConfig
+    from rnce_bag.ssl.train import train
+
+    overrides = list(params.overrides)
+    if params.method is not None:
+        overrides.append(f"method={params.method}")
+    cfg = load_config(params.config, SSLConfig, overrides)
+    out = params.out
+    main = int(os.environ.get("RANK", "0")) == 0
+    if main:
+        ensure_writable_dir(out)
+        _clear_previous_training(out, params.resume, params.overwrite)
+        write_text(out / "config.yaml", yaml.safe_dump(dump_config(cfg), sort_keys=False))
+        for w in cfg.rnce_warnings():
+            echo(f"warning: {w}")
+    bar = make_progress(disable=not main)
+    tasks: dict[int, int] = {}
+
+    def progress(row: dict) -> None:
+        stage = row["stage"]
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(f"stage {stage}", total=row["steps"])
+        bar.update(tasks[stage], completed=row["step"],
+                   description=f"stage {stage} loss {row['loss']:.3f} "
+                               f"{row['samples_per_s']:.1f} subj/s")
+
+    model = output_path("train", "model", out)
+    record = RunRecord(out, "train", config=dump_config(cfg),
+                       inputs=[params.manifest, params.features], seeds={"seed": cfg.seed},
+                       tools=()) if main else None
+    with record or contextlib.nullcontext(), bar:
+        summary = train(cfg, params.manifest, params.features, out, resume=params.resume,
+                        progress=progress, cache_dir=params.cache_dir)
+        if record is not None:
+            record.add_output(model)
+    if main:
+        echo(f"{cfg.method}: {summary['n_train']} training subjects, "
+             f"{summary['steps'][1]} + {summary['steps'][2]} steps -> {model}")
+    return {k: output_path("train", k, out) for k in ("model", "checkpoint", "metrics")}
+
+
+class EmbedParams(StageParams):
+    """Embeddings of a manifest's subjects by a trained model."""
+
+    run: Path = Field(description="folder written by 'rnce-bag train'")
+    manifest: Path
+    patches: bool = False
+    batch_size: int = Field(16, ge=1)
+    cache_dir: Path | None = None
+
+
+def run_embed(params: EmbedParams, echo: Echo = silent) -> Outputs:
+    """``embeddings.parquet`` (IID, z0..) with its JSON sidecar."""
+    from rnce_bag.core.io import ensure_writable_dir
+    from rnce_bag.core.logging import make_progress
+    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.ssl.embed import embed
+
+    out = ensure_writable_dir(params.out)
+    path = output_path("embed", "embeddings", out)
+    with RunRecord(out, "embed", config={"patches": params.patches,
+                                         "batch_size": params.batch_size},
+                   inputs=[params.manifest, output_path("train", "model", params.run)],
+                   tools=()) as record, make_progress() as bar:
+        task = bar.add_task("embedding", total=None)
+        table = embed(params.run, params.manifest, out, patches=params.patches,
+                      batch_size=params.batch_size, cache_dir=params.cache_dir,
+                      progress=lambda d, t: bar.update(task, completed=d, total=t))
+        record.add_output(path)
+    echo(f"embedded {len(table)} subjects -> {path}")
+    return {"embeddings": path}
+
+
+class BrainAgeParams(StageParams):
+    """Cross-fitted, bias-corrected brain age of each representation."""
+
+    manifest: Path
+    features: list[str] = Field(min_length=1, description="NAME=PATH or NAME=A+B")
+    config: Path | None = None
+    overrides: list[str] = Field(default_factory=list)
+
+
+def _describe(train_filter: dict[str, list[str]]) -> str:
+    return ", ".join(f"{k} in {'/'.join(v)}" for k, v in train_filter.items()) or "everyone"
+
+
+def run_brain_age(params: BrainAgeParams, echo: Echo = silent) -> Outputs:
+    """``bag.tsv``/``.parquet``, ``pheno.tsv``/``covar.tsv`` (PLINK 2), GCTA files,
+    ``metrics.json`` and ``figure_data.tsv``."""
+    from rnce_bag.brainage.config import BrainAgeConfig
+    from rnce_bag.brainage.run import brain_age, training_mask, write_outputs
+    from rnce_bag.core.config import dump_config, load_config
+    from rnce_bag.core.io import ensure_writable_dir
+    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.core.schema import read_table
+    from rnce_bag.phenotypes import write_gwas_files
+    from rnce_bag.representations import parse_representation_args, source_paths
+
+    cfg = load_config(params.config, BrainAgeConfig, params.overrides)
+    reps = parse_representation_args(params.features)
+    man = read_table(params.manifest, "cohort")
+    out = ensure_writable_dir(params.out)
+    with RunRecord(out, "brain-age", config=dump_config(cfg),
+                   inputs=[params.manifest, *source_paths(reps)], seeds={"seed": cfg.seed},
+                   tools=()) as record:
+        bag, figure, metrics, etiv = brain_age(man, reps, cfg)
+        paths = write_outputs(out, bag, figure, metrics)
+        normative = training_mask(man, cfg.train_filter)
+        keep = normative if cfg.genetics_subjects == "normative" else None
+        paths += write_gwas_files(bag, man, etiv, out, keep=keep,
+                                  diagnosis_covariate=cfg.genetics_subjects == "all")
+        for p in paths:
+            record.add_output(p)
+    for name, m in metrics["representations"].items():
+        u, c = m["train_uncorrected"], m["train_corrected"]
+        echo(f"{name}: MAE {u['mae']:.2f} y, r {u['r']:.3f}; corr(BAG, age) "
+             f"{u['corr_bag_age']:+.3f} -> {c['corr_bag_age']:+.3f} after "
+             f"{m['bias']['method']} ({metrics['n_train']} training subjects)")
+    who = (f"{int(normative.sum())} normative subjects ({_describe(cfg.train_filter)}); the "
+           f"other {int((~normative).sum())} have NA" if cfg.genetics_subjects == "normative"
+           else f"all {len(man)} subjects, diagnosis as a covariate")
+    echo(f"wrote {out / 'bag.tsv'} and GWAS files pheno.tsv / covar.tsv / bag.phen: BAGs for "
+         f"{who}")
+    return {k: output_path("brain_age", k, out)
+            for k in ("bag", "pheno", "covar", "metrics", "figure_data")}
+
+
+class ProbeParams(StageParams):
+    """Linear probes of representations on the clinical tasks."""
+
+    manifest: Path
+    features: list[str] = Field(min_length=1)
+    tasks: list[str] | None = None
+    seed: int = 0
+
+
+def run_probe(params: ProbeParams, echo: Echo = silent) -> Outputs:
+    """``probe.tsv`` (AUC, DeLong CI), ``probe_pairs.tsv`` and the predictions."""
+    from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_table
+    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.core.schema import read_table
+    from rnce_bag.probes import TASKS, probe
+    from rnce_bag.representations import (
+        load_representation,
+        parse_representation_args,
+        source_paths,
+    )
+
+    tasks = tuple(params.tasks or TASKS)
+    bad = [t for t in tasks if t not in TASKS]
+    if bad:
+        raise InputError(f"--task: unknown task {bad[0]!r}; choose from {', '.join(TASKS)}")
+    reps = parse_representation_args(params.features)
+    man = read_table(params.manifest, "cohort")
+    out = ensure_writable_dir(params.out)
+    paths = {k: output_path("probe", k, out) for k in ("scores", "pairs", "predictions")}
+    with RunRecord(out, "probe", config={"tasks": list(tasks)}, seeds={"seed": params.seed},
+                   inputs=[params.manifest, *source_paths(reps)], tools=()) as record:
+        arrays = {name: load_representation(name, path, man["IID"])[0]
+                  for name, path in reps.items()}
+        scores, pairs, preds = probe(man, arrays, tasks, seed=params.seed)
+        for key, df in (("scores", scores), ("pairs", pairs)):
+            write_table(df, paths[key])
+            record.add_output(paths[key])
+        with atomic_path(paths["predictions"]) as tmp:
+            preds.to_parquet(tmp, index=False)
+    for _, r in scores.iterrows():
+        echo(f"{r['task']:<14} {r['representation']:<8} AUC {r['auc']:.3f} "
+             f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]  bal.acc {r['balanced_accuracy']:.3f}"
+             f"  (n={r['n']}, {r['n_pos']} positive)")
+    for _, r in pairs.iterrows():
+        echo(f"{r['task']:<14} {r['rep_a']} - {r['rep_b']}: dAUC {r['auc_diff']:+.3f}, "
+             f"DeLong p = {r['p_delong']:.3g}")
+    return paths
+
+
+__all__ = ["BrainAgeParams", "EmbedParams", "FeaturesParams", "ProbeParams", "SimulateParams",
+           "TrainParams", "run_brain_age", "run_embed", "run_features", "run_probe",
+           "run_simulate", "run_train"]
