@@ -54,10 +54,11 @@ DEMO_OUT ?= reports/output/demo
 DEMO_PRESET ?= demo
 RB := $(VENV)/bin/rnce-bag
 
-# `rnce-bag demo`: simulate the 2,500-subject cohort and run every stage (about 25 minutes
-# on 2 cores). The GWAS uses the plink2 engine for speed (--engine hail gives the same
-# numbers); the GRM relatedness cut-off is off because the simulator's stretched LD makes
-# unrelated pairs exceed 0.025.
+# `rnce-bag demo` runs the shipped study rnce_bag/configs/study/demo.yaml (simulate 2,500
+# subjects, then every stage, cached and resumable; about 30 minutes on 2 cores). That
+# study picks the plink2 GWAS engine for speed (--engine hail gives the same numbers) and
+# turns the GRM relatedness cut-off off (the simulator's stretched LD makes unrelated
+# pairs exceed 0.025).
 demo: setup
 	$(RB) demo --preset $(DEMO_PRESET) --out $(DEMO_OUT)
 

@@ -14,6 +14,7 @@ import argparse
 import datetime as _dt
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+LOGS = HERE / "logs"
 
 
 def scripts(cohort: Path) -> list[tuple[str, list[str]]]:
@@ -37,6 +39,24 @@ def scripts(cohort: Path) -> list[tuple[str, list[str]]]:
         ("oracle_ceiling.py", ["--cohort", str(cohort), "--out", str(cohort.parent / "oracle")]),
         ("hidden_signal_spacing.py", ["--cohort", str(cohort), "--spacing", "4", "6", "8"]),
     ]
+
+
+#: lines of tools' chatter (PLINK 2 and GEMMA banners, Spark warnings, progress bars)
+#: that go to the log files, not to results.md
+NOISE = re.compile(
+    r"WARN |^PLINK v|^\(C\) 20|^Logging to|^Options in effect|^  --|^Start time|^End time|"
+    r"MiB RAM detected|^Using up to|founders\) loaded|^/\S+\.(fam|bim)\.$|variants loaded"
+    r" from|phenotypes? loaded|covariates (loaded|transformed)|^Calculating|^--glm|^Results "
+    r"written|name>\.glm|^GEMMA |^Reading Files|^## |^Start Eigen|^pve estimate|^se\(pve\)|"
+    r"^\s*=*\s*\d+%\s*$|\u2501|^\d+\.\d+$")
+TMP = re.compile(r"/tmp/rnce-[\w-]+")
+
+
+def clean(text: str) -> str:
+    """The result lines of a script's output: tools' chatter dropped, temporary folders
+    shown as ``<tmp>``."""
+    return "\n".join(TMP.sub("<tmp>", line) for line in text.splitlines()
+                     if not NOISE.search(line)).strip()
 
 
 def machine() -> str:
@@ -83,10 +103,14 @@ def main() -> None:
             status = "ok" if proc.returncode == 0 else f"failed ({proc.returncode})"
             rows.append(f"| `{script} {' '.join(extra[:4])}` | {wall:.1f} | {rss:.2f} | "
                         f"{status} |")
-            body = proc.stdout.strip() or "(no output)"
+            log = LOGS / f"{Path(script).stem}.log"
+            log.parent.mkdir(exist_ok=True)
+            log.write_text(f"$ {' '.join(cmd[3:])}\n{proc.stdout}\n--- stderr ---\n{proc.stderr}")
+            body = clean(proc.stdout) or "(no output)"
             if proc.returncode != 0:
                 body += "\n" + "\n".join(proc.stderr.strip().splitlines()[-15:])
-            sections.append(f"## {script}\n\n```\n{body}\n```\n")
+            sections.append(f"## {script}\n\n```\n{body}\n```\n(full output: "
+                            f"`benchmarks/logs/{log.name}`)\n")
             print(body, flush=True)
     text = [
         "# Benchmark results (`make bench`)",
