@@ -153,18 +153,23 @@ def test_compare_bags_unit(tmp_path):
                               n=500), name)
         write_ssf(ssf, g / f"{name}.tsv.gz", {"trait_description": [name]})
     pd.DataFrame({"phenotype": ["BAG_FS", "BAG_RNCE", "BAG_RNCE"],
+                  "locus_id": ["locus1", "locus1", "locus2"],
                   "lead_variant": ["rs1", "rs2", "rs3"], "chromosome": ["17", "17", "2"],
                   "position": [44_000_000, 44_300_000, 5_000_000],
-                  "p_value": [1e-9, 1e-8, 1e-10], "nearest_gene": ["MAPT", "MAPT", "X"]}
+                  "p_value": [1e-9, 1e-8, 1e-10], "genes": ["MAPT", "MAPT", "X"],
+                  "nearest_gene": ["MAPT", "MAPT", "X"]}
                  ).to_csv(g / "loci.tsv", sep="\t", index=False)
-    pd.DataFrame({"phenotype": ["BAG_FS", "BAG_RNCE"], "lambda_gc": [1.01, 1.02],
-                  "n_genome_wide": [3, 5]}).to_csv(g / "summary.tsv", sep="\t", index=False)
+    pd.DataFrame({"phenotype": ["BAG_FS", "BAG_RNCE"], "n_samples": 500, "n_variants": 2000,
+                  "lambda_gc": [1.01, 1.02], "mean_chi2": [1.0, 1.0], "n_genome_wide": [3, 5],
+                  "min_p": [1e-9, 1e-10]}).to_csv(g / "summary.tsv", sep="\t", index=False)
     h2 = tmp_path / "heritability.tsv"
     pd.DataFrame({"phenotype": ["BAG_FS", "BAG_RNCE"], "method": ["greml"] * 2,
-                  "h2": [0.42, 0.24], "h2_se": [0.03, 0.04]}).to_csv(h2, sep="\t", index=False)
+                  "backend": "embedded", "h2": [0.42, 0.24], "h2_se": [0.03, 0.04],
+                  "status": "ok"}).to_csv(h2, sep="\t", index=False)
     rg = tmp_path / "rg.tsv"
     pd.DataFrame({"p1": ["BAG_FS"], "p2": ["BAG_RNCE"], "method": ["greml"], "rg": [0.87],
-                  "rg_se": [0.07], "p": [1e-20]}).to_csv(rg, sep="\t", index=False)
+                  "rg_se": [0.07], "p": [1e-20], "n": [500], "status": ["ok"]}
+                 ).to_csv(rg, sep="\t", index=False)
     probe = tmp_path / "probe"
     probe.mkdir()
     pd.DataFrame({"task": ["conversion_2y"], "rep_a": ["RNCE"], "rep_b": ["FS"],
