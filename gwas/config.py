@@ -53,3 +53,5 @@ class GwasConfig(StrictModel):
     )
     genome_wide_p: float = Field(5e-8, gt=0, lt=1)
     suggestive_p: float = Field(1e-5, gt=0, lt=1)
+    region_window_kb: int = Field(500, ge=10, le=5000, description="regional plots: "
+                                  "variants within this distance of each lead (kb)")

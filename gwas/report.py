@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gwas.headline import headline_table
+from gwas.locus_compare import compare_loci
 from gwas.run import covariate_names
 from gwas.sumstats import read_sumstats
 from rnce_bag.core.errors import InputError
@@ -82,6 +83,37 @@ def _save(fig, figdir: Path, name: str) -> str:
             fig.savefig(tmp, format=ext[1:], bbox_inches="tight", **kw)
     plt.close(fig)
     return f"figures/{name}.png"
+
+
+def _region_window_kb(gwas_dir: Path) -> int:
+    """The window the GWAS stage drew its regions with (its run.json config)."""
+    try:
+        cfg = json.loads((gwas_dir / "run.json").read_text())["config"]
+        return int(cfg.get("region_window_kb", 500))
+    except (OSError, KeyError, TypeError, ValueError):
+        return 500
+
+
+def _regional_figures(gwas_dir: Path, name: str, loci: pd.DataFrame,
+                      regions: pd.DataFrame | None, figdir: Path) -> list[dict[str, str]]:
+    """One regional plot per lead locus of ``name`` (none without regions.tsv.gz)."""
+    from gwas.locus_plots import regional
+    from rnce_bag.resources import load_gene_table
+
+    if regions is None or not len(loci):
+        return []
+    genes, window = load_gene_table("GRCh37"), _region_window_kb(gwas_dir)
+    figs = []
+    for _, lo in loci.iterrows():
+        reg = regions[(regions["phenotype"] == name) & (regions["locus_id"] == lo["locus_id"])]
+        if not len(reg):
+            continue
+        label = f"{lo['locus_id']} {lo['lead_variant']} ({lo.get('nearest_gene') or ''})"
+        fig = regional([(str(name), reg)], genes, str(lo["chromosome"]), int(lo["position"]),
+                       window, title=f"{name}: {label}, n = {int(reg['p_value'].size)} variants")
+        figs.append({"src": _save(fig, figdir, f"regional_{file_stem(name)}_{lo['locus_id']}"),
+                     "alt": f"regional plot of {name} at {label}"})
+    return figs
 
 
 def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
@@ -150,7 +182,11 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
                     f"{sign * x['auc_diff']:+.3f} (DeLong p = {_fmt(x['p_delong'])})")
     loci_rows = [{**m, "found in": ", ".join(sorted(m["found in"])), "position": m["position"]}
                  for m in merged]
-    return {"a": a, "b": b, "rows": rows, "miami": miami, "loci": loci_rows}
+    per_locus = compare_loci(a, b, loci, {a: sa, b: sb},
+                             read_output_if_exists("gwas", "regions", gdir),
+                             _region_window_kb(gdir), lambda fig, name: _save(fig, figdir, name))
+    return {"a": a, "b": b, "rows": rows, "miami": miami, "loci": loci_rows,
+            "per_locus": per_locus}
 
 
 def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
@@ -221,10 +257,12 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
         lcols = ["locus_id", "lead_variant", "chromosome", "position", "p_value", "genes",
                  "nearest_gene"]
         phs = []
+        regions = read_output_if_exists("gwas", "regions", d)
         for name in summary["phenotype"]:
             ssf = read_sumstats(output_path("gwas", "sumstats", d, phenotype=name))
             lo = loci[loci["phenotype"] == name]
-            phs.append({"name": name,
+            phs.append({"name": name, "regional": _regional_figures(d, name, lo, regions,
+                                                                    figdir),
                         "manhattan": _save(plots.manhattan(ssf, lo, str(name)), figdir,
                                            f"manhattan_{file_stem(name)}"),
                         "qq": _save(plots.qq(ssf["p_value"].to_numpy(), str(name)), figdir,

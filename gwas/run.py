@@ -31,6 +31,7 @@ from gwas.genotype_files import (
 from gwas.inputs import load_covariates, load_phenotypes, match_samples
 from gwas.loci import annotate_genes, clump
 from gwas.plink_io import open_bed, read_fam
+from gwas.regions import REGION_COLUMNS, locus_region
 from gwas.sumstats import summarise, unambiguous_rsids, write_ssf
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import write_table, write_text
@@ -216,7 +217,7 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
         say(f"{counts['variants_without_rsid']} variants have no rsid that names them alone "
             "(none, '.', or shared): NA in the summary statistics, where variant_id "
             "(chromosome_position_other_effect) names them")
-    summaries, loci_all = [], []
+    summaries, loci_all, regions_all = [], [], []
     reader = open_bed(geno.bfile) if geno.bfile else None
     for name, ssf in results.items():
         write_ssf(ssf, out / f"{file_stem(name)}.tsv.gz", {
@@ -234,6 +235,13 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
                                         samples=np.flatnonzero(sample_idx)))
             loci.insert(0, "phenotype", name)
             loci_all.append(loci)
+            for _, lo in loci.iterrows():  # LD with each lead for the regional plots
+                reg = locus_region(ssf, reader, lo["chromosome"], int(lo["position"]),
+                                   cfg.region_window_kb, np.flatnonzero(sample_idx))
+                reg.insert(0, "phenotype", name)
+                reg.insert(1, "locus_id", lo["locus_id"])
+                reg.insert(2, "lead_variant", lo["lead_variant"])
+                regions_all.append(reg)
             say("", "loci")
     summary = pd.DataFrame(summaries)
     write_table(summary, out / "summary.tsv")
@@ -242,6 +250,9 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
                  "start", "end", "n_variants", "genes", "nearest_gene",
                  "nearest_gene_distance"])
     write_table(loci, out / "loci.tsv")
+    regions = pd.concat(regions_all, ignore_index=True) if regions_all else pd.DataFrame(
+        columns=REGION_COLUMNS)
+    write_table(regions, out / "regions.tsv.gz", float_format="%.6g")
     report = {"engine": cfg.engine, "samples_dropped": samples.dropped, "qc": counts,
               "genotype_files": len(geno.per_file()), "chromosomes_missing": missing_chroms,
               "filters": {**flt.config(), "removed": filter_counts},

@@ -91,7 +91,8 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 def write_table(table, path: str | os.PathLike[str], schema: str | None = None,
                 float_format: str = "%.6g", header: bool = True) -> Path:
-    """Atomically write a table as TSV with the project's one convention: tab-separated,
+    """Atomically write a table as TSV (gzipped when ``path`` ends in ``.gz``) with the
+    project's one convention: tab-separated,
     ``NA`` for a missing value, ``\\n`` line ends; validated first against ``schema``
     (a name in :data:`rnce_bag.core.schema.SCHEMAS`) when given.
 
@@ -104,9 +105,16 @@ def write_table(table, path: str | os.PathLike[str], schema: str | None = None,
         from rnce_bag.core.schema import validate_frame
 
         validate_frame(table, schema, source=str(path))
-    with atomic_open(path) as fh:
-        table.to_csv(fh, sep="\t", index=False, header=header, na_rep="NA",
-                     float_format=float_format, lineterminator="\n")
+    text = table.to_csv(sep="\t", index=False, header=header, na_rep="NA",
+                        float_format=float_format, lineterminator="\n")
+    if str(path).endswith(".gz"):  # reproducible bytes: no name or time in the header
+        import gzip
+
+        with atomic_open(path, "wb") as fh:
+            fh.write(gzip.compress(text.encode(), mtime=0))
+    else:
+        with atomic_open(path) as fh:
+            fh.write(text)
     return Path(path)
 
 

@@ -62,6 +62,8 @@ OUTPUTS: dict[str, dict[str, Output]] = {
         "sumstats": Output("{phenotype}.tsv.gz", "sumstats"),
         "summary": Output("summary.tsv", "gwas_summary"),
         "loci": Output("loci.tsv", "loci"),
+        "regions": Output("regions.tsv.gz", "regions", "variants around each lead with "
+                          "r2 to the lead (regional plots)"),
         "pcs": Output("pcs.tsv", None),
         "covariates": Output("covariates.tsv", "gwas_covar",
                              "the association's covariates with PCs (h2 and rg reuse them)"),

@@ -230,6 +230,25 @@ SCHEMAS: dict[str, TableSchema] = {
             allow_empty=True,
         ),
         TableSchema(
+            "regions",
+            (
+                Column("phenotype", "str"),
+                Column("locus_id", "str"),
+                Column("lead_variant", "str"),
+                Column("chromosome", "str"),
+                Column("position", "int", lo=1),
+                Column("variant_id", "str"),
+                Column("rsid", "str", nullable=True),
+                Column("beta", "float", nullable=True),
+                Column("standard_error", "float", nullable=True, lo=0),
+                Column("p_value", "float", nullable=True, lo=0, hi=1),
+                Column("r2", "float", nullable=True, lo=0, hi=1.000001),
+                Column("cm", "float", nullable=True, lo=0),
+            ),
+            description="variants around each lead locus with r2 to the lead (and is_lead)",
+            allow_empty=True,
+        ),
+        TableSchema(
             "celltypes",
             (
                 Column("dataset", "str"),
@@ -547,7 +566,8 @@ def _infer_undeclared(df: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
         col = df[name].where(~df[name].isin(NA_TOKENS), None)
         values = set(col.dropna().unique())
         if values and values <= {"True", "False"}:
-            df[name] = col.map({"True": True, "False": False, None: None})
+            flags = col.map({"True": True, "False": False})
+            df[name] = flags.astype(bool) if flags.notna().all() else flags
             continue
         try:
             df[name] = pd.to_numeric(col)

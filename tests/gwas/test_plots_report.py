@@ -125,6 +125,14 @@ def test_report_and_compare(runner, run_folder, tmp_path):
     quantities = [r["quantity"] for r in data["rows"]]
     assert "lambda GC" in quantities and "h2 (greml)" in quantities and "rg (greml)" in \
         quantities
+    per_locus = data["per_locus"]["rows"]  # each lead of either BAG, in both
+    assert per_locus and {r["BAG"] for r in per_locus} == {"BAG_FS", "BAG_RNCE"}
+    assert {r["replicates"] for r in per_locus} <= {"", "genome-wide", "suggestive", "no"}
+    assert (tmp_path / "c" / data["per_locus"]["forest"]).stat().st_size > 1000
+    stacked = data["per_locus"]["regional"]
+    assert stacked and all((tmp_path / "c" / f["src"]).exists() for f in stacked)
+    page = (tmp_path / "c/index.html").read_text()
+    assert "Each lead locus in both BAGs" in page and "forest_BAG_FS_BAG_RNCE.png" in page
     res = runner.invoke(app, ["compare", "--run", str(run_folder), "--a", "BAG_FS", "--b",
                               "BAG_NOPE", "--out", str(tmp_path / "c2")])
     assert res.exit_code == 2 and "no GWAS in the run has both" in res.output
