@@ -7,17 +7,19 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
-SYSTEM_TOOLS := plink2 gemma
+# command:Debian package; chromium and its driver are for the report's browser test
+SYSTEM_TOOLS := plink2:plink2 gemma:gemma chromium:chromium chromedriver:chromium-driver
 PYTEST_ARGS ?=
 
-.PHONY: setup system-tools demo test lint bench clean help
+.PHONY: setup system-tools demo test lint bench clean help screenshot
 
 help:
-	@echo "make setup  - create .venv, install torch (CPU), the project, plink2/gemma"
+	@echo "make setup  - create .venv, install torch (CPU), the project, plink2/gemma/chromium"
 	@echo "make demo   - run the main job on the embedded synthetic cohort"
 	@echo "make test   - run the test suite (pytest -n 2)"
 	@echo "make lint   - ruff + import-linter"
 	@echo "make bench  - run the benchmarks in benchmarks/"
+	@echo "make screenshot - the README's report screenshot from a finished make demo"
 
 setup: $(STAMP) system-tools
 	@$(VENV)/bin/rnce-bag doctor --no-spark || true
@@ -38,15 +40,16 @@ system-tools:
 	else \
 	  echo "java: MISSING - Hail needs a JRE: sudo apt-get install openjdk-17-jre-headless"; \
 	fi
-	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
 	if [ -z "$$missing" ]; then \
-	  echo "system tools present: $(SYSTEM_TOOLS)"; \
+	  echo "system tools present: $(foreach t,$(SYSTEM_TOOLS),$(firstword $(subst :, ,$(t))))"; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "installing$$missing with apt-get"; \
 	  ( apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null ) \
 	    || echo "could not install$$missing: those backends stay disabled"; \
 	else \
-	  echo "missing:$$missing - backends disabled (--engine plink2, GEMMA cross-checks)."; \
+	  echo "missing:$$missing - backends disabled (--engine plink2, GEMMA cross-checks, the"; \
+	  echo "  report's browser test)."; \
 	  echo "  install with: sudo apt-get update && sudo apt-get install$$missing"; \
 	fi
 
@@ -61,6 +64,11 @@ RB := $(VENV)/bin/rnce-bag
 # pairs exceed 0.025).
 demo: setup
 	$(RB) demo --preset $(DEMO_PRESET) --out $(DEMO_OUT)
+
+# the README's screenshot, taken by the headless-Chromium path the suite's browser test uses
+# (tests/browser.py), of the report of a finished `make demo`
+screenshot: setup
+	$(PY) -m tests.browser $(DEMO_OUT) reports/screenshots/demo-report.png
 
 test: setup
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from urllib.parse import quote
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +83,8 @@ def _save(fig, figdir: Path, name: str) -> str:
         with atomic_path(figdir / f"{name}{ext}") as tmp:
             fig.savefig(tmp, format=ext[1:], bbox_inches="tight", **kw)
     plt.close(fig)
-    return f"figures/{name}.png"
+    # the file name may hold file_stem's %XX escapes: the link must escape the '%' itself
+    return "figures/" + quote(f"{name}.png")
 
 
 def _region_window_kb(gwas_dir: Path) -> int:
