@@ -140,7 +140,7 @@ def run_summary(out: Path) -> str:
             for k, v in reps.items()))
     t = read_output_if_exists("h2", "heritability", out / "h2")
     if t is not None:
-        lines.append(_genetics_design(out, int(t["n"].max())))
+        lines.append(genetics_design(out, int(t["n"].max())))
         lines.append("h2 (GREML): " + "; ".join(f"{r.phenotype} {r.h2:.2f} ({r.h2_se:.2f})"
                                                   for r in t.itertuples()))
     for rg in sorted(out.glob(f"rg_*/{OUTPUTS['rg']['rg'].file}")):
@@ -167,7 +167,7 @@ def run_summary(out: Path) -> str:
     return "\n".join(lines)
 
 
-def _genetics_design(out: Path, n: int) -> str:
+def genetics_design(out: Path, n: int) -> str:
     """Who and which covariates the genetic analyses used (the same for every BAG)."""
     cfg = json.loads((out / "brain_age" / "run.json").read_text()).get("config", {}) \
         if (out / "brain_age" / "run.json").exists() else {}

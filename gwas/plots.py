@@ -241,3 +241,44 @@ def celltype_bars(table: pd.DataFrame):
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+#: Okabe-Ito colours: FS-BAG, learned representations, oracle rows (ceilings, not methods)
+HEADLINE_COLOURS = {"reference": "#E69F00", "method": "#0072B2", "oracle": "#999999"}
+
+
+def headline(table: pd.DataFrame, reference: str = "FS"):
+    """The answer first: per representation, brain-age MAE, GREML h2 (+/- SE) and rg with
+    the reference BAG (95% CI), one horizontal bar or point per row of
+    :func:`gwas.headline.headline_table`; oracle rows grey and hatched."""
+    plt = _plt()
+    t = table.reset_index(drop=True)
+    names = t["representation"].astype(str).tolist()
+    kind = ["oracle" if "oracle" in n else "reference" if n == reference else "method"
+            for n in names]
+    colours = [HEADLINE_COLOURS[k] for k in kind]
+    y = np.arange(len(t))[::-1]
+    fig, axes = plt.subplots(1, 3, figsize=(10, 0.42 * len(t) + 1.6), sharey=True)
+    panels = (("mae", None, "brain-age MAE (years)"), ("h2", "h2_se", "SNP h2 (GREML, +/- SE)"))
+    for ax, (col, se, label) in zip(axes[:2], panels, strict=True):
+        v = pd.to_numeric(t.get(col), errors="coerce") if col in t else pd.Series(np.nan,
+                                                                                    t.index)
+        err = pd.to_numeric(t[se], errors="coerce") if se and se in t else None
+        bars = ax.barh(y, v.fillna(0), xerr=None if err is None else err.fillna(0),
+                       color=colours, capsize=3, gid=col)
+        for bar, k in zip(bars, kind, strict=True):
+            bar.set_hatch("//" if k == "oracle" else "")
+        ax.set_xlabel(label)
+    rg = pd.to_numeric(t["rg"], errors="coerce") if "rg" in t else pd.Series(np.nan, t.index)
+    rg_se = pd.to_numeric(t["rg_se"], errors="coerce") if "rg_se" in t else rg * np.nan
+    ax = axes[2]
+    has = rg.notna().to_numpy()
+    ax.errorbar(rg[has], y[has], xerr=1.96 * rg_se[has].fillna(0), fmt="o", color="#333333",
+                ms=4, capsize=2, gid="rg")
+    ax.axvline(0, color="#777777", lw=0.6)
+    ax.axvline(1, color="#777777", lw=0.6, ls=":")
+    ax.set_xlim(-1.05, 1.25)
+    ax.set_xlabel(f"rg with {reference}-BAG (95% CI)")
+    axes[0].set_yticks(y, names)
+    fig.tight_layout()
+    return fig

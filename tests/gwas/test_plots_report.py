@@ -195,3 +195,19 @@ def test_compare_bags_unit(tmp_path):
     loci = {(x["chromosome"], x["found in"]) for x in out["loci"]}
     assert loci == {("17", "BAG_FS, BAG_RNCE"), ("2", "BAG_RNCE")}
     assert (tmp_path / "fig").is_dir() and any((tmp_path / "fig").iterdir())
+
+
+def test_headline_figure_draws_mae_h2_and_rg_per_representation():
+    t = pd.DataFrame({"representation": ["FS", "RNCE", "ORACLE_HIDDEN (oracle: reads truth)"],
+                      "mae": [3.7, 4.1, 5.0], "h2": [0.42, 0.24, 0.5],
+                      "h2_se": [0.06, 0.06, 0.05], "rg": [np.nan, 0.87, 0.6],
+                      "rg_se": [np.nan, 0.07, 0.1]})
+    fig = plots.headline(t)
+    mae, h2, rg = fig.axes
+    assert [round(b.get_width(), 6) for b in mae.patches] == [3.7, 4.1, 5.0]
+    assert [round(b.get_width(), 6) for b in h2.patches] == [0.42, 0.24, 0.5]
+    assert [b.get_hatch() for b in h2.patches] == ["", "", "//"]  # the oracle row marked
+    assert [x.get_text() for x in mae.get_yticklabels()] == list(t["representation"])
+    points = np.asarray(rg.lines[0].get_xdata(), dtype=float)
+    np.testing.assert_allclose(points, [0.87, 0.6])  # FS has no rg with itself
+    assert "rg with FS-BAG" in rg.get_xlabel()
