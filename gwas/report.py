@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from urllib.parse import quote
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
