@@ -18,12 +18,23 @@ SUGGESTIVE = 1e-5
 COLOURS = ("#1f4e79", "#7fa7d1")
 
 
+#: one font scale for every figure (the report shows each at the same px per inch), and
+#: the Okabe-Ito colour cycle (distinguishable in the common colour-vision deficiencies)
+STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8,
+         "ytick.labelsize": 8, "legend.fontsize": 8, "figure.titlesize": 10,
+         "axes.prop_cycle": None}
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+             "#000000")
+
+
 def _plt():
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+    from cycler import cycler
 
+    plt.rcParams.update({**STYLE, "axes.prop_cycle": cycler(color=OKABE_ITO)})
     return plt
 
 
@@ -63,7 +74,7 @@ def manhattan(ssf: pd.DataFrame, loci: pd.DataFrame | None = None, title: str = 
     plt = _plt()
     fig = None
     if ax is None:
-        fig, ax = plt.subplots(figsize=(12, 4))
+        fig, ax = plt.subplots(figsize=(11, 3.6))
     data = thin(ssf, thin_fraction) if len(ssf) > 200_000 else ssf
     x, ticks, rank = _genome_x(data)
     y = -np.log10(np.clip(data["p_value"].to_numpy(dtype=float), 1e-300, 1))
@@ -74,7 +85,8 @@ def manhattan(ssf: pd.DataFrame, loci: pd.DataFrame | None = None, title: str = 
         ax.axhline(-v if invert else v, color="#c0392b" if thr == GENOME_WIDE else "#7f8c8d",
                    lw=0.8, ls=style)
     ax.set_xticks([t[1] for t in ticks], [t[0] for t in ticks], fontsize=7)
-    ax.set_ylabel("-log10 p" if not invert else "log10 p")
+    ax.set_ylabel("-log10(p)" if not invert else "log10(p)")
+    ax.set_xlabel("chromosome")
     ax.set_xlim(0, x.max() * 1.01 if len(x) else 1)
     if loci is not None and len(loci):
         lookup = dict(zip(zip(data["chromosome"].astype(str),
@@ -128,7 +140,7 @@ def miami(a: pd.DataFrame, b: pd.DataFrame, name_a: str, name_b: str,
           shared: list[tuple[str, int]] | None = None):
     """``a`` up, ``b`` down; shared loci marked by vertical lines."""
     plt = _plt()
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 5.5), sharex=True)
     manhattan(a, loci_a, ax=top)
     manhattan(b, loci_b, ax=bottom, invert=True)
     top.set_ylabel(f"{name_a}\n-log10 p")
@@ -183,15 +195,15 @@ def brain_age(figure_data: pd.DataFrame, rep: str):
     """Predicted vs chronological age before and after bias correction, and BAG by
     diagnosis (figure_data.tsv of ``rnce-bag brain-age``)."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
     age = figure_data["age"]
     for ax, col, label in ((axes[0], f"pred_raw_{rep}", "uncorrected"),
                            (axes[1], f"pred_{rep}", "bias-corrected")):
         ax.scatter(age, figure_data[col], s=4, alpha=0.5, c=COLOURS[0], rasterized=True)
         lims = [age.min(), age.max()]
         ax.plot(lims, lims, color="#c0392b", lw=0.8)
-        ax.set_xlabel("chronological age")
-        ax.set_ylabel(f"predicted age ({label})")
+        ax.set_xlabel("chronological age (years)")
+        ax.set_ylabel(f"predicted age, {label} (years)")
         r = np.corrcoef(figure_data[col] - age, age)[0, 1]
         ax.set_title(f"{rep}: corr(BAG, age) = {r:+.2f}")
     groups = [g for g in ("CN", "MCI", "AD") if g in set(figure_data["diagnosis"])]

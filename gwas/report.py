@@ -76,15 +76,31 @@ def collect(run_dir: str | os.PathLike[str]) -> dict:
     return found
 
 
-def _save(fig, figdir: Path, name: str) -> str:
+#: every figure is shown at this many pixels per inch of its matplotlib size, so fonts
+#: (one scale, set in gwas.plots) read the same size in every figure of the page
+PX_PER_INCH = 96
+DPI = 200
+
+
+class FigureLink(str):
+    """A saved figure's link (``figures/<name>.png``) with its display ``width`` (px)."""
+
+    width: int
+
+
+def _save(fig, figdir: Path, name: str) -> FigureLink:
     import matplotlib.pyplot as plt
 
-    for ext, kw in ((".png", {"dpi": 200}), (".svg", {})):
+    for ext, kw in ((".png", {"dpi": DPI}), (".svg", {})):
         with atomic_path(figdir / f"{name}{ext}") as tmp:
             fig.savefig(tmp, format=ext[1:], bbox_inches="tight", **kw)
     plt.close(fig)
+    with open(figdir / f"{name}.png", "rb") as fh:  # the PNG header: width at bytes 16-19
+        width = int.from_bytes(fh.read(24)[16:20], "big") * PX_PER_INCH // DPI
     # the file name may hold file_stem's %XX escapes: the link must escape the '%' itself
-    return "figures/" + quote(f"{name}.png")
+    link = FigureLink("figures/" + quote(f"{name}.png"))
+    link.width = width
+    return link
 
 
 def _region_window_kb(gwas_dir: Path) -> int:
@@ -264,14 +280,18 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                  "nearest_gene"]
         phs = []
         regions = read_output_if_exists("gwas", "regions", d)
-        for name in summary["phenotype"]:
+        for _, srow in summary.iterrows():
+            name = srow["phenotype"]
             ssf = read_sumstats(output_path("gwas", "sumstats", d, phenotype=name))
             lo = loci[loci["phenotype"] == name]
+            title = (f"{name}: n = {srow['n_samples']:,}, {srow['n_variants']:,} variants, "
+                     f"lambda GC = {srow['lambda_gc']:.3f}")
             phs.append({"name": name, "regional": _regional_figures(d, name, lo, regions,
                                                                     figdir),
-                        "manhattan": _save(plots.manhattan(ssf, lo, str(name)), figdir,
+                        "manhattan": _save(plots.manhattan(ssf, lo, title), figdir,
                                            f"manhattan_{file_stem(name)}"),
-                        "qq": _save(plots.qq(ssf["p_value"].to_numpy(), str(name)), figdir,
+                        "qq": _save(plots.qq(ssf["p_value"].to_numpy(),
+                                             f"{name}: n = {srow['n_samples']:,}"), figdir,
                                     f"qq_{file_stem(name)}"),
                         "loci": _rows(lo, lcols), "loci_columns": lcols})
         names = covariate_names(d)

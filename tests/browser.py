@@ -34,7 +34,7 @@ def browser_missing() -> str | None:
 class PageVisit:
     """What the browser saw on one page."""
 
-    images: list[dict] = field(default_factory=list)  # src, complete, naturalWidth
+    images: list[dict] = field(default_factory=list)  # src, complete, naturalWidth, shown
     console: list[dict] = field(default_factory=list)  # level, message
     requests: list[str] = field(default_factory=list)  # every URL the page asked for
     text: str = ""
@@ -67,7 +67,7 @@ def visit(page: Path, screenshot: Path | None = None, width: int = 1280) -> Page
             pass
         seen.images = driver.execute_script(
             "return Array.from(document.images).map(i => ({src: i.getAttribute('src'), "
-            "complete: i.complete, naturalWidth: i.naturalWidth}))")
+            "complete: i.complete, naturalWidth: i.naturalWidth, shown: i.width}))")
         seen.console = [{"level": e["level"], "message": e["message"]}
                         for e in driver.get_log("browser")]
         for entry in driver.get_log("performance"):

@@ -50,6 +50,10 @@ def test_report_in_headless_chromium(report_page, tmp_path):
     assert all(i["complete"] and i["naturalWidth"] > 0 for i in seen.images), \
         [i for i in seen.images if not i["naturalWidth"]]
     assert any("regional_" in i["src"] for i in seen.images)  # a regional plot per locus
+    # one scale: every figure shown at 96 px per inch of its 200-dpi PNG (fonts alike),
+    # unless the page is narrower than the figure
+    scale = [i["shown"] / i["naturalWidth"] for i in seen.images if i["shown"] < 1100]
+    assert scale and all(abs(x - 96 / 200) < 0.01 for x in scale), scale
     errors = [c for c in seen.console if c["level"] in ("SEVERE", "ERROR")]
     assert errors == [], errors
     assert seen.requests and all(u.startswith("file://") for u in seen.requests), \
