@@ -14,7 +14,7 @@ from cli.options import (
     ExtractOption,
     KeepOption,
     RemoveOption,
-    split_names,
+    genetic_params,
 )
 
 
@@ -57,11 +57,5 @@ def h2(
 ) -> None:
     """SNP heritability of each phenotype -> heritability.tsv and <pheno>.hsq (GCTA layout)."""
     from gwas.stages import H2Params, run_h2
-    from rnce_bag.core.stage import make_params
 
-    run_h2(make_params(
-        H2Params, out=out, pheno=pheno, sumstats=sumstats or [], ref_ld=ref_ld, w_ld=w_ld,
-        bfile=bfile, grm=grm, pheno_name=split_names(pheno_name), covar=covar,
-        covar_name=split_names(covar_name), method=method, backend=backend,
-        grm_cutoff=grm_cutoff, threads=threads, keep=keep, remove=remove, extract=extract,
-        exclude=exclude, chr=chr_), echo=typer.echo)
+    run_h2(genetic_params(H2Params, locals()), echo=typer.echo)

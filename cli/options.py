@@ -24,6 +24,17 @@ def split_names(values: list[str] | None) -> list[str] | None:
     return names or None
 
 
+def genetic_params(model, flags: dict):
+    """``h2``/``rg``: their flags (a command's ``locals()``) mapped onto ``model``."""
+    from rnce_bag.core.stage import make_params
+
+    names = ("out", "pheno", "ref_ld", "w_ld", "bfile", "grm", "covar", "method", "backend",
+             "grm_cutoff", "threads", "keep", "remove", "extract", "exclude")
+    return make_params(model, **{k: flags[k] for k in names}, sumstats=flags["sumstats"] or [],
+                       pheno_name=split_names(flags["pheno_name"]),
+                       covar_name=split_names(flags["covar_name"]), chr=flags["chr_"])
+
+
 KeepOption = Annotated[
     Path | None, typer.Option("--keep", help="Samples to keep: a PLINK list ('FID IID' or "
                               "'IID' per line).")]

@@ -14,7 +14,7 @@ from cli.options import (
     ExtractOption,
     KeepOption,
     RemoveOption,
-    split_names,
+    genetic_params,
 )
 
 
@@ -54,11 +54,5 @@ def rg(
 ) -> None:
     """Genetic correlation of every pair of phenotypes -> rg.tsv and <p1>__<p2>.hsq."""
     from gwas.stages import RgParams, run_rg
-    from rnce_bag.core.stage import make_params
 
-    run_rg(make_params(
-        RgParams, out=out, pheno=pheno, sumstats=sumstats or [], ref_ld=ref_ld, w_ld=w_ld,
-        bfile=bfile, grm=grm, pheno_name=split_names(pheno_name), covar=covar,
-        covar_name=split_names(covar_name), method=method, backend=backend,
-        grm_cutoff=grm_cutoff, threads=threads, keep=keep, remove=remove, extract=extract,
-        exclude=exclude, chr=chr_), echo=typer.echo)
+    run_rg(genetic_params(RgParams, locals()), echo=typer.echo)

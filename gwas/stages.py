@@ -140,81 +140,83 @@ class RgParams(GeneticParams):
     """Genetic correlation of every pair of phenotypes."""
 
 
-def run_h2(params: H2Params, echo: Echo = silent) -> Outputs:
-    """``heritability.tsv``, ``<pheno>.hsq`` (GCTA layout) and, from ``bfile``, ``grm.*``."""
-    from gwas.heritability.run import build_grm, estimate_h2, ldsc_heritability
+def _genetic_stage(params: GeneticParams, kind: str, table: str, ldsc, greml):
+    """Run ``ldsc(stage)`` or ``greml(stage, grm, ids, m, prefix)`` in a staged ``out``
+    (the GRM built or read first); returns the table the function wrote."""
+    from gwas.heritability.run import build_grm
     from rnce_bag.core.outdir import staged_run
 
     params.check()
-    out = Path(params.out)
     if params.method == "ldsc":
-        with staged_run(out, "h2", config={"method": params.method, "backend": params.backend},
-                        inputs=params.sumstats) as (stage, record):
-            table = ldsc_heritability(params.sumstats, stage, params.bfile, params.ref_ld,
-                                      params.w_ld, params.backend)
-            record.add_output(output_path("h2", "heritability", stage))
-        for _, r in table.iterrows():
+        config, inputs = {"method": params.method, "backend": params.backend}, params.sumstats
+    else:
+        config = params.greml_config()
+        inputs = [p for p in (params.pheno, params.covar) if p] + params.filter_files()
+    with staged_run(params.out, kind, config=config, inputs=inputs) as (stage, record):
+        if params.method == "ldsc":
+            result = ldsc(stage)
+        else:
+            result = greml(stage, *build_grm(params.bfile, params.grm, stage,
+                                             filters=params.filters()))
+        record.add_output(output_path(kind, table, stage))
+    return result
+
+
+def _cutoff(params: GeneticParams) -> float | None:
+    return params.grm_cutoff if params.grm_cutoff > 0 else None
+
+
+def run_h2(params: H2Params, echo: Echo = silent) -> Outputs:
+    """``heritability.tsv``, ``<pheno>.hsq`` (GCTA layout) and, from ``bfile``, ``grm.*``."""
+    from gwas.heritability.run import estimate_h2, ldsc_heritability
+
+    p = params
+    table = _genetic_stage(
+        p, "h2", "heritability",
+        lambda stage: ldsc_heritability(p.sumstats, stage, p.bfile, p.ref_ld, p.w_ld,
+                                        p.backend),
+        lambda stage, mat, ids, m, prefix: estimate_h2(
+            mat, ids, m, prefix, p.pheno, p.pheno_name, p.covar, p.covar_name, stage,
+            p.backend, _cutoff(p), threads=p.threads))
+    for _, r in table.iterrows():
+        if p.method == "ldsc":
             echo(f"{r['phenotype']}: LDSC h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), intercept "
                  f"{r['intercept']:.3f} (SE {r['intercept_se']:.3f})")
-        return {"heritability": output_path("h2", "heritability", out)}
-    with staged_run(out, "h2", config=params.greml_config(),
-                    inputs=[p for p in (params.pheno, params.covar) if p]
-                    + params.filter_files()) as (stage, record):
-        mat, ids, m, prefix = build_grm(params.bfile, params.grm, stage,
-                                        filters=params.filters())
-        table = estimate_h2(mat, ids, m, prefix, params.pheno, params.pheno_name, params.covar,
-                            params.covar_name, stage, params.backend,
-                            params.grm_cutoff if params.grm_cutoff > 0 else None,
-                            threads=params.threads)
-        record.add_output(output_path("h2", "heritability", stage))
-    for _, r in table.iterrows():
-        if str(r["status"]).startswith("ok"):
+        elif str(r["status"]).startswith("ok"):
             echo(f"{r['phenotype']}: h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), n = {r['n']}, "
                  f"LRT p = {r['pval']:.3g}" + ("" if r["status"] == "ok"
                                                else f"  [{r['status']}]"))
         else:
             echo(f"{r['phenotype']}: {r['status']}")
-    paths = {"heritability": output_path("h2", "heritability", out)}
-    if params.bfile:
-        paths["grm"] = output_path("h2", "grm", out)
+    paths = {"heritability": output_path("h2", "heritability", p.out)}
+    if p.method == "greml" and p.bfile:
+        paths["grm"] = output_path("h2", "grm", p.out)
     return paths
 
 
 def run_rg(params: RgParams, echo: Echo = silent) -> Outputs:
     """``rg.tsv`` and ``<p1>__<p2>.hsq`` for every pair of phenotypes."""
-    from gwas.heritability.run import build_grm, estimate_rg, ldsc_genetic_correlation
-    from rnce_bag.core.outdir import staged_run
+    from gwas.heritability.run import estimate_rg, ldsc_genetic_correlation
 
-    params.check()
-    out = Path(params.out)
-    if params.method == "ldsc":
-        with staged_run(out, "rg", config={"method": params.method, "backend": params.backend},
-                        inputs=params.sumstats) as (stage, record):
-            table = ldsc_genetic_correlation(params.sumstats, stage, params.bfile,
-                                             params.ref_ld, params.w_ld, params.backend)
-            record.add_output(output_path("rg", "rg", stage))
-        for _, r in table.iterrows():
+    p = params
+    table = _genetic_stage(
+        p, "rg", "rg",
+        lambda stage: ldsc_genetic_correlation(p.sumstats, stage, p.bfile, p.ref_ld, p.w_ld,
+                                               p.backend),
+        lambda stage, mat, ids, _m, prefix: estimate_rg(
+            mat, ids, p.pheno, p.pheno_name, p.covar, p.covar_name, stage, _cutoff(p),
+            backend=p.backend, grm_prefix=prefix, threads=p.threads))
+    for _, r in table.iterrows():
+        if p.method == "ldsc":
             echo(f"{r['p1']} x {r['p2']}: LDSC rg = {r['rg']:.3f} (SE {r['rg_se']:.3f}), "
                  f"p = {r['p']:.3g}  [{r['status']}]")
-        return {"rg": output_path("rg", "rg", out)}
-    with staged_run(out, "rg", config=params.greml_config(),
-                    inputs=[p for p in (params.pheno, params.covar) if p]
-                    + params.filter_files()) as (stage, record):
-        mat, ids, _, prefix = build_grm(params.bfile, params.grm, stage,
-                                        filters=params.filters())
-        table = estimate_rg(mat, ids, params.pheno, params.pheno_name, params.covar,
-                            params.covar_name, stage,
-                            params.grm_cutoff if params.grm_cutoff > 0 else None,
-                            backend=params.backend, grm_prefix=prefix, threads=params.threads)
-        record.add_output(output_path("rg", "rg", stage))
-    for _, r in table.iterrows():
-        if str(r["status"]).startswith(("ok", "not converged")):
+        elif str(r["status"]).startswith(("ok", "not converged")):
             echo(f"{r['p1']} x {r['p2']}: rg = {r['rg']:.3f} (SE {r['rg_se']:.3f}), "
                  f"p = {r['p']:.3g}, n = {r['n']}"
                  + ("" if r["status"] == "ok" else f"  [{r['status']}]"))
         else:
             echo(f"{r['p1']} x {r['p2']}: {r['status']}")
-    return {"rg": output_path("rg", "rg", out)}
+    return {"rg": output_path("rg", "rg", p.out)}
 
 
 class EnrichParams(FilterParams):
