@@ -133,10 +133,10 @@ def probe(manifest: pd.DataFrame, reps: dict[str, np.ndarray], tasks: tuple[str,
     scores = pd.DataFrame(rows)
     pairs = pd.DataFrame(pair_rows, columns=["task", "rep_a", "rep_b", "auc_diff", "diff_se",
                                              "p_delong"])
-    if len(pairs):
-        auc = scores.set_index(["task", "representation"])["auc"]
-        pairs.insert(3, "auc_a", [auc[(t, a)] for t, a in zip(pairs["task"], pairs["rep_a"],
-                                                                strict=True)])
-        pairs.insert(4, "auc_b", [auc[(t, b)] for t, b in zip(pairs["task"], pairs["rep_b"],
-                                                                strict=True)])
+    # the same columns with one representation (no pairs) as with several
+    auc = scores.set_index(["task", "representation"])["auc"] if len(scores) else {}
+    pairs.insert(3, "auc_a", [auc[(t, a)] for t, a in zip(pairs["task"], pairs["rep_a"],
+                                                            strict=True)])
+    pairs.insert(4, "auc_b", [auc[(t, b)] for t, b in zip(pairs["task"], pairs["rep_b"],
+                                                            strict=True)])
     return scores, pairs, pd.concat(pred_frames, ignore_index=True)

@@ -148,7 +148,7 @@ SCHEMAS: dict[str, TableSchema] = {
         ),
         TableSchema(
             "gwas_covar",
-            (Column("#FID", "str"), Column("IID", "str", unique=True)),
+            (Column("#FID", "str", required=False), Column("IID", "str", unique=True)),
             patterns=(Column(r"(?!#FID$|IID$).+", "float", nullable=True),),
             min_pattern_columns=1,
             description="PLINK 2 covariate file (numeric, one-hot encoded)",

@@ -62,3 +62,7 @@ def test_probe_tables():
     assert (s["ci_low"] < s["auc"]).all() and (s["auc"] < s["ci_high"]).all()
     assert pairs.loc[0, "p_delong"] < 0.01 and pairs.loc[0, "auc_diff"] > 0
     assert set(preds.columns) == {"IID", "task", "label", "prob_good", "prob_bad"}
+    # one representation: no pairs, but the same columns (the probe_pairs contract)
+    _, alone, _ = probe(man, {"GOOD": reps["GOOD"]}, ("ad_vs_cn",))
+    assert len(alone) == 0 and list(alone.columns) == list(pairs.columns)
+    assert {"auc_a", "auc_b"} <= set(pairs.columns)
