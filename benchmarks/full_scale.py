@@ -92,7 +92,8 @@ def command(step: str, w: Path, exe: str) -> list[str]:
         target = w / "gwas_hail_cached"
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir()
-        os.symlink(w / "gwas_hail_first/work", target / "work")
+        # what a rerun into the same --out reuses: the MatrixTable and the pruned variants
+        os.symlink(w / "gwas_hail_first/.cache", target / ".cache")
         return [*hail, "--out", str(target)]
     if step == "h2_greml":
         return [exe, "h2", *geno, *pheno, "--pheno-name", "P1", "--covar",

@@ -137,8 +137,11 @@ class GenotypeInput:
 def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | None,
              covar_path: Path | None, covar_names: list[str] | None, cfg: GwasConfig,
              out: Path, threads: int | None = None, progress: Progress | None = None,
-             filters: Filters | None = None) -> dict:
+             filters: Filters | None = None, cache_dir: Path | None = None) -> dict:
     """Run the whole GWAS into ``out``; returns the run report (also ``gwas_report.json``).
+
+    ``cache_dir`` keeps what a rerun can reuse (Hail's imported MatrixTable and its
+    LD-pruned variants); by default ``out/work``.
 
     ``filters`` (``--keep/--remove/--extract/--exclude/--chr``, PLINK semantics) act before
     QC in both engines; the counts each removed go to the report's ``filters``.
@@ -199,7 +202,9 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
         if other is not None:  # as the Hail engine reports it
             counts["variants_not_autosomal"] = other
     else:
-        results, counts, pcs = _hail(geno, samples, cfg, out, work, say, variant_keep)
+        cache = Path(os.path.abspath(cache_dir)) if cache_dir else work
+        cache.mkdir(parents=True, exist_ok=True)
+        results, counts, pcs = _hail(geno, samples, cfg, out, work, cache, say, variant_keep)
     if counts.get("variants_not_biallelic"):
         say(f"{counts['variants_not_biallelic']} multi-allelic variants left out (the "
             "association tests one ALT allele; split them first, e.g. bcftools norm -m -any, "
@@ -352,7 +357,7 @@ def _plink2(geno, fam, samples, cfg, work, threads, say, variant_keep=None, shar
     return results, counts, pcs
 
 
-def _hail(geno, samples, cfg, out, work, say, variant_keep=None):
+def _hail(geno, samples, cfg, out, work, cache, say, variant_keep=None):
     from gwas.engines import hail as engine
 
     # every path handed to Hail is absolute (or a URI): Spark executors resolve a relative
@@ -368,7 +373,7 @@ def _hail(geno, samples, cfg, out, work, say, variant_keep=None):
         return [engine.absolute(getattr(g, kind)) for g in parts] if getattr(geno, kind) \
             else None
 
-    mt = engine.import_genotypes(hl, work, files("bfile"), files("bgen"),
+    mt = engine.import_genotypes(hl, cache, files("bfile"), files("bgen"),
                                  engine.absolute(parts[0].sample) if geno.sample else None,
                                  files("vcf"))
     say("QC (Hail)", "import")
@@ -377,7 +382,17 @@ def _hail(geno, samples, cfg, out, work, say, variant_keep=None):
     pcs = None
     if cfg.pca.n_pcs > 0:
         say(f"{cfg.pca.n_pcs} ancestry PCs (Hail hwe_normalized_pca)")
-        pcs = engine.hail_pca(hl, mt, cfg.pca)
+        key = None
+        if variant_keep is None:  # a filtered variant set is not worth a cache entry
+            import hashlib
+
+            ident = json.dumps([engine.import_key(files("bfile"), files("bgen"),
+                                                  parts[0].sample if geno.sample else None,
+                                                  files("vcf")),
+                                sorted(map(str, mt.s.collect())), cfg.qc.model_dump(),
+                                cfg.pca.model_dump(exclude={"n_pcs"})])
+            key = hashlib.sha1(ident.encode()).hexdigest()[:12]
+        pcs = engine.hail_pca(hl, mt, cfg.pca, cache, key)
         say("", "pca")
     kept = set(mt.s.collect())
     covar = _with_pcs(samples, pcs)

@@ -19,6 +19,8 @@ from rnce_bag.core.errors import InputError
 from rnce_bag.core.outputs import output_path
 from rnce_bag.core.stage import Echo, Outputs, StageParams, silent
 
+#: a gwas --out's folder of what reruns reuse (Hail's MatrixTable and pruned variants)
+CACHE_DIR = ".cache"
 #: the backends each method runs on (h2 and rg alike)
 BACKENDS = {"greml": ("embedded", "gcta"), "ldsc": ("embedded", "ldsc-cli")}
 
@@ -73,7 +75,9 @@ def run_gwas_stage(params: GwasParams, echo: Echo = silent) -> Outputs:
                                                                                  record):
         report = run_gwas(geno, params.pheno, params.pheno_name, params.covar,
                           params.covar_name, cfg, stage, params.threads,
-                          progress=lambda s: echo(f"- {s}"), filters=params.filters())
+                          progress=lambda s: echo(f"- {s}"), filters=params.filters(),
+                          # outside the staged folder: a rerun into this --out reuses it
+                          cache_dir=Path(params.out) / CACHE_DIR)
         record.add_output(output_path("gwas", "summary", stage))
     qc = report["qc"]
     echo(f"engine {cfg.engine}: {qc['samples_out']} samples, {qc['variants_out']} of "
