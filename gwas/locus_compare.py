@@ -28,6 +28,17 @@ def replication(p: float) -> str:
     return "genome-wide" if p < GENOME_WIDE else "suggestive" if p < SUGGESTIVE else "no"
 
 
+def unique_leads(loci: pd.DataFrame) -> pd.DataFrame:
+    """One row per lead variant (chromosome, position): a lead of both BAGs once, its
+    ``phenotype`` then naming both (``BAG_FS, BAG_RNCE``), the first one's other fields."""
+    if not len(loci):
+        return loci
+    key = loci["chromosome"].astype(str) + ":" + loci["position"].astype(str)
+    found = loci.groupby(key, sort=False)["phenotype"].agg(lambda s: ", ".join(dict.fromkeys(s)))
+    first = loci.assign(_key=key).drop_duplicates("_key")
+    return first.assign(phenotype=first["_key"].map(found)).drop(columns="_key")
+
+
 def locus_table(loci: pd.DataFrame, sumstats: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per (lead locus, BAG): the lead variant's estimate in that BAG.
 
@@ -46,7 +57,7 @@ def locus_table(loci: pd.DataFrame, sumstats: dict[str, pd.DataFrame]) -> pd.Dat
         ci_low ci_high p_value replicates`` (``replicates`` only on the other BAG's row).
     """
     rows = []
-    for _, lo in loci.iterrows():
+    for _, lo in unique_leads(loci).iterrows():
         name = f"{lo['nearest_gene'] or lo['lead_variant']} ({lo['lead_variant']})"
         for ph, ssf in sumstats.items():
             r = _lead_row(ssf, lo["chromosome"], int(lo["position"]))
@@ -58,7 +69,8 @@ def locus_table(loci: pd.DataFrame, sumstats: dict[str, pd.DataFrame]) -> pd.Dat
                          "position": int(lo["position"]), "phenotype": ph, "beta": beta,
                          "standard_error": se, "ci_low": beta - 1.96 * se,
                          "ci_high": beta + 1.96 * se, "p_value": p,
-                         "replicates": "" if ph == lo["phenotype"] else replication(p)})
+                         "replicates": "" if ph in lo["phenotype"].split(", ")
+                         else replication(p)})
     return pd.DataFrame(rows, columns=["locus", "found_in", "lead_variant", "chromosome",
                                        "position", "phenotype", "beta", "standard_error",
                                        "ci_low", "ci_high", "p_value", "replicates"])
@@ -93,7 +105,7 @@ def compare_loci(a: str, b: str, loci: pd.DataFrame, sumstats: dict[str, pd.Data
                       f"forest_{file_stem(a)}_{file_stem(b)}")
     figs = []
     genes = load_gene_table("GRCh37")
-    for _, r in lo.iterrows():
+    for _, r in lo.drop_duplicates(["chromosome", "position"]).iterrows():
         if regions is None:
             break
         reg = regions[(regions["phenotype"] == r["phenotype"])

@@ -151,3 +151,18 @@ def test_locus_table_reports_each_lead_in_both_bags_and_replication():
                            "r2": [1.0, 0.3], "cm": np.nan, "is_lead": [True, False]})
     other = other_panel(region, ssf["BAG_RNCE"])
     assert other["p_value"].tolist() == [3e-8, 0.9] and other["r2"].tolist() == [1.0, 0.3]
+
+
+def test_a_lead_of_both_bags_is_one_locus():
+    from gwas.locus_compare import locus_table
+
+    ssf = {ph: pd.DataFrame({"chromosome": ["17"], "base_pair_location": [44_000_000],
+                             "beta": [0.5], "standard_error": [0.1], "p_value": [1e-9]})
+           for ph in ("BAG_FS", "BAG_RNCE")}
+    loci = pd.DataFrame({"phenotype": ["BAG_FS", "BAG_RNCE"], "locus_id": ["locus1"] * 2,
+                         "lead_variant": ["rs1"] * 2, "chromosome": ["17"] * 2,
+                         "position": [44_000_000] * 2, "p_value": [1e-9] * 2,
+                         "nearest_gene": ["MAPT"] * 2})
+    t = locus_table(loci, ssf)
+    assert len(t) == 2 and set(t["found_in"]) == {"BAG_FS, BAG_RNCE"}
+    assert set(t["replicates"]) == {""}  # a lead in both: nothing to replicate
