@@ -218,6 +218,7 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     found = collect(run_dir)
     out = ensure_writable_dir(Path(out) if out else Path(run_dir) / "report")
     figdir = ensure_writable_dir(out / "figures")
+    before = {f: f.stat().st_mtime_ns for f in figdir.iterdir() if f.suffix in (".png", ".svg")}
     ctx: dict = {"title": Path(run_dir).resolve().name, "run_dir": str(run_dir),
                  "version": __version__, "brain_age": None, "probes": None, "gwas": None,
                  "heritability": None, "rg": None, "compare": None, "celltypes": None,
@@ -328,4 +329,8 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     env = jinja2.Environment(loader=jinja2.PackageLoader("gwas", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     html = env.get_template("report.html.j2").render(**ctx)
-    return write_text(out / "index.html", html)
+    page = write_text(out / "index.html", html)
+    for f, mtime in before.items():  # figures of an earlier build this one did not redraw
+        if f.exists() and f.stat().st_mtime_ns == mtime:
+            f.unlink()
+    return page
