@@ -32,8 +32,10 @@ def simulate(
 ) -> None:
     """Simulate genotypes, FreeSurfer stats, T1 images and clinical labels with planted truth.
 
-    Writes cohort.tsv, genotypes/cohort.{bed,bim,fam}, images/, freesurfer/ and truth/
-    (h2, causal variants with MAPT and IRAG1, cell-type specificity, latent factors).
+    Writes cohort.tsv, genotypes/cohort.{bed,bim,fam}, images/, freesurfer/,
+    expression/celltype_specificity.tsv (the cell-type expression reference) and truth/
+    (h2, causal variants with MAPT and IRAG1, the planted cell-type enrichment, latent
+    factors).
     """
     from rnce_bag.core.stage import make_params
     from rnce_bag.stages import SimulateParams, run_simulate

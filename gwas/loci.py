@@ -16,7 +16,7 @@ from gwas.plink_io import BedReader
 from rnce_bag.resources import load_gene_table
 
 
-def _r2(lead: np.ndarray, others: np.ndarray) -> np.ndarray:
+def ld_r2(lead: np.ndarray, others: np.ndarray) -> np.ndarray:
     """r^2 between a (n,) genotype vector and rows of (k, n), NaNs mean-imputed."""
     def fill(a):
         m = np.nanmean(a, axis=-1, keepdims=True)
@@ -62,7 +62,7 @@ def clump(ssf: pd.DataFrame, reader: BedReader, p_lead: float = 5e-8, r2: float 
             if cand:
                 g = reader.read(np.array([row_of[(chrom, pos)]] + [r for _, r in cand]),
                                 samples)
-                r2s = _r2(g[0], g[1:])
+                r2s = ld_r2(g[0], g[1:])
                 members += [i for (i, _), v in zip(cand, r2s, strict=True) if v > r2]
         taken.update(members)
         span = ssf.loc[members, "base_pair_location"]

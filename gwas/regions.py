@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gwas.loci import _r2
+from gwas.loci import ld_r2
 
 #: upper edges of LocusZoom's r^2 bins: [0, 0.2), [0.2, 0.4), ..., [0.8, 1]
 R2_EDGES = (0.2, 0.4, 0.6, 0.8)
@@ -62,7 +62,7 @@ def locus_region(ssf: pd.DataFrame, reader, chromosome: str, position: int,
     if lead_row is not None:
         have = rows >= 0
         g = reader.read(np.concatenate([[lead_row], rows[have]]), samples)
-        r2[have] = _r2(g[0], g[1:])
+        r2[have] = ld_r2(g[0], g[1:])
     cm = np.array([cm_of.get(int(p), np.nan) for p in near["base_pair_location"]])
     is_lead = near["base_pair_location"].to_numpy() == position
     r2[is_lead] = 1.0

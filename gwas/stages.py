@@ -223,9 +223,13 @@ def run_rg(params: RgParams, echo: Echo = silent) -> Outputs:
     return {"rg": output_path("rg", "rg", p.out)}
 
 
-class EnrichParams(FilterParams):
-    """Gene-level association and cell-type enrichment of one trait."""
+class EnrichParams(StageParams):
+    """Gene-level association and cell-type enrichment of one trait (variant filters
+    only: it reads summary statistics, whose samples the GWAS chose)."""
 
+    extract: Path | None = None
+    exclude: Path | None = None
+    chr: str | None = None
     sumstats: Path
     bfile: str
     celltypes: list[Path] = Field(min_length=1)
@@ -243,15 +247,13 @@ def run_enrich_stage(params: EnrichParams, echo: Echo = silent) -> Outputs:
     from rnce_bag.core.io import ensure_writable_dir
     from rnce_bag.core.provenance import RunRecord
 
-    if params.keep or params.remove:
-        raise InputError("--keep/--remove do not apply to enrich: it reads summary statistics "
-                         "(filter the samples in the GWAS)")
     out = ensure_writable_dir(params.out)
     with RunRecord(out, "enrich", config={"build": params.build,
                                           "window_up_kb": params.window_up_kb,
                                           "window_down_kb": params.window_down_kb,
                                           "cluster_gap_kb": params.cluster_gap_kb},
-                   inputs=[params.sumstats, *params.celltypes, *params.filter_files()],
+                   inputs=[params.sumstats, *params.celltypes,
+                           *[p for p in (params.extract, params.exclude) if p]],
                    tools=()) as record:
         res = run_enrich(params.sumstats, params.bfile, params.celltypes, out, params.build,
                          params.window_up_kb, params.window_down_kb, params.cluster_gap_kb,

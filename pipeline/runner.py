@@ -50,8 +50,8 @@ STAMP = ".stage.json"
 class StageFailed(RnceBagError):
     """A stage's command failed; the exit code is the command's."""
 
-    def __init__(self, stage: str, code: int, message: str = "its message is above") -> None:
-        super().__init__(f"stage '{stage}' failed (exit {code}); {message}",
+    def __init__(self, stage: str, code: int) -> None:
+        super().__init__(f"stage '{stage}' failed (exit {code}); its message is above",
                          hint="fix the cause and rerun the same command: finished stages "
                               "are cached")
         self.exit_code = code if code in (2, 3) else 1

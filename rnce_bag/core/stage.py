@@ -66,4 +66,5 @@ def write_params(path: str | os.PathLike[str], kind: str, params: StageParams) -
     return write_text(Path(path), params_document(kind, params))
 
 
-__all__ = ["Echo", "Outputs", "StageParams", "make_params", "params_document", "write_params"]
+__all__ = ["Echo", "Outputs", "StageParams", "make_params", "params_document", "silent",
+           "write_params"]

@@ -106,12 +106,17 @@ def run_folder(complete_sim, tmp_path_factory):
 def test_report_and_compare(runner, run_folder, tmp_path):
     from cli.main import app
 
-    stale = tmp_path / "r" / "figures" / "regional_BAG_OLD_locus9.png"  # an earlier build's
-    stale.parent.mkdir(parents=True)
+    figs = tmp_path / "r" / "figures"
+    figs.mkdir(parents=True)
+    stale = figs / "regional_BAG_OLD_locus9.png"  # linked by an earlier build's page
     stale.write_bytes(b"old")
+    mine = figs / "my_notes.png"  # a user's file, not linked by the page
+    mine.write_bytes(b"mine")
+    (tmp_path / "r" / "index.html").write_text(f'<img src="figures/{stale.name}">')
     res = runner.invoke(app, ["report", "--run", str(run_folder), "--out", str(tmp_path / "r")])
     assert res.exit_code == 0, res.output
     assert not stale.exists()  # a locus that is gone leaves no figure behind
+    assert mine.read_bytes() == b"mine"  # what the report did not write stays
     html = (tmp_path / "r/index.html").read_text()
     for section in ("GWAS", "SNP heritability", "Genetic correlation", "Cell-type enrichment",
                     "BAG_FS vs BAG_RNCE"):
