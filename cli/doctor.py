@@ -56,13 +56,26 @@ def collect(spark: bool = True) -> list[Check]:
         res = probe_local_spark()
         if res.get("ok"):
             rows.append(Check("hail", res["hail"], "ok", f"local Spark {res['spark']} started "
-                              f"on Java {java.version} in {res['seconds']} s", ""))
+                              f"on Java {java.version} in {res['seconds']} s; block products "
+                              f"used {res['blas']} BLAS", ""))
         else:
             rows.append(Check("hail", hail_version, "failed", f"local Spark: {res.get('error')}",
                               "check 'java -version' and JAVA_HOME"))
+    rows.append(_blas_row())
     for name in ("plink2", "gemma", "gcta64", "ldsc.py", "bolt", "chromium"):
         rows.append(_tool_row(probe_tool(name)))
     return rows
+
+
+def _blas_row() -> Check:
+    """Whether Hail's block products (LD pruning, PCA) get native BLAS."""
+    from gwas.engines.hail_blas import prepare
+
+    setup = prepare()
+    if setup.native:
+        return Check("hail BLAS", "native", "ok", setup.detail, "")
+    return Check("hail BLAS", "F2J", "missing", setup.detail,
+                 "sudo apt-get install gcc (builds the libgfortran.so.3 shim)")
 
 
 def _tool_row(status) -> Check:

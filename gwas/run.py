@@ -264,10 +264,23 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
               "timings_s": timings,
               "n_pcs": 0 if pcs is None else pcs.shape[1] - 1,
               "phenotypes": summaries, "n_loci": int(len(loci)),
+              **({"hail_blas": _hail_blas(out)} if cfg.engine == "hail" else {}),
               "note": "Hail mean-imputes missing genotype calls per variant; PLINK 2 drops "
                       "those samples per variant" if cfg.engine == "hail" else ""}
     write_text(out / "gwas_report.json", json.dumps(report, indent=2, default=str) + "\n")
     return report
+
+
+def _hail_blas(out: Path) -> str:
+    """``native`` or ``java`` (F2J, ~20x slower block products): what Hail's log says."""
+    from gwas.engines.hail_blas import blas_from_log
+
+    path = out / "hail.log"
+    used = blas_from_log(path.read_text(errors="replace")) if path.exists() else "unused"
+    if used == "java":
+        log.warning("Hail used pure-Java BLAS (no loadable libgfortran.so.3 and no C "
+                    "compiler to build the shim): LD pruning and PCA run ~20x slower")
+    return used
 
 
 def covariate_names(gwas_dir: Path) -> list[str]:

@@ -113,6 +113,7 @@ def init_hail(
     tmp.mkdir(parents=True, exist_ok=True)
     logfile = Path(log_path) if log_path else tmp / "hail.log"
     spark_conf = {"spark.driver.memory": f"{driver_memory_gb}g"}
+    spark_conf.update(_native_blas(spark_master))
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=_JAVA_WARNING)
@@ -127,6 +128,7 @@ def init_hail(
             )
             hl.default_reference("GRCh37")
         _SESSION["tmp_dir"] = str(tmp)
+        _SESSION["log"] = str(logfile)
     except Exception as exc:  # py4j / Spark errors come in many types
         raise ExternalToolError(
             f"Hail could not start a Spark session on master '{spark_master}': "
@@ -134,6 +136,26 @@ def init_hail(
             hint=f"see the Hail log {logfile}; check 'java -version' and JAVA_HOME",
         ) from exc
     return hl
+
+
+def _native_blas(spark_master: str) -> dict[str, str]:
+    """Let the JVM about to start load native BLAS (see :mod:`gwas.engines.hail_blas`).
+
+    The driver inherits this process's ``LD_LIBRARY_PATH``; executors of a master on this
+    machine get it through ``spark.executorEnv``. A remote cluster's nodes need their own
+    ``libgfortran.so.3`` (the README's scaling section says how).
+    """
+    from gwas.engines import hail_blas
+
+    setup = hail_blas.prepare()
+    _SESSION["blas"] = setup.detail
+    log.info("Hail BLAS: %s", setup.detail)
+    if setup.library_dir is None:
+        return {}
+    os.environ.update(hail_blas.with_library_dir(dict(os.environ), setup.library_dir))
+    if not _is_local_master(spark_master):
+        return {}
+    return {"spark.executorEnv.LD_LIBRARY_PATH": os.environ["LD_LIBRARY_PATH"]}
 
 
 def probe_local_spark(timeout: float = 240.0) -> dict[str, Any]:
@@ -163,16 +185,24 @@ def probe_local_spark(timeout: float = 240.0) -> dict[str, Any]:
 def _probe() -> dict[str, Any]:
     import time
 
+    import numpy as np
+
+    from gwas.engines import hail_blas
+
     start = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="rnce-bag-probe-") as tmp:
             hl = init_hail("local[1]", tmp_dir=tmp, driver_memory_gb=1)
             count = hl.utils.range_table(100, n_partitions=2).count()
+            # a block product makes netlib-java load its BLAS and log which one
+            bm = hl.linalg.BlockMatrix.from_numpy(np.arange(6.0).reshape(2, 3))
+            product_ok = bool(np.allclose((bm @ bm.T).to_numpy(), [[5, 14], [14, 50]]))
             spark = hl.spark_context().version
             version = hl.version()
             hl.stop()
-        return {"ok": count == 100, "hail": version, "spark": spark,
-                "seconds": round(time.perf_counter() - start, 1)}
+            blas = hail_blas.blas_from_log((Path(tmp) / "hail.log").read_text(errors="replace"))
+        return {"ok": count == 100 and product_ok, "hail": version, "spark": spark,
+                "blas": blas, "seconds": round(time.perf_counter() - start, 1)}
     except Exception as exc:  # report every failure as data, the caller decides
         return {"ok": False, "error": str(exc).splitlines()[0] if str(exc) else repr(exc)}
 
