@@ -28,9 +28,16 @@ from rnce_bag.core.io import atomic_path
 
 def compute_grm(reader: BedReader, variants: np.ndarray | None = None,
                 samples: np.ndarray | None = None, chunk: int = 4000,
-                progress: Callable[[int, int], None] | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
+                progress: Callable[[int, int], None] | None = None,
+                precision: str = "single") -> tuple[np.ndarray, np.ndarray]:
     """GRM and per-pair counts from PLINK genotypes (GCTA's estimator).
+
+    The (n, n) product of each chunk's standardised genotypes is the whole cost at
+    biobank scale (n^2 x variants multiply-adds). With ``precision="single"`` (default)
+    it runs in float32, twice the BLAS throughput and half the memory traffic of
+    float64, and is accumulated over chunks in float64: the GRM differs from the float64
+    product by ~1e-7 (measured in the tests), below the float32 resolution of GCTA's
+    ``.grm.bin`` that every GRM is written to. ``"double"`` is the float64 reference.
 
     Parameters
     ----------
@@ -42,11 +49,17 @@ def compute_grm(reader: BedReader, variants: np.ndarray | None = None,
         Sample indices (default all).
     chunk
         Variants decoded at a time.
+    precision
+        ``"single"`` or ``"double"``: the floating type of the per-chunk product.
 
     Returns
     -------
     grm, counts : ndarray, shape (n, n)
     """
+    if precision not in ("single", "double"):
+        raise ValueError(f"'compute_grm': parameter 'precision': expected 'single' or "
+                         f"'double', found {precision!r}")
+    dtype = np.float32 if precision == "single" else np.float64
     rows = np.arange(len(reader.bim)) if variants is None else np.asarray(variants)
     n = reader.n_samples if samples is None else len(samples)
     num = np.zeros((n, n))
@@ -60,8 +73,8 @@ def compute_grm(reader: BedReader, variants: np.ndarray | None = None,
         var = 2 * p * (1 - p)
         ok = (var > 0) & (called.sum(axis=1) > 0)
         g, called, p, var = g[ok], called[ok], p[ok], var[ok]
-        z = np.where(called, (g - 2 * p[:, None]) / np.sqrt(var)[:, None], 0.0)
-        num += z.T @ z
+        z = np.where(called, (g - 2 * p[:, None]) / np.sqrt(var)[:, None], 0.0).astype(dtype)
+        num += z.T @ z  # numpy hands a product with its own transpose to BLAS syrk
         cnt += _pair_counts(called)
         c = called.astype(np.float64)
         x = np.where(called, g, 0.0)
