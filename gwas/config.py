@@ -39,6 +39,9 @@ class HailConfig(StrictModel):
     driver_memory_gb: int = Field(8, ge=1)
     tmp_dir: str | None = None
     quiet: bool = True
+    native_lib_dir: str | None = Field(
+        None, description="folder holding libgfortran.so.3 on every node of a remote "
+                          "cluster, for native BLAS in its executors")
 
 
 class GwasConfig(StrictModel):

@@ -378,7 +378,8 @@ def _hail(geno, samples, cfg, out, work, cache, say, variant_keep=None):
     tmp_dir = engine.absolute(cfg.hail.tmp_dir) if cfg.hail.tmp_dir else str(work / "hail-tmp")
     engine.check_shared_tmp(cfg.hail.spark_master, tmp_dir, explicit=bool(cfg.hail.tmp_dir))
     hl = engine.init_hail(cfg.hail.spark_master, tmp_dir=tmp_dir, log_path=out / "hail.log",
-                          driver_memory_gb=cfg.hail.driver_memory_gb, quiet=cfg.hail.quiet)
+                          driver_memory_gb=cfg.hail.driver_memory_gb, quiet=cfg.hail.quiet,
+                          native_lib_dir=cfg.hail.native_lib_dir)
     say("importing genotypes (Hail)", "inputs")
     parts = geno.per_file(autosomes=True)
 

@@ -73,6 +73,7 @@ def init_hail(
     log_path: str | os.PathLike[str] | None = None,
     driver_memory_gb: int = 8,
     quiet: bool = True,
+    native_lib_dir: str | None = None,
 ) -> Any:
     """Start (or reuse) a Hail session and return the ``hail`` module.
 
@@ -88,6 +89,9 @@ def init_hail(
         Spark driver memory for local sessions.
     quiet
         Hide Spark's progress output.
+    native_lib_dir
+        Folder holding ``libgfortran.so.3`` on every node of a remote cluster (its
+        executors' ``LD_LIBRARY_PATH``); a master on this machine gets the shim built here.
 
     Raises
     ------
@@ -113,7 +117,7 @@ def init_hail(
     tmp.mkdir(parents=True, exist_ok=True)
     logfile = Path(log_path) if log_path else tmp / "hail.log"
     spark_conf = {"spark.driver.memory": f"{driver_memory_gb}g"}
-    spark_conf.update(_native_blas(spark_master))
+    spark_conf.update(_native_blas(spark_master, native_lib_dir))
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=_JAVA_WARNING)
@@ -138,24 +142,27 @@ def init_hail(
     return hl
 
 
-def _native_blas(spark_master: str) -> dict[str, str]:
+def _native_blas(spark_master: str, node_lib_dir: str | None = None) -> dict[str, str]:
     """Let the JVM about to start load native BLAS (see :mod:`gwas.engines.hail_blas`).
 
     The driver inherits this process's ``LD_LIBRARY_PATH``; executors of a master on this
-    machine get it through ``spark.executorEnv``. A remote cluster's nodes need their own
-    ``libgfortran.so.3`` (the README's scaling section says how).
+    machine get it through ``spark.executorEnv``, those of a remote cluster get
+    ``node_lib_dir`` (``hail.native_lib_dir``) when given.
     """
     from gwas.engines import hail_blas
 
     setup = hail_blas.prepare()
     _SESSION["blas"] = setup.detail
     log.info("Hail BLAS: %s", setup.detail)
-    if setup.library_dir is None:
+    if setup.library_dir is not None:
+        os.environ.update(hail_blas.with_library_dir(dict(os.environ), setup.library_dir))
+    if node_lib_dir:
+        executors = hail_blas.with_library_dir({}, node_lib_dir)["LD_LIBRARY_PATH"]
+    elif _is_local_master(spark_master) and setup.library_dir is not None:
+        executors = os.environ["LD_LIBRARY_PATH"]
+    else:
         return {}
-    os.environ.update(hail_blas.with_library_dir(dict(os.environ), setup.library_dir))
-    if not _is_local_master(spark_master):
-        return {}
-    return {"spark.executorEnv.LD_LIBRARY_PATH": os.environ["LD_LIBRARY_PATH"]}
+    return {"spark.executorEnv.LD_LIBRARY_PATH": executors}
 
 
 def probe_local_spark(timeout: float = 240.0) -> dict[str, Any]:

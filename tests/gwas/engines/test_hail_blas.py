@@ -141,3 +141,19 @@ def test_hail_block_products_run_on_native_blas():
     np.testing.assert_allclose((bm @ bm.T).to_numpy(), a @ a.T, rtol=1e-10, atol=1e-10)
     log = Path(engine._SESSION["log"]).read_text(errors="replace")
     assert hail_blas.blas_from_log(log) == "native", engine._SESSION.get("blas")
+
+
+def test_executors_get_the_library_folder(monkeypatch, tmp_path):
+    """A master on this machine gets the shim built here; a remote one only the folder
+    the user names (hail.native_lib_dir), never a path that exists on this machine only."""
+    from gwas.engines import hail as engine
+
+    monkeypatch.setattr(hail_blas, "prepare", lambda: hail_blas.BlasSetup(
+        str(tmp_path), "native (shim)", True))
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/usr/local/lib")
+    local = engine._native_blas("local[2]")
+    assert local == {"spark.executorEnv.LD_LIBRARY_PATH": f"{tmp_path}:/usr/local/lib"}
+    assert os.environ["LD_LIBRARY_PATH"].startswith(str(tmp_path))
+    assert engine._native_blas("spark://10.0.0.5:7077") == {}
+    assert engine._native_blas("yarn", "/opt/natives") == {
+        "spark.executorEnv.LD_LIBRARY_PATH": "/opt/natives"}
