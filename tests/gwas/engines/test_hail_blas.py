@@ -157,3 +157,18 @@ def test_executors_get_the_library_folder(monkeypatch, tmp_path):
     assert engine._native_blas("spark://10.0.0.5:7077") == {}
     assert engine._native_blas("yarn", "/opt/natives") == {
         "spark.executorEnv.LD_LIBRARY_PATH": "/opt/natives"}
+
+
+def test_gwas_report_says_which_blas_hail_used(tmp_path, caplog):
+    from gwas.run import _hail_blas
+
+    assert _hail_blas(tmp_path) == "unused"  # no hail.log: the session started elsewhere
+    (tmp_path / "hail.log").write_text(
+        "05:07:14.721 BLAS: WARN: Failed to load implementation from: "
+        "com.github.fommil.netlib.NativeSystemBLAS\n")
+    with caplog.at_level("WARNING"):
+        assert _hail_blas(tmp_path) == "java"
+    assert "pure-Java BLAS" in caplog.text
+    (tmp_path / "hail.log").write_text(
+        "JniLoader: INFO: successfully loaded /tmp/jl1netlib-native_system-linux-x86_64.so\n")
+    assert _hail_blas(tmp_path) == "native"
