@@ -14,7 +14,7 @@ import pytest
 
 from gwas.engines import hail_blas
 
-pytestmark = pytest.mark.skipif(
+needs_cc = pytest.mark.skipif(
     platform.system() != "Linux" or platform.machine() != "x86_64"
     or shutil.which("cc") is None, reason="the shim is built for Linux x86_64 with cc")
 
@@ -31,6 +31,7 @@ def _fortran_compare(a: str, b: str) -> int:
     return (a > b) - (a < b)
 
 
+@needs_cc
 def test_compare_string_follows_fortran_blank_padding(shim):
     fn = ctypes.CDLL(str(shim))._gfortran_compare_string
     fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
@@ -43,6 +44,7 @@ def test_compare_string_follows_fortran_blank_padding(shim):
         assert np.sign(got) == _fortran_compare(a, b), (a, b, got)
 
 
+@needs_cc
 def test_etime_fills_user_and_system_seconds(shim):
     fn = ctypes.CDLL(str(shim))._gfortran_etime
     fn.restype = ctypes.c_float
@@ -54,6 +56,7 @@ def test_etime_fills_user_and_system_seconds(shim):
     assert total > 0  # this process has run for a while
 
 
+@needs_cc
 def test_exports_the_versions_the_netlib_natives_require(shim):
     dump = subprocess.run(["objdump", "-T", str(shim)], capture_output=True, text=True)
     if dump.returncode != 0:
@@ -81,6 +84,7 @@ def _loads(lib: Path, env: dict) -> subprocess.CompletedProcess:
                           env=env, capture_output=True, text=True)
 
 
+@needs_cc
 def test_hails_netlib_natives_load_with_the_shim(shim, tmp_path):
     lib = _netlib_natives(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
@@ -91,6 +95,7 @@ def test_hails_netlib_natives_load_with_the_shim(shim, tmp_path):
     assert with_shim.returncode == 0, with_shim.stderr
 
 
+@needs_cc
 def test_prepare_builds_once_per_source_version(tmp_path, monkeypatch):
     monkeypatch.setattr(hail_blas, "system_has_gfortran3", lambda: False)
     first = hail_blas.prepare(tmp_path)
@@ -129,6 +134,7 @@ def test_blas_from_log_reads_netlibs_lines():
     assert hail_blas.blas_from_log("successfully loaded libfoo.so\n") == "unused"
 
 
+@needs_cc
 @pytest.mark.hail
 @pytest.mark.slow
 def test_hail_block_products_run_on_native_blas():
