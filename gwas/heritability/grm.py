@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import get_blas_funcs
 
 from gwas.plink_io import BedReader
 from rnce_bag.core.errors import InputError
@@ -60,58 +61,124 @@ def compute_grm(reader: BedReader, variants: np.ndarray | None = None,
         raise ValueError(f"'compute_grm': parameter 'precision': expected 'single' or "
                          f"'double', found {precision!r}")
     dtype = np.float32 if precision == "single" else np.float64
+    syrk = get_blas_funcs("syrk", dtype=dtype)
     rows = np.arange(len(reader.bim)) if variants is None else np.asarray(variants)
     n = reader.n_samples if samples is None else len(samples)
-    num = np.zeros((n, n))
-    cnt = np.zeros((n, n))
+    # lower triangles; F order like syrk's output, so that adding it is one contiguous pass
+    num = np.zeros((n, n), order="F")  # float64 across chunks
+    prod = np.zeros((n, n), dtype=dtype, order="F")  # one chunk's product (lower)
+    counts = PairCounts(n)
     diag_num = np.zeros(n)
-    diag_cnt = np.zeros(n)
     for start in range(0, rows.size, chunk):
         g = reader.read(rows[start:start + chunk], samples)  # (k, n), NaN missing
         called = ~np.isnan(g)
-        p = np.nansum(g, axis=1) / (2 * called.sum(axis=1).clip(min=1))
+        np.copyto(g, 0.0, where=~called)
+        n_called = called.sum(axis=1)
+        p = g.sum(axis=1) / (2 * n_called.clip(min=1))
         var = 2 * p * (1 - p)
-        ok = (var > 0) & (called.sum(axis=1) > 0)
-        g, called, p, var = g[ok], called[ok], p[ok], var[ok]
-        z = np.where(called, (g - 2 * p[:, None]) / np.sqrt(var)[:, None], 0.0).astype(dtype)
-        num += z.T @ z  # numpy hands a product with its own transpose to BLAS syrk
-        cnt += _pair_counts(called)
-        c = called.astype(np.float64)
-        x = np.where(called, g, 0.0)
-        d = (x**2 - (1 + 2 * p[:, None]) * x + 2 * p[:, None] ** 2) / var[:, None]
-        diag_num += np.where(called, d, 0.0).sum(axis=0)
-        diag_cnt += c.sum(axis=0)
+        ok = (var > 0) & (n_called > 0)
+        if not ok.all():
+            g, called, p, var = g[ok], called[ok], p[ok], var[ok]
+        z = (g - 2 * p[:, None]) * (1 / np.sqrt(var))[:, None]
+        z *= called
+        # GCTA's diagonal, sum over called of (x^2 - (1 + 2p) x + 2p^2) / var, is
+        # z^2 - x (1 - 2p) / var - 2p^2 / var: two matrix-vector products
+        diag_num += np.einsum("kn,kn->n", z, z) - ((1 - 2 * p) / var) @ g \
+            - (2 * p**2 / var) @ called
+        # z.T @ z into the lower triangle, in place (BLAS syrk on the F-ordered z.T)
+        prod = syrk(1.0, z.astype(dtype, copy=False).T, beta=0.0, c=prod, trans=0,
+                    lower=1, overwrite_c=1)
+        num += prod
+        counts.add(called)
         if progress is not None:
             progress(min(start + chunk, rows.size), rows.size)
+    del prod
+    cnt = counts.result()
+    num = _symmetric(num)
     with np.errstate(invalid="ignore", divide="ignore"):
-        grm = np.where(cnt > 0, num / cnt, 0.0)
+        grm = np.divide(num, cnt, out=np.zeros_like(num), where=cnt > 0)
+        diag_cnt = np.diag(cnt)
         np.fill_diagonal(grm, 1 + np.where(diag_cnt > 0, diag_num / diag_cnt, 0.0))
     return grm, cnt
 
 
-def _pair_counts(called: np.ndarray) -> np.ndarray | float:
-    """(n, n) number of the (k, n) block's variants called in both samples of each pair.
+def _symmetric(lower: np.ndarray) -> np.ndarray:
+    """The full matrix from a lower triangle whose strict upper triangle is zero.
 
-    Genotype calls are rarely missing, so the count is k minus the missing calls of
-    either sample, from a sparse product of the missing indicators: exact, and a fraction
-    of the dense ``called.T @ called`` it replaces (half the GRM's cost).
+    Every accumulator here has a zero upper triangle by construction: syrk with
+    ``lower=1`` never writes the upper one, and sparse products are cut to theirs.
     """
-    missing = ~called
-    n_missing = int(missing.sum())
-    if n_missing == 0:
-        return float(called.shape[0])
-    if n_missing > 0.05 * missing.size:
-        c = called.astype(np.float64)
-        return c.T @ c
-    from scipy import sparse
+    out = lower + lower.T
+    out[np.diag_indices_from(out)] = np.diag(lower)
+    return out
 
-    m = sparse.csc_matrix(missing, dtype=np.float64)
-    per_sample = missing.sum(axis=0).astype(np.float64)
-    both = (m.T @ m).toarray()
-    both -= per_sample[:, None]
-    both -= per_sample[None, :]
-    both += called.shape[0]
-    return both
+
+class PairCounts:
+    """N_ik, the variants called in both samples i and k, accumulated chunk by chunk.
+
+    N_ik = K - miss_i - miss_k + both_ik: K variants, miss_i sample i's missing calls and
+    both_ik the variants missing in both. Only ``both`` is an (n, n) product, of the
+    missing indicators: a sparse product while few calls are missing, else BLAS syrk
+    (float32 holds the integer counts exactly; it is flushed into float64 long before
+    2^24). No (n, n) pass per chunk beyond that product.
+
+    Parameters
+    ----------
+    n
+        Number of samples.
+    """
+
+    #: float32 counts are exact below 2^24; flush into float64 well before
+    _FLUSH = 1 << 22
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.k = 0
+        self.miss = np.zeros(n)
+        self.both = np.zeros((n, n), order="F")  # lower triangle, syrk's order
+        self._pending: np.ndarray | None = None  # float32 syrk accumulator (F order)
+        self._pending_k = 0
+
+    def add(self, called: np.ndarray) -> None:
+        """Add a (k, n) block of called (True) / missing (False) genotypes."""
+        missing = ~called
+        self.k += called.shape[0]
+        self.miss += missing.sum(axis=0)
+        rows = missing.any(axis=1)
+        if not rows.any():
+            return
+        missing = missing[rows]
+        per_variant = missing.sum(axis=1).astype(np.float64)
+        # measured at n = 10,000: ~60 ns per sparse pair update, 2.6e-12 s per k n^2 of syrk
+        if (per_variant**2).sum() * 60e-9 < missing.shape[0] * self.n**2 * 2.6e-12:
+            from scipy import sparse
+
+            m = sparse.csc_matrix(missing, dtype=np.float64)
+            self.both += sparse.tril(m.T @ m).toarray()
+            return
+        if self._pending is None:
+            self._pending = np.zeros((self.n, self.n), dtype=np.float32, order="F")
+        ssyrk = get_blas_funcs("syrk", dtype=np.float32)
+        self._pending = ssyrk(1.0, missing.astype(np.float32).T, beta=1.0, c=self._pending,
+                              trans=0, lower=1, overwrite_c=1)
+        self._pending_k += missing.shape[0]
+        if self._pending_k >= self._FLUSH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending is not None:
+            self.both += self._pending
+            self._pending = None
+            self._pending_k = 0
+
+    def result(self) -> np.ndarray:
+        """(n, n) float64 counts."""
+        self._flush()
+        out = _symmetric(self.both)
+        out -= self.miss[:, None]
+        out -= self.miss[None, :]
+        out += self.k
+        return out
 
 
 def _lower(mat: np.ndarray) -> np.ndarray:

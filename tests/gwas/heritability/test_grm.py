@@ -86,24 +86,41 @@ def test_binary_roundtrip_and_cutoff(tmp_path):
     assert keep.tolist() == [0, 2]  # sample 1 is in both related pairs
 
 
-@pytest.mark.parametrize("rate", [0.0, 0.01, 0.2])
-def test_pair_counts_equal_the_dense_product(rate):
-    """The sparse count of variants called in both samples equals called.T @ called
-    exactly: no missing calls, a few (sparse path), many (dense path)."""
-    from gwas.heritability.grm import _pair_counts
+def _counts_by_chunks(called, chunk):
+    from gwas.heritability.grm import PairCounts
 
+    acc = PairCounts(called.shape[1])
+    for start in range(0, called.shape[0], chunk):
+        acc.add(called[start:start + chunk])
+    return acc.result()
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.001, 0.01, 0.2])
+def test_pair_counts_equal_the_dense_product(rate):
+    """Counts of variants called in both samples, accumulated over chunks, equal
+    called.T @ called exactly: no missing calls, very few (sparse path), a few, many
+    (dense syrk path)."""
     called = np.random.default_rng(1).random((300, 120)) >= rate
     dense = called.astype(float).T @ called.astype(float)
-    np.testing.assert_array_equal(np.broadcast_to(_pair_counts(called), dense.shape), dense)
+    np.testing.assert_array_equal(_counts_by_chunks(called, 64), dense)
+
+
+def test_pair_counts_flush_keeps_counts_exact(monkeypatch):
+    """The float32 accumulator flushed into float64 mid-way changes nothing."""
+    from gwas.heritability.grm import PairCounts
+
+    monkeypatch.setattr(PairCounts, "_FLUSH", 50)
+    called = np.random.default_rng(2).random((400, 60)) >= 0.3
+    dense = called.astype(float).T @ called.astype(float)
+    np.testing.assert_array_equal(_counts_by_chunks(called, 30), dense)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(1, 40), st.integers(1, 25), st.floats(0, 0.3), st.integers(0, 2**32 - 1))
-def test_pair_counts_property(k, n, rate, seed):
-    """Any block (k variants x n samples, any share missing): the count equals the dense
-    product, exactly, on either path."""
-    from gwas.heritability.grm import _pair_counts
-
+@given(st.integers(1, 40), st.integers(1, 25), st.floats(0, 0.3), st.integers(0, 2**32 - 1),
+       st.integers(1, 40))
+def test_pair_counts_property(k, n, rate, seed, chunk):
+    """Any block (k variants x n samples, any share missing, any chunking): the count
+    equals the dense product, exactly, on either path."""
     called = np.random.default_rng(seed).random((k, n)) >= rate
     dense = called.astype(float).T @ called.astype(float)
-    np.testing.assert_array_equal(np.broadcast_to(_pair_counts(called), dense.shape), dense)
+    np.testing.assert_array_equal(_counts_by_chunks(called, chunk), dense)
