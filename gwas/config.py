@@ -30,6 +30,8 @@ class PCAConfig(StrictModel):
     prune_r2: float = Field(0.1, gt=0, le=1, description="LD pruning r2 threshold")
     prune_window_kb: int = Field(1000, gt=0, description="LD pruning window (kb)")
     min_maf: float = Field(0.05, ge=0, le=0.5, description="min MAF of PCA variants")
+    seed: int = Field(1, ge=0, description="seed of PLINK 2's randomized PCA (--pca approx, "
+                                           "n >= 5,000), else seeded from the clock")
 
 
 class HailConfig(StrictModel):

@@ -289,7 +289,10 @@ def pca(geno: Sources, keep: Path, extract: Path, cfg: GwasConfig, n_samples: in
                                 str(cfg.pca.min_maf), "--indep-pairwise",
                                 f"{cfg.pca.prune_window_kb}kb", "1", str(cfg.pca.prune_r2)],
                          work / "prune", threads)
-    mode = ["approx"] if n_samples >= 5000 else []
+    # the randomized algorithm starts from PLINK 2's RNG, seeded from the clock unless
+    # --seed is given: unseeded, reruns give different PCs past the first few
+    pca = ["--pca", "approx", str(k), "--seed", str(cfg.pca.seed)] if n_samples >= 5000 \
+        else ["--pca", str(k)]
     if len(geno) == 1:
         source = [*geno[0], "--keep", str(keep), "--extract", f"{pruned[0]}.prune.in"]
     else:
@@ -303,7 +306,7 @@ def pca(geno: Sources, keep: Path, extract: Path, cfg: GwasConfig, n_samples: in
             parts.append(str(part))
         concat_bed(parts, work / "pruned")
         source = ["--bfile", str(work / "pruned")]
-    run_plink2([*source, "--pca", *mode, str(k)], work / "pca", threads)
+    run_plink2([*source, *pca], work / "pca", threads)
     ev = pd.read_csv(work / "pca.eigenvec", sep="\t")
     ev = ev.rename(columns={"#IID": "IID", "#FID": "FID"})
     ev["IID"] = ev["IID"].astype(str)
