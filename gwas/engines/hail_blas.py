@@ -117,6 +117,8 @@ def prepare(root: Path | None = None) -> BlasSetup:
         return BlasSetup(None, f"no shim for {platform.system()} {platform.machine()}", False)
     if system_has_gfortran3():
         return BlasSetup(None, "system libgfortran.so.3", True)
+    if not SOURCE.is_file():
+        return BlasSetup(None, f"pure-Java BLAS (F2J, slow): {SOURCE} is not installed", False)
     folder = shim_dir(root)
     if not (folder / LIBRARY).is_file():
         try:

@@ -157,6 +157,12 @@ def test_wheel_is_self_contained(installed, elsewhere, repo_root):
                             " gwas.__file__, cli.__file__)"], cwd=elsewhere, check=True,
                            capture_output=True, text=True).stdout.split()
     assert all(str(installed) in w and str(repo_root) not in w for w in where), where
+    # the source of the libgfortran.so.3 shim that gives Hail native BLAS ships too
+    natives = subprocess.run([str(py), "-c", "from gwas.engines import hail_blas; "
+                              "print(hail_blas.SOURCE.is_file(), "
+                              "hail_blas.VERSION_SCRIPT.is_file())"], cwd=elsewhere,
+                             check=True, capture_output=True, text=True).stdout.split()
+    assert natives == ["True", "True"]
     listed = subprocess.run([str(exe), "config"], cwd=elsewhere, capture_output=True,
                             text=True, check=True).stdout
     assert str(installed) in listed and "study: demo, template, tiny" in listed
