@@ -272,7 +272,9 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
 
 
 def _hail_blas(out: Path) -> str:
-    """``native`` or ``java`` (F2J, ~20x slower block products): what Hail's log says."""
+    """``native`` or ``java`` (F2J, ~20x slower block products): what the driver's
+    ``hail.log`` says. On a local master that is all of Hail; a remote cluster's executors
+    log their own BLAS, so ``unused`` or ``native`` there says nothing about them."""
     from gwas.engines.hail_blas import blas_from_log
 
     path = out / "hail.log"
