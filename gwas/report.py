@@ -207,23 +207,6 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
             "per_locus": per_locus}
 
 
-def _previous_figures(out: Path) -> dict[Path, int]:
-    """The figures (PNG and SVG) the page already in ``out`` links to, with their mtimes:
-    only those are ours to remove; other files in ``figures/`` are left alone."""
-    import re
-    from urllib.parse import unquote
-
-    page = out / "index.html"
-    if not page.is_file():
-        return {}
-    found = {}
-    for src in re.findall(r'src="(figures/[^"]+\.png)"', page.read_text(errors="replace")):
-        for f in (out / unquote(src), (out / unquote(src)).with_suffix(".svg")):
-            if f.is_file() and f.parent == out / "figures":
-                found[f] = f.stat().st_mtime_ns
-    return found
-
-
 def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
                  compare: tuple[str, str] | None = None) -> Path:
     """Render ``index.html`` and ``figures/`` for the run; returns the page's path."""
@@ -235,7 +218,6 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     found = collect(run_dir)
     out = ensure_writable_dir(Path(out) if out else Path(run_dir) / "report")
     figdir = ensure_writable_dir(out / "figures")
-    before = _previous_figures(out)
     ctx: dict = {"title": Path(run_dir).resolve().name, "run_dir": str(run_dir),
                  "version": __version__, "brain_age": None, "probes": None, "gwas": None,
                  "heritability": None, "rg": None, "compare": None, "celltypes": None,
@@ -346,8 +328,4 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     env = jinja2.Environment(loader=jinja2.PackageLoader("gwas", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     html = env.get_template("report.html.j2").render(**ctx)
-    page = write_text(out / "index.html", html)
-    for f, mtime in before.items():  # the previous page's figures this build did not redraw
-        if f.exists() and f.stat().st_mtime_ns == mtime:
-            f.unlink()
-    return page
+    return write_text(out / "index.html", html)

@@ -64,15 +64,16 @@ def run_gwas_stage(params: GwasParams, echo: Echo = silent) -> Outputs:
     from gwas.genotype_files import bfile_paths
     from gwas.run import GenotypeInput, run_gwas
     from rnce_bag.core.config import dump_config, load_config
-    from rnce_bag.core.outdir import staged_run
+    from rnce_bag.core.outdir import expected_writes, staged_run
 
     cfg = load_config(params.config, GwasConfig, params.overrides)
     geno = GenotypeInput(params.bfile, params.bgen, params.sample, params.vcf)
     geno.check()
     inputs = [p for p in (params.pheno, params.covar) if p] + params.filter_files() + (
         [p for p in bfile_paths(params.bfile) if p.suffix != ".bed"] if params.bfile else [])
-    with staged_run(params.out, "gwas", config=dump_config(cfg), inputs=inputs) as (stage,
-                                                                                 record):
+    with staged_run(params.out, "gwas", writes=expected_writes("gwas"),
+                    protect=geno.files(), config=dump_config(cfg),
+                    inputs=inputs) as (stage, record):
         report = run_gwas(geno, params.pheno, params.pheno_name, params.covar,
                           params.covar_name, cfg, stage, params.threads,
                           progress=lambda s: echo(f"- {s}"), filters=params.filters(),
@@ -151,12 +152,18 @@ def _genetic_stage(params: GeneticParams, kind: str, table: str, ldsc, greml):
     from rnce_bag.core.outdir import staged_run
 
     params.check()
+    writes = [output_path(kind, table, ".").name]
     if params.method == "ldsc":
         config, inputs = {"method": params.method, "backend": params.backend}, params.sumstats
     else:
         config = params.greml_config()
         inputs = [p for p in (params.pheno, params.covar) if p] + params.filter_files()
-    with staged_run(params.out, kind, config=config, inputs=inputs) as (stage, record):
+        if params.bfile and kind == "h2":
+            writes += [f"grm{ext}" for ext in (".grm.bin", ".grm.id", ".grm.N.bin")]
+    protect = [f"{prefix}{ext}" for prefix in (params.bfile, params.grm) if prefix
+               for ext in (".bed", ".bim", ".fam", ".grm.bin", ".grm.id", ".grm.N.bin")]
+    with staged_run(params.out, kind, writes=writes, protect=protect, config=config,
+                    inputs=inputs) as (stage, record):
         if params.method == "ldsc":
             result = ldsc(stage)
         else:
@@ -244,24 +251,24 @@ class EnrichParams(StageParams):
 def run_enrich_stage(params: EnrichParams, echo: Echo = silent) -> Outputs:
     """``genes.tsv`` and ``celltypes.tsv`` (one-sided p, Bonferroni and FDR)."""
     from gwas.enrich_run import run_enrich
-    from rnce_bag.core.io import ensure_writable_dir
-    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.core.outdir import expected_writes, staged_run
 
-    out = ensure_writable_dir(params.out)
-    with RunRecord(out, "enrich", config={"build": params.build,
-                                          "window_up_kb": params.window_up_kb,
-                                          "window_down_kb": params.window_down_kb,
-                                          "cluster_gap_kb": params.cluster_gap_kb},
-                   inputs=[params.sumstats, *params.celltypes,
-                           *[p for p in (params.extract, params.exclude) if p]],
-                   tools=()) as record:
-        res = run_enrich(params.sumstats, params.bfile, params.celltypes, out, params.build,
+    out = Path(params.out)
+    with staged_run(out, "enrich", writes=expected_writes("enrich"),
+                    protect=[f"{params.bfile}{e}" for e in (".bed", ".bim", ".fam")],
+                    config={"build": params.build, "window_up_kb": params.window_up_kb,
+                            "window_down_kb": params.window_down_kb,
+                            "cluster_gap_kb": params.cluster_gap_kb},
+                    inputs=[params.sumstats, *params.celltypes,
+                            *[p for p in (params.extract, params.exclude) if p]],
+                    tools=()) as (stage, record):
+        res = run_enrich(params.sumstats, params.bfile, params.celltypes, stage, params.build,
                          params.window_up_kb, params.window_down_kb, params.cluster_gap_kb,
                          params.ldsc_seg, params.ld_cache, params.extract, params.exclude,
                          params.chr)
         if res.filter_counts:
             record.data["config"]["filters"] = res.filter_counts
-        record.add_output(output_path("enrich", "celltypes", out))
+        record.add_output(output_path("enrich", "celltypes", stage))
     if res.filter_counts:
         echo(f"--chr/--extract/--exclude: {res.n_variants[0]} of {res.n_variants[1]} variants "
              f"kept {res.filter_counts}")
@@ -283,9 +290,15 @@ class ReportParams(StageParams):
 
 def run_report(params: ReportParams, echo: Echo = silent) -> Outputs:
     """``index.html`` and ``figures/`` (PNG + SVG) for everything in ``run``."""
-    from gwas.report import build_report
+    from gwas.report import build_report, collect
+    from rnce_bag.core.outdir import expected_writes, staged_run
 
-    page = build_report(params.run, params.out)
+    collect(params.run)  # a run folder with something to report, before --out is made
+    with staged_run(params.out, "report", writes=expected_writes("report"),
+                    protect=[params.run / "run.json"], config={"run": str(params.run)},
+                    tools=()) as (stage, _):
+        build_report(params.run, stage)
+    page = output_path("report", "page", params.out)
     echo(f"report: {page}")
     return {"page": page}
 
@@ -304,20 +317,28 @@ def run_compare(params: CompareParams, echo: Echo = silent) -> Outputs:
 
     from gwas.report import build_report, collect, compare_bags
     from rnce_bag.core.io import ensure_writable_dir, write_text
+    from rnce_bag.core.outdir import expected_writes, staged_run
 
     a, b = params.a, params.b
+    if not a.strip() or not b.strip():
+        raise InputError("--a and --b name the two phenotypes to compare; one is empty",
+                         hint="e.g. --a BAG_FS --b BAG_RNCE")
     if a == b:
         raise InputError(f"--a and --b are both {a!r}: a comparison needs two different "
                          "phenotypes", hint="e.g. --a BAG_FS --b BAG_RNCE")
-    dest = ensure_writable_dir(params.out)
-    result = compare_bags(collect(params.run), a, b, ensure_writable_dir(dest / "figures"))
-    write_text(output_path("compare", "result", dest),
-               json.dumps(result, indent=2, default=str) + "\n")
-    page = build_report(params.run, dest, compare=(a, b))
+    with staged_run(params.out, "compare", writes=expected_writes("compare"),
+                    protect=[params.run / "run.json"],
+                    config={"run": str(params.run), "a": a, "b": b}, tools=()) as (stage, _):
+        result = compare_bags(collect(params.run), a, b,
+                              ensure_writable_dir(stage / "figures"))
+        write_text(output_path("compare", "result", stage),
+                   json.dumps(result, indent=2, default=str) + "\n")
+        build_report(params.run, stage, compare=(a, b))
+    page = output_path("compare", "page", params.out)
     for r in result["rows"]:
         echo(f"{r['quantity']}: {a} {r[a]} | {b} {r[b]} | {r['difference']}")
     echo(f"report with the comparison: {page}")
-    return {"result": output_path("compare", "result", dest), "page": page}
+    return {"result": output_path("compare", "result", params.out), "page": page}
 
 
 __all__ = ["BACKENDS", "CompareParams", "EnrichParams", "GwasParams", "H2Params",

@@ -73,25 +73,27 @@ class FeaturesParams(StageParams):
 
 def run_features(params: FeaturesParams, echo: Echo = silent) -> Outputs:
     """``features.parquet`` (IID, aseg/aparc measures, eTIV) and ``features_report.json``."""
-    from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_text
+    from rnce_bag.core.io import atomic_path, write_text
     from rnce_bag.core.logging import make_progress
-    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.core.outdir import expected_writes, staged_run
     from rnce_bag.imaging.features import build_features
 
-    out = ensure_writable_dir(params.out)
-    table_path, report_path = (output_path("features", k, out) for k in ("features", "report"))
-    with RunRecord(out, "features", config={"atlases": params.atlases,
-                                            "icv_normalise": params.icv_normalise,
-                                            "skip_missing": params.skip_missing},
-                   inputs=[params.manifest], tools=()) as record, make_progress() as bar:
+    with staged_run(params.out, "features", writes=expected_writes("features"),
+                    config={"atlases": params.atlases, "icv_normalise": params.icv_normalise,
+                            "skip_missing": params.skip_missing},
+                    inputs=[params.manifest], tools=()) as (stage, record), \
+            make_progress() as bar:
         task = bar.add_task("reading FreeSurfer stats", total=None)
         table, report = build_features(
             params.manifest, tuple(params.atlases), params.skip_missing, params.icv_normalise,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
-        with atomic_path(table_path) as tmp:
+        with atomic_path(output_path("features", "features", stage)) as tmp:
             table.to_parquet(tmp, index=False)
-        write_text(report_path, json.dumps(report, indent=2) + "\n")
-        record.add_output(table_path)
+        write_text(output_path("features", "report", stage), json.dumps(report, indent=2)
+                   + "\n")
+        record.add_output(output_path("features", "features", stage))
+    table_path, report_path = (output_path("features", k, params.out)
+                               for k in ("features", "report"))
     echo(f"read {report['n_subjects_read']} of {report['n_subjects_manifest']} subjects, "
          f"{report['n_features']} features -> {table_path}")
     if report["skipped"]:
@@ -139,14 +141,10 @@ def run_train(params: TrainParams, echo: Echo = silent) -> Outputs:
 
     Under torchrun only rank 0 writes files and echoes.
     """
-    import yaml
-
-    from rnce_bag.core.config import dump_config, load_config
-    from rnce_bag.core.io import ensure_writable_dir, write_text
-    from rnce_bag.core.logging import make_progress
-    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.core.config import load_config
+    from rnce_bag.core.io import ensure_writable_dir
+    from rnce_bag.core.outdir import check_out, folder_lock, recorded_command
     from rnce_bag.ssl.config import SSLConfig
-    from rnce_bag.ssl.train import train
 
     overrides = list(params.overrides)
     if params.method is not None:
@@ -154,9 +152,33 @@ def run_train(params: TrainParams, echo: Echo = silent) -> Outputs:
     cfg = load_config(params.config, SSLConfig, overrides)
     out = params.out
     main = int(os.environ.get("RANK", "0")) == 0
+    with contextlib.ExitStack() as held:
+        if main:
+            # the one file-system contract (rnce_bag.core.outdir), in place rather than
+            # staged: training resumes from what an interrupted run left in its folder
+            ours = recorded_command(out) == "train" if out.exists() else False
+            check_out(out, "train", [params.manifest, params.features],
+                      () if ours else TRAIN_FILES)
+            ensure_writable_dir(out)
+            held.enter_context(folder_lock(out))
+            _clear_previous_training(out, params.resume, params.overwrite)
+        return _train_locked(params, cfg, out, main, echo)
+
+
+#: what 'rnce-bag train' writes into its folder (besides run.json and the volume cache)
+TRAIN_FILES = ("config.yaml", "model.pt", "checkpoint.pt", "metrics.jsonl")
+
+
+def _train_locked(params: TrainParams, cfg, out: Path, main: bool, echo: Echo) -> Outputs:
+    import yaml
+
+    from rnce_bag.core.config import dump_config
+    from rnce_bag.core.io import write_text
+    from rnce_bag.core.logging import make_progress
+    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.ssl.train import train
+
     if main:
-        ensure_writable_dir(out)
-        _clear_previous_training(out, params.resume, params.overwrite)
         write_text(out / "config.yaml", yaml.safe_dump(dump_config(cfg), sort_keys=False))
         for w in cfg.rnce_warnings():
             echo(f"warning: {w}")
@@ -198,22 +220,20 @@ class EmbedParams(StageParams):
 
 def run_embed(params: EmbedParams, echo: Echo = silent) -> Outputs:
     """``embeddings.parquet`` (IID, z0..) with its JSON sidecar."""
-    from rnce_bag.core.io import ensure_writable_dir
     from rnce_bag.core.logging import make_progress
-    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.core.outdir import expected_writes, staged_run
     from rnce_bag.ssl.embed import embed
 
-    out = ensure_writable_dir(params.out)
-    path = output_path("embed", "embeddings", out)
-    with RunRecord(out, "embed", config={"patches": params.patches,
-                                         "batch_size": params.batch_size},
-                   inputs=[params.manifest, output_path("train", "model", params.run)],
-                   tools=()) as record, make_progress() as bar:
+    path = output_path("embed", "embeddings", params.out)
+    with staged_run(params.out, "embed", writes=expected_writes("embed"),
+                    config={"patches": params.patches, "batch_size": params.batch_size},
+                    inputs=[params.manifest, output_path("train", "model", params.run)],
+                    tools=()) as (stage, record), make_progress() as bar:
         task = bar.add_task("embedding", total=None)
-        table = embed(params.run, params.manifest, out, patches=params.patches,
+        table = embed(params.run, params.manifest, stage, patches=params.patches,
                       batch_size=params.batch_size, cache_dir=params.cache_dir,
                       progress=lambda d, t: bar.update(task, completed=d, total=t))
-        record.add_output(path)
+        record.add_output(output_path("embed", "embeddings", stage))
     echo(f"embedded {len(table)} subjects -> {path}")
     return {"embeddings": path}
 
@@ -237,8 +257,7 @@ def run_brain_age(params: BrainAgeParams, echo: Echo = silent) -> Outputs:
     from rnce_bag.brainage.config import BrainAgeConfig
     from rnce_bag.brainage.run import brain_age, training_mask, write_outputs
     from rnce_bag.core.config import dump_config, load_config
-    from rnce_bag.core.io import ensure_writable_dir
-    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.core.outdir import expected_writes, staged_run
     from rnce_bag.core.schema import read_table
     from rnce_bag.phenotypes import write_gwas_files
     from rnce_bag.representations import parse_representation_args, source_paths
@@ -246,15 +265,15 @@ def run_brain_age(params: BrainAgeParams, echo: Echo = silent) -> Outputs:
     cfg = load_config(params.config, BrainAgeConfig, params.overrides)
     reps = parse_representation_args(params.features)
     man = read_table(params.manifest, "cohort")
-    out = ensure_writable_dir(params.out)
-    with RunRecord(out, "brain-age", config=dump_config(cfg),
-                   inputs=[params.manifest, *source_paths(reps)], seeds={"seed": cfg.seed},
-                   tools=()) as record:
+    out = Path(params.out)
+    with staged_run(out, "brain-age", writes=expected_writes("brain_age"),
+                    config=dump_config(cfg), inputs=[params.manifest, *source_paths(reps)],
+                    seeds={"seed": cfg.seed}, tools=()) as (stage, record):
         bag, figure, metrics, etiv = brain_age(man, reps, cfg)
-        paths = write_outputs(out, bag, figure, metrics)
+        paths = write_outputs(stage, bag, figure, metrics)
         normative = training_mask(man, cfg.train_filter)
         keep = normative if cfg.genetics_subjects == "normative" else None
-        paths += write_gwas_files(bag, man, etiv, out, keep=keep,
+        paths += write_gwas_files(bag, man, etiv, stage, keep=keep,
                                   diagnosis_covariate=cfg.genetics_subjects == "all")
         for p in paths:
             record.add_output(p)
@@ -283,8 +302,8 @@ class ProbeParams(StageParams):
 
 def run_probe(params: ProbeParams, echo: Echo = silent) -> Outputs:
     """``probe.tsv`` (AUC, DeLong CI), ``probe_pairs.tsv`` and the predictions."""
-    from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_table
-    from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.core.io import atomic_path, write_table
+    from rnce_bag.core.outdir import expected_writes, staged_run
     from rnce_bag.core.schema import read_table
     from rnce_bag.probes import TASKS, probe
     from rnce_bag.representations import (
@@ -299,18 +318,21 @@ def run_probe(params: ProbeParams, echo: Echo = silent) -> Outputs:
         raise InputError(f"--task: unknown task {bad[0]!r}; choose from {', '.join(TASKS)}")
     reps = parse_representation_args(params.features)
     man = read_table(params.manifest, "cohort")
-    out = ensure_writable_dir(params.out)
-    paths = {k: output_path("probe", k, out) for k in ("scores", "pairs", "predictions")}
-    with RunRecord(out, "probe", config={"tasks": list(tasks)}, seeds={"seed": params.seed},
-                   inputs=[params.manifest, *source_paths(reps)], tools=()) as record:
+    keys = ("scores", "pairs", "predictions")
+    with staged_run(params.out, "probe", writes=expected_writes("probe"),
+                    config={"tasks": list(tasks)}, seeds={"seed": params.seed},
+                    inputs=[params.manifest, *source_paths(reps)], tools=()) as (stage,
+                                                                                 record):
+        staged = {k: output_path("probe", k, stage) for k in keys}
         arrays = {name: load_representation(name, path, man["IID"])[0]
                   for name, path in reps.items()}
         scores, pairs, preds = probe(man, arrays, tasks, seed=params.seed)
         for key, df in (("scores", scores), ("pairs", pairs)):
-            write_table(df, paths[key])
-            record.add_output(paths[key])
-        with atomic_path(paths["predictions"]) as tmp:
+            write_table(df, staged[key])
+            record.add_output(staged[key])
+        with atomic_path(staged["predictions"]) as tmp:
             preds.to_parquet(tmp, index=False)
+    paths = {k: output_path("probe", k, params.out) for k in keys}
     for _, r in scores.iterrows():
         echo(f"{r['task']:<14} {r['representation']:<8} AUC {r['auc']:.3f} "
              f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]  bal.acc {r['balanced_accuracy']:.3f}"

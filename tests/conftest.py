@@ -7,6 +7,7 @@ reason otherwise; ``gpu`` is skipped without CUDA.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -108,3 +109,40 @@ def tiny_features(tiny_sim, tmp_path_factory):
     path = tmp_path_factory.mktemp("features") / "features.parquet"
     table.to_parquet(path, index=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def run_folder(complete_sim, tmp_path_factory):
+    """A run folder with GWAS, h2 and rg of two BAG-like phenotypes (plink2 engine)."""
+    from gwas.config import GwasConfig
+    from gwas.heritability.grm import compute_grm
+    from gwas.heritability.run import estimate_h2, estimate_rg
+    from gwas.plink_io import BedReader
+    from gwas.run import GenotypeInput, run_gwas
+
+    run = tmp_path_factory.mktemp("run")  # a session fixture: tests must not modify it
+    lat = pd.read_csv(complete_sim / "truth/latent.tsv", sep="\t")
+    rng = np.random.default_rng(2)
+    p = run / "pheno.tsv"
+    pd.DataFrame({"IID": lat["IID"], "BAG_FS": lat["latent_factor"] + rng.normal(0, .5, 300),
+                  "BAG_RNCE": lat["latent_factor"] + rng.normal(0, .4, 300)}).to_csv(
+        p, sep="\t", index=False)
+    cfg = GwasConfig.model_validate({"engine": "plink2", "pca": {"n_pcs": 2},
+                                     "genome_wide_p": 1e-4})
+    run_gwas(GenotypeInput(bfile=str(complete_sim / "genotypes/cohort")), p, None, None, None,
+             cfg, run / "gwas")
+    reader = BedReader(complete_sim / "genotypes/cohort")
+    a, _ = compute_grm(reader)
+    (run / "h2").mkdir()
+    estimate_h2(a, reader.fam, 2000, "", p, None, None, None, run / "h2", cutoff=None)
+    (run / "rg").mkdir()
+    estimate_rg(a, reader.fam, p, None, None, None, run / "rg", cutoff=None)
+    (run / "enrich").mkdir()
+    pd.DataFrame({"dataset": "truth", "cell_type": ["astrocytes", "neurons"],
+                  "method": "gene-property", "beta": [0.1, -0.1], "beta_se": [0.05, 0.05],
+                  "p_value": [0.02, 0.9], "p_bonferroni": [0.04, 1.0], "p_fdr": [0.04, 0.9],
+                  "n_genes": [100, 100]}).to_csv(run / "enrich/celltypes.tsv", sep="\t",
+                                                  index=False)
+    (run / "gwas" / "run.json").write_text(json.dumps({
+        "command": "<script>alert(1)</script>", "status": "ok", "started": "t0"}))
+    return run

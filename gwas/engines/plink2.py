@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pandas as pd
 from gwas.config import GwasConfig
 from gwas.inputs import SampleSet
 from rnce_bag.core.errors import ExternalToolError, InputError
-from rnce_bag.core.tools import require_tool
+from rnce_bag.core.tools import require_tool, run_tool
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ def run_plink2(args: list[str], out: Path, threads: int | None = None) -> None:
     if threads:
         cmd += ["--threads", str(threads)]
     log.debug("running %s", " ".join(cmd))
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = run_tool(cmd)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-6:])
         raise ExternalToolError(f"plink2 failed (exit {proc.returncode}): {tail}",

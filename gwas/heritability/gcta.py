@@ -7,14 +7,13 @@ GCTA is not installable from the package registries this project uses; when
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pandas as pd
 
 from gwas.heritability.hsq import read_hsq
 from rnce_bag.core.errors import ExternalToolError
-from rnce_bag.core.tools import require_tool
+from rnce_bag.core.tools import require_tool, run_tool
 
 
 def write_gcta_inputs(work: Path, pheno: pd.DataFrame, qcovar: pd.DataFrame | None,
@@ -70,7 +69,7 @@ def run_reml(grm: str, files: dict[str, Path], out: Path, mpheno: int = 1, threa
     """Run GCTA; return the parsed ``.hsq`` and log. Exit code 3 when it fails."""
     exe = require_tool("gcta64")
     cmd = reml_command(exe, grm, files, str(out), mpheno, threads, prevalence, bivar)
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = run_tool(cmd)
     log = parse_log(f"{out}.log")
     if proc.returncode != 0 or not Path(f"{out}.hsq").is_file():
         reason = log["errors"][0] if log["errors"] else (proc.stderr or proc.stdout).strip()[-300:]

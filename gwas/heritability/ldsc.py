@@ -17,7 +17,6 @@ import io
 import logging
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -212,11 +211,11 @@ def ldsc_cli_command(ldsc: str, mode: str, sumstats: list[str], ref_ld_chr: str,
 def run_ldsc_cli(mode: str, sumstats: list[str], ref_ld_chr: str, w_ld_chr: str, out: Path
                  ) -> dict:
     """Run the user's ``ldsc.py`` and parse its log (exit 3 when absent or failing)."""
-    from rnce_bag.core.tools import require_tool
+    from rnce_bag.core.tools import require_tool, run_tool
 
     exe = require_tool("ldsc.py")
     cmd = ldsc_cli_command(exe, mode, sumstats, ref_ld_chr, w_ld_chr, str(out))
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = run_tool(cmd)
     log = Path(f"{out}.log")
     text = log.read_text(errors="replace") if log.is_file() else proc.stdout
     if proc.returncode != 0:

@@ -166,6 +166,10 @@ class RunRecord:
             self.data["status"] = "failed"
             self.data["error"] = f"{type(exc).__name__}: {exc}"
         if self.owns_folder:
+            from rnce_bag.core.outdir import LOCK, list_files
+
+            ignore = (self.path.name, LOCK)
             self.data["contents"] = sorted(p.name for p in self.path.parent.iterdir()
-                                           if p.name != self.path.name)
+                                           if p.name not in ignore)
+            self.data["files"] = [f for f in list_files(self.path.parent) if f not in ignore]
         self.write()

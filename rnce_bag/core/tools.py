@@ -170,3 +170,41 @@ def require_tool(name: str) -> str:
             hint=f"install it: {spec.install}",
         )
     return path
+
+
+def run_tool(cmd: list[str], timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run an external program (no shell, output captured as text) in a process group of
+    its own, and end the whole group when this process is interrupted (Ctrl-C, SIGTERM)
+    or fails: a wrapper script (Debian's ``plink2`` is one) and the binary it started
+    stop together, instead of the binary running on at full CPU.
+
+    Returns
+    -------
+    subprocess.CompletedProcess
+        ``returncode``, ``stdout`` and ``stderr`` as :func:`subprocess.run` gives them.
+    """
+    import os
+    import signal
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: S603
+                            text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, None)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        try:  # the group may hold children that outlived the leader
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)

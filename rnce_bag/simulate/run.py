@@ -34,7 +34,7 @@ import pandas as pd
 from rnce_bag.core.config import dump_config
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import ensure_writable_dir, write_table, write_text
-from rnce_bag.core.outdir import check_removable, remove_owned
+from rnce_bag.core.outdir import check_removable, folder_lock, remove_leftover, remove_owned
 from rnce_bag.core.provenance import RunRecord
 from rnce_bag.resources import load_gene_table
 from rnce_bag.simulate import anatomy, freesurfer, genotypes
@@ -106,12 +106,12 @@ def simulate(cfg: SimulateConfig, out: str | os.PathLike[str], progress: Progres
         check_removable(out, "simulate")  # before any work: refuse what is not ours
     ensure_writable_dir(out.parent if out.parent != Path("") else Path("."))
     staging = out.parent / f".{out.name}.partial"
-    if staging.exists():
-        shutil.rmtree(staging)
+    remove_leftover(staging, "simulate")  # only a working folder of ours, never a link
     staging.mkdir(parents=True)
     try:
-        with RunRecord(staging, "simulate", config=dump_config(cfg),
-                       seeds={"seed": cfg.seed}, tools=(), owns_folder=True) as record:
+        with folder_lock(staging), RunRecord(staging, "simulate", config=dump_config(cfg),
+                                             seeds={"seed": cfg.seed}, tools=(),
+                                             owns_folder=True) as record:
             _simulate_into(cfg, staging, progress or (lambda *a: None))
             for rel in ("cohort.tsv", "genotypes/cohort.bed", "truth/truth.json"):
                 record.add_output(staging / rel)

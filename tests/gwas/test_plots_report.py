@@ -65,54 +65,20 @@ def test_figures_return_figures():
     assert {t.get_text() for t in ax.texts} >= {"0.80", "-0.30", "1.00"}
 
 
-@pytest.fixture(scope="module")
-def run_folder(complete_sim, tmp_path_factory):
-    """A run folder with GWAS, h2 and rg of two BAG-like phenotypes (plink2 engine)."""
-    from gwas.config import GwasConfig
-    from gwas.heritability.grm import compute_grm
-    from gwas.heritability.run import estimate_h2, estimate_rg
-    from gwas.plink_io import BedReader
-    from gwas.run import GenotypeInput, run_gwas
-
-    run = tmp_path_factory.mktemp("run")
-    lat = pd.read_csv(complete_sim / "truth/latent.tsv", sep="\t")
-    rng = np.random.default_rng(2)
-    p = run / "pheno.tsv"
-    pd.DataFrame({"IID": lat["IID"], "BAG_FS": lat["latent_factor"] + rng.normal(0, .5, 300),
-                  "BAG_RNCE": lat["latent_factor"] + rng.normal(0, .4, 300)}).to_csv(
-        p, sep="\t", index=False)
-    cfg = GwasConfig.model_validate({"engine": "plink2", "pca": {"n_pcs": 2},
-                                     "genome_wide_p": 1e-4})
-    run_gwas(GenotypeInput(bfile=str(complete_sim / "genotypes/cohort")), p, None, None, None,
-             cfg, run / "gwas")
-    reader = BedReader(complete_sim / "genotypes/cohort")
-    a, _ = compute_grm(reader)
-    (run / "h2").mkdir()
-    estimate_h2(a, reader.fam, 2000, "", p, None, None, None, run / "h2", cutoff=None)
-    (run / "rg").mkdir()
-    estimate_rg(a, reader.fam, p, None, None, None, run / "rg", cutoff=None)
-    (run / "enrich").mkdir()
-    pd.DataFrame({"dataset": "truth", "cell_type": ["astrocytes", "neurons"],
-                  "method": "gene-property", "beta": [0.1, -0.1], "beta_se": [0.05, 0.05],
-                  "p_value": [0.02, 0.9], "p_bonferroni": [0.04, 1.0], "p_fdr": [0.04, 0.9],
-                  "n_genes": [100, 100]}).to_csv(run / "enrich/celltypes.tsv", sep="\t",
-                                                  index=False)
-    (run / "gwas" / "run.json").write_text(json.dumps({
-        "command": "<script>alert(1)</script>", "status": "ok", "started": "t0"}))
-    return run
-
-
 @pytest.mark.external
 def test_report_and_compare(runner, run_folder, tmp_path):
     from cli.main import app
 
+    res = runner.invoke(app, ["report", "--run", str(run_folder), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
     figs = tmp_path / "r" / "figures"
-    figs.mkdir(parents=True)
-    stale = figs / "regional_BAG_OLD_locus9.png"  # linked by an earlier build's page
+    record = json.loads((tmp_path / "r/run.json").read_text())
+    stale = figs / "regional_BAG_OLD_locus9.png"  # as if an earlier build had drawn it
     stale.write_bytes(b"old")
-    mine = figs / "my_notes.png"  # a user's file, not linked by the page
+    record["files"].append("figures/" + stale.name)
+    (tmp_path / "r/run.json").write_text(json.dumps(record))
+    mine = figs / "my_notes.png"  # a user's file, not in the report's record
     mine.write_bytes(b"mine")
-    (tmp_path / "r" / "index.html").write_text(f'<img src="figures/{stale.name}">')
     res = runner.invoke(app, ["report", "--run", str(run_folder), "--out", str(tmp_path / "r")])
     assert res.exit_code == 0, res.output
     assert not stale.exists()  # a locus that is gone leaves no figure behind

@@ -166,7 +166,8 @@ def test_train_overwrite_needs_its_own_run(tmp_path, tiny_sim, tiny_features, ru
     res = runner.invoke(app, ["train", "--manifest", str(tiny_sim / "cohort.tsv"), "--features",
                               str(tiny_features), "--config", "configs/ssl/tiny.yaml",
                               "--out", str(out), "--overwrite"])
-    assert res.exit_code == 2 and "run.json" in res.output
+    assert res.exit_code == 2 and "model.pt, which 'rnce-bag train' did not write" in \
+        res.output
     assert (out / "model.pt").read_bytes() == b"someone else's model"
     assert (out / "cache" / "keep.npy").exists()
 

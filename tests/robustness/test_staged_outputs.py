@@ -101,8 +101,7 @@ def test_gwas_interrupted_while_writing_leaves_no_complete_looking_sumstats(
     out = tmp_path / "gwas"
     res = _gwas(complete_sim, complete_sim / "pheno.tsv", out, runner)
     assert res.exit_code != 0 and written and written[0].exists() is False
-    assert not list(out.glob("*.tsv.gz")) and not (out / "run.json").exists()
-    assert not any(p.name.endswith(".partial") for p in out.iterdir())
+    assert not out.exists()  # the folder the failed run made is gone with it
 
 
 def test_h2_failed_rerun_leaves_the_previous_complete_run(complete_sim, tmp_path, runner):
