@@ -22,24 +22,28 @@ from __future__ import annotations
 
 import ctypes
 import datetime as _dt
-import fcntl
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rnce_bag.core.errors import InputError, RnceBagError
-from rnce_bag.core.io import write_text
-from rnce_bag.core.outdir import check_removable, remove_owned
+from rnce_bag.core.io import sha256_file, write_text
+from rnce_bag.core.outdir import (
+    check_removable,
+    folder_lock,
+    list_files,
+    recorded_command,
+    remove_entry,
+    remove_owned,
+)
 from rnce_bag.core.stage import StageParams, write_params
 
 REPO_PACKAGES = ("rnce_bag", "gwas", "cli", "pipeline")
@@ -117,28 +121,55 @@ def stage_key(stage: Stage, dep_keys: list[str], code: str) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-@contextmanager
-def run_lock(root: Path) -> Iterator[None]:
-    """Exclusive lock on ``root/.lock`` or :class:`InputError` naming the holder."""
-    root.mkdir(parents=True, exist_ok=True)
-    fh = open(root / ".lock", "a+")  # noqa: SIM115 (held for the whole run)
+def run_lock(root: Path):
+    """Exclusive lock on ``root/.lock`` (:func:`rnce_bag.core.outdir.folder_lock`)."""
+    return folder_lock(root)
+
+
+def output_digest(folder: Path) -> dict[str, str]:
+    """What a stage folder's stamp vouches for: each file (relative path) with its size
+    and SHA-256, or its size and modification time beyond 64 MB (cheap to verify)."""
+    found = {}
+    for rel in list_files(folder):
+        if rel == STAMP:
+            continue
+        p = folder / rel
+        st = p.lstat()
+        if p.is_symlink():
+            found[rel] = "link:" + os.readlink(p)
+        elif st.st_size > HASH_LIMIT:
+            found[rel] = f"stat:{st.st_size}:{st.st_mtime_ns}"
+        else:
+            found[rel] = f"{st.st_size}:{sha256_file(p)}"
+    return found
+
+
+def reusable(final: Path, key: str) -> tuple[bool, str | None]:
+    """Whether the stage folder ``final`` holds a finished result for ``key``.
+
+    Returns ``(ok, why_not)``: ``why_not`` says why a stamped folder is recomputed (a
+    corrupt stamp, or outputs that differ from what the stamp vouches for); ``None`` when
+    there is no stamp or the key differs (an ordinary rerun).
+    """
+    stamp = final / STAMP
+    if not stamp.exists():
+        return False, None
     try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.seek(0)
-        holder = fh.read().strip() or "another process"
-        fh.close()
-        raise InputError(f"{root} is being written by another run ({holder})",
-                         hint="wait for it to finish or use another --out") from None
-    fh.seek(0)
-    fh.truncate()
-    fh.write(f"pid {os.getpid()}\n")
-    fh.flush()
-    try:
-        yield
-    finally:
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        fh.close()
+        data = json.loads(stamp.read_text())
+        recorded_key, outputs = data["key"], data.get("outputs")
+    except (OSError, ValueError, TypeError, KeyError):
+        return False, f"its stamp {stamp} is unreadable"
+    if recorded_key != key:
+        return False, None
+    if not isinstance(outputs, dict):
+        return False, f"its stamp {stamp} records no outputs to verify"
+    if output_digest(final) != outputs:
+        now = output_digest(final)
+        changed = sorted(k for k in outputs.keys() | now.keys()
+                         if outputs.get(k) != now.get(k))
+        return False, (f"its outputs changed since it ran ({', '.join(changed[:3])}"
+                       + (f" and {len(changed) - 3} more" if len(changed) > 3 else "") + ")")
+    return True, None
 
 
 def _die_with_parent() -> None:  # runs in the child before exec
@@ -174,8 +205,13 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
     first_forced = min((i for i, s in enumerate(stages) if s.name in forced_from),
                        default=None)
     last_selected = max((i for i, s in enumerate(stages) if s.name in only_set), default=-1)
-    record: dict[str, Any] = {"study": study, "code_version": code, "started": _now(),
-                              "argv": sys.argv, "status": "running", "stages": {}}
+    previous = recorded_command(root)
+    if previous not in (None, "run"):
+        raise InputError(f"{root} holds the output of 'rnce-bag {previous}'; a study will not "
+                         "write over it", hint="choose another --out for the study")
+    record: dict[str, Any] = {"command": "run", "study": study, "code_version": code,
+                              "started": _now(), "argv": sys.argv, "status": "running",
+                              "stages": {}}
     keys: dict[str, str] = {}
     with run_lock(root):
         try:
@@ -184,7 +220,7 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
                 key = stage_key(st, [keys[d] for d in st.deps], code)
                 keys[st.name] = key
                 stamp = final / STAMP
-                cached = stamp.exists() and json.loads(stamp.read_text())["key"] == key
+                cached, why = reusable(final, key)
                 forced = (first_forced is not None and i >= first_forced) or st.name in only_set
                 entry: dict[str, Any] = {"key": key, "folder": str(final)}
                 if only_set and st.name not in only_set:
@@ -196,11 +232,12 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
                     entry["status"] = "cached"
                     echo(f"[{i + 1}/{len(stages)}] {st.name}: cached")
                 else:
-                    echo(f"[{i + 1}/{len(stages)}] {st.name}: running")
+                    echo(f"[{i + 1}/{len(stages)}] {st.name}: running"
+                         + (f" (not reused: {why})" if why and not forced else ""))
                     check_removable(final, "run", markers=[STAMP])  # before the work, not after
-                    if partial.exists() and not (st.resumable and
-                                                 (partial / "checkpoint.pt").exists()):
-                        shutil.rmtree(partial)
+                    if os.path.lexists(partial) and (partial.is_symlink() or not (
+                            st.resumable and (partial / "checkpoint.pt").exists())):
+                        remove_entry(partial)  # a link as a link, never what it points to
                     resume = st.resumable and (partial / "checkpoint.pt").exists()
                     params = st.params.model_copy(update={"out": partial})
                     if st.dynamic is not None:
@@ -218,7 +255,8 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
                         raise StageFailed(st.name, proc.returncode)
                     write_text(partial / STAMP, json.dumps(
                         {"key": key, "kind": st.kind, "params": params.model_dump(mode="json"),
-                         "finished": _now()}, indent=2) + "\n")
+                         "finished": _now(), "outputs": output_digest(partial)},
+                        indent=2) + "\n")
                     remove_owned(final, "run", markers=[STAMP])  # only a stage folder of ours
                     partial.rename(final)
                     entry.update(status="ran", seconds=round(time.perf_counter() - tic, 1),
