@@ -19,6 +19,7 @@ the counts each filter removed.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -30,6 +31,11 @@ import pandas as pd
 from rnce_bag.core.errors import InputError
 
 _RANGE = re.compile(r"^(?:chr)?([0-9A-Za-z]+):(\d+)-(\d+)$")
+#: what looks meant as a range but is not one (``1:5,000,000-6,000,000``, ``1:5000-``)
+_LOOSE_RANGE = re.compile(r"^(?:chr)?[0-9A-Za-z]+:[\d,.]+-[\d,.]*$")
+#: the largest chromosome number PLINK accepts (--chr-set 95)
+MAX_CHROMOSOME = 95
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -70,6 +76,11 @@ def _normal_chrom(text: str) -> str:
     return {"23": "X", "24": "Y", "26": "MT", "M": "MT"}.get(c, c)
 
 
+def normal_chromosome(text: str) -> str:
+    """A chromosome code as PLINK normalises it: ``chr1`` -> ``1``, ``23``/``chrX`` -> ``X``."""
+    return _normal_chrom(text)
+
+
 def parse_chromosomes(text: str) -> set[str]:
     """``'1-3,X,chr22'`` -> ``{'1', '2', '3', 'X', '22'}``."""
     out: set[str] = set()
@@ -82,6 +93,9 @@ def parse_chromosomes(text: str) -> set[str]:
             if not (a.isdigit() and b.isdigit() and int(a) <= int(b)):
                 raise InputError(f"--chr: cannot read the range {part!r}",
                                  hint="use numbers and ranges such as 1-5,7,22")
+            if int(b) > MAX_CHROMOSOME:  # checked before the range is expanded
+                raise InputError(f"--chr: {part!r} goes beyond chromosome {MAX_CHROMOSOME}, "
+                                 "the largest PLINK knows", hint="e.g. --chr 1-22")
             out.update(str(i) for i in range(int(a), int(b) + 1))
         else:
             out.add(_normal_chrom(part))
@@ -90,21 +104,59 @@ def parse_chromosomes(text: str) -> set[str]:
     return out
 
 
-def read_sample_list(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """``FID IID`` of a PLINK sample list (``FID`` NA for one-column lines)."""
+def read_sample_list(path: str | os.PathLike[str], option: str = "sample list"
+                     ) -> pd.DataFrame:
+    """``FID IID`` of a PLINK sample list (``FID`` NA for one-column lists).
+
+    One rule (:func:`rnce_bag.core.textfile.read_text_file` for the bytes): whitespace-
+    separated fields; every line has one column (``IID``) or every line two or more
+    (``FID IID``, further columns ignored), never a mix; a comma inside a field is an
+    error (a CSV list would otherwise match nothing, silently).
+    """
+    from rnce_bag.core.textfile import read_text_file
+
     rows = []
     p = Path(path)
-    for number, line in enumerate(p.read_text().splitlines(), start=1):
+    width = None
+    for number, line in enumerate(read_text_file(p, option, allow_empty=True).splitlines(),
+                                  start=1):
         fields = line.split()
         if not fields:
             continue
         if number == 1 and (fields[0].startswith("#") or fields[0] in ("FID", "IID")):
             continue
-        rows.append((fields[0], fields[1]) if len(fields) >= 2 else (pd.NA, fields[0]))
+        if any("," in f or ";" in f for f in fields[:2]):
+            raise InputError(f"{option} '{p}', line {number}: {line.strip()[:60]!r} holds a "
+                             "comma or semicolon; sample lists are whitespace-separated",
+                             hint="one sample per line: 'FID IID' or 'IID', separated by "
+                                  "spaces or tabs")
+        w = 1 if len(fields) == 1 else 2
+        if width is None:
+            width, first = w, number
+        elif w != width:
+            raise InputError(f"{option} '{p}', line {number}: {w} column(s) where line "
+                             f"{first} has {width}; a list is 'FID IID' on every line or "
+                             "'IID' on every line",
+                             hint="give every line the same columns")
+        rows.append((fields[0], fields[1]) if w == 2 else (pd.NA, fields[0]))
     if not rows:
-        raise InputError(f"{p}: no sample in the list",
+        raise InputError(f"{option} '{p}': no sample in the list",
                          hint="one sample per line: 'FID IID' or 'IID'")
     return pd.DataFrame(rows, columns=["FID", "IID"], dtype=object)
+
+
+def listed_unmatched(samples: pd.DataFrame, listed: pd.DataFrame) -> int:
+    """How many entries of a sample list name no sample of ``samples`` (``FID IID``)."""
+    iids = set(samples["IID"].astype(str))
+    if not listed["FID"].notna().any():
+        return int((~listed["IID"].astype(str).isin(iids)).sum())
+    has_fid = samples["FID"].notna() & (samples["FID"].astype(str) != "")
+    pairs = set(zip(samples["FID"][has_fid].astype(str), samples["IID"][has_fid].astype(str),
+                    strict=True))
+    bare = set(samples["IID"][~has_fid].astype(str))
+    return sum((f, i) not in pairs and i not in bare
+               for f, i in zip(listed["FID"].astype(str), listed["IID"].astype(str),
+                               strict=True))
 
 
 def sample_mask(samples: pd.DataFrame, listed: pd.DataFrame) -> np.ndarray:
@@ -122,17 +174,43 @@ def sample_mask(samples: pd.DataFrame, listed: pd.DataFrame) -> np.ndarray:
 
 
 def filter_samples(samples: pd.DataFrame, flt: Filters) -> tuple[np.ndarray, dict[str, int]]:
-    """Mask of the samples kept by ``--keep``/``--remove`` and the counts each removed."""
+    """Mask of the samples kept by ``--keep``/``--remove`` and the counts each removed
+    (``listed_unmatched_<option>``: entries of the list that named no sample).
+
+    Raises
+    ------
+    InputError
+        When no entry of a list matches a sample (the IDs are of another file: a
+        ``--remove`` that removes nobody would analyse withdrawn samples silently), or
+        when the lists leave no sample.
+    """
     keep = np.ones(len(samples), dtype=bool)
     counts: dict[str, int] = {}
-    if flt.keep is not None:
-        m = sample_mask(samples, read_sample_list(flt.keep))
-        counts["samples_removed_keep"] = int((keep & ~m).sum())
-        keep &= m
-    if flt.remove is not None:
-        m = sample_mask(samples, read_sample_list(flt.remove))
-        counts["samples_removed_remove"] = int((keep & m).sum())
-        keep &= ~m
+    for option in ("keep", "remove"):
+        path = getattr(flt, option)
+        if path is None:
+            continue
+        listed = read_sample_list(path, f"--{option} list")
+        m = sample_mask(samples, listed)
+        unmatched = listed_unmatched(samples, listed)
+        if unmatched == len(listed):
+            example = listed.iloc[0]
+            raise InputError(f"--{option} '{path}': none of its {len(listed)} entries names a "
+                             f"genotyped sample (first: {example['IID']!r}"
+                             + ("" if pd.isna(example["FID"]) else
+                                f" in family {example['FID']!r}") + ")",
+                             hint="the list must hold the genotype files' IDs ('FID IID' "
+                                  "as in the .fam, or 'IID')")
+        if unmatched:
+            log.warning("--%s %s: %d of %d entries name no genotyped sample", option, path,
+                        unmatched, len(listed))
+        counts[f"listed_unmatched_{option}"] = unmatched
+        if option == "keep":
+            counts["samples_removed_keep"] = int((keep & ~m).sum())
+            keep &= m
+        else:
+            counts["samples_removed_remove"] = int((keep & m).sum())
+            keep &= ~m
     if flt.samples and not keep.any():
         raise InputError("--keep/--remove leave no sample",
                          hint="check that the lists hold the genotype files' IDs")
@@ -149,15 +227,26 @@ class VariantList:
 
 def read_variant_list(path: str | os.PathLike[str]) -> VariantList:
     """IDs and ``chr:start-end`` ranges, one per line (the first token of each line)."""
+    from rnce_bag.core.textfile import read_text_file
+
     out = VariantList()
     p = Path(path)
-    for line in p.read_text().splitlines():
+    for number, line in enumerate(read_text_file(p, "variant list", allow_empty=True)
+                                  .splitlines(), start=1):
         fields = line.split()
         if not fields or fields[0].startswith("#"):
             continue
         m = _RANGE.match(fields[0])
         if m:
-            out.ranges.append((_normal_chrom(m.group(1)), int(m.group(2)), int(m.group(3))))
+            lo, hi = int(m.group(2)), int(m.group(3))
+            if lo > hi:
+                raise InputError(f"'{p}', line {number}: range {fields[0]!r} ends before it "
+                                 "starts", hint=f"write it as chr:{hi}-{lo}")
+            out.ranges.append((_normal_chrom(m.group(1)), lo, hi))
+        elif _LOOSE_RANGE.match(fields[0]):
+            raise InputError(f"'{p}', line {number}: cannot read the range {fields[0]!r}",
+                             hint="one range per line as chr:start-end, e.g. 1:5000000-6000000 "
+                                  "(no thousands separators)")
         else:
             out.ids.add(fields[0])
     if not out.ids and not out.ranges:

@@ -13,6 +13,7 @@ one, the engines run per file.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,3 +107,43 @@ def genotype_paths(bfile: str | None = None, bgen: str | None = None,
             paths += ([Path(p) for p in expand(value, option=option).paths]
                       if is_template(value) else [Path(value)])
     return paths
+
+
+def bgen_sample_ids(path: str | os.PathLike[str]) -> list[str] | None:
+    """The sample identifiers a BGEN file stores in its header (``None`` when it stores
+    none: the ``.sample`` file alone then says who the columns are).
+
+    Raises
+    ------
+    InputError
+        When the header is not a BGEN header or is truncated.
+    """
+    import struct
+
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(24)
+            if len(head) < 24:
+                raise InputError(f"{p}: not a BGEN file (shorter than its header)")
+            _offset, lh, _m, n = struct.unpack("<IIII", head[:16])
+            if head[16:20] not in (b"bgen", b"\x00\x00\x00\x00") or lh < 20:
+                raise InputError(f"{p}: not a BGEN file (no 'bgen' magic number)")
+            fh.seek(4 + lh - 4)
+            (flags,) = struct.unpack("<I", fh.read(4))
+            if not flags >> 31:
+                return None
+            block = fh.read(8)
+            _length, count = struct.unpack("<II", block)
+            ids = []
+            for _ in range(count):
+                (size,) = struct.unpack("<H", fh.read(2))
+                raw = fh.read(size)
+                if len(raw) != size:
+                    raise struct.error("short read")
+                ids.append(raw.decode("utf-8", errors="replace"))
+    except struct.error:
+        raise InputError(f"{p}: the BGEN header is truncated") from None
+    if count != n:
+        raise InputError(f"{p}: the BGEN header says {n} samples but stores {count} IDs")
+    return ids

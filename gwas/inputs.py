@@ -118,6 +118,40 @@ def load_phenotypes(path: str | os.PathLike[str], names: list[str] | None = None
     return out
 
 
+#: largest |value| a covariate may hold (as for phenotypes): beyond it, or infinite, the
+#: least-squares fit loses all precision
+COVARIATE_LIMIT = 1e12
+
+
+def check_not_phenotype(pheno: pd.DataFrame, covar: pd.DataFrame | None, pheno_source: str,
+                        covar_source: str) -> None:
+    """Error when a covariate is one of the phenotypes (the same values on every sample
+    both have): the association would be degenerate (lambda 0, p = 1) and the
+    heritability meaningless.
+
+    Parameters
+    ----------
+    pheno, covar : pandas.DataFrame
+        ``IID`` + numeric columns each.
+    """
+    if covar is None:
+        return
+    both = pheno.merge(covar, on="IID", suffixes=("", " (covariate)"))
+    if both.empty:
+        return
+    for pc in (c for c in pheno.columns if c != "IID"):
+        for cc in (c for c in covar.columns if c != "IID"):
+            col = f"{cc} (covariate)" if cc in pheno.columns else cc
+            a, b = both[pc].to_numpy(float), both[col].to_numpy(float)
+            ok = ~(np.isnan(a) | np.isnan(b))
+            if ok.sum() >= 3 and np.allclose(a[ok], b[ok], rtol=1e-9, atol=0):
+                raise InputError(f"{covar_source}, column '{cc}' holds the same values as the "
+                                 f"phenotype '{pc}' of {pheno_source}: a phenotype cannot be "
+                                 "its own covariate",
+                                 hint="check --covar (was the phenotype file given?) or drop "
+                                      "the column with --covar-name")
+
+
 def encode_covariates(df: pd.DataFrame, cols: list[str], path: str) -> pd.DataFrame:
     """Numeric covariates; text columns one-hot encoded (``col_level``, first level dropped)."""
     out = pd.DataFrame({"IID": df["IID"]})
@@ -126,6 +160,13 @@ def encode_covariates(df: pd.DataFrame, cols: list[str], path: str) -> pd.DataFr
         missing = raw.isin(NA_TOKENS)
         num = pd.to_numeric(raw.where(~missing), errors="coerce")
         if (num.notna() | missing).all():
+            big = num.abs() > COVARIATE_LIMIT
+            if big.any():  # inf, -inf, 1e308: the same rule as phenotypes get
+                i = int(np.flatnonzero(big.to_numpy())[0])
+                raise InputError(f"{path}, row {i + 1} (line {i + 2}), column '{c}': "
+                                 f"covariate value {raw.iloc[i]!r} is infinite or beyond "
+                                 f"{COVARIATE_LIMIT:g}, which the regression cannot handle",
+                                 hint="write NA for a missing value, or rescale the column")
             out[c] = num.astype(float)
             continue
         levels = sorted(raw[~missing].unique())
@@ -200,6 +241,8 @@ def match_samples(genotype_iids: list[str], pheno: pd.DataFrame, covar: pd.DataF
                     f"; {len(similar)} of them match a genotyped ID once leading zeros are "
                     f"removed (IDs are compared as text: '007' is not '7'), e.g. "
                     f"{similar[0]!r}" if similar else "")
+    if covar is not None:
+        check_not_phenotype(pheno, covar, "the phenotype file", "the covariate file")
     keep = geno[geno.isin(ph.index)]
     dropped["genotyped but not phenotyped"] = int(len(geno) - len(keep))
     has_pheno = ph.loc[keep].notna().any(axis=1)

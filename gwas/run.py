@@ -68,7 +68,11 @@ class GenotypeInput:
                 raise InputError(f"genotype file '{f}' not found")
         if self.bfile:  # .bed size against .bim x .fam, magic bytes, .bim fields, same .fam
             open_bed(self.bfile)
-        elif self.split:
+            return
+        if self.bgen:  # the IDs a BGEN stores must be the .sample file's, in its order
+            for part in self.per_file():
+                _check_bgen_samples(part.bgen, part.sample, part.samples())
+        if self.split:
             parts = self.per_file()
             first = parts[0].samples()
             for part in parts[1:]:
@@ -84,6 +88,10 @@ class GenotypeInput:
     def split(self) -> bool:
         """Whether the genotypes come as one file per chromosome."""
         return any(is_template(x) for x in (self.bfile, self.bgen, self.vcf))
+
+    def files(self) -> list[Path]:
+        """Every file of this genotype source (templates expanded)."""
+        return genotype_paths(self.bfile, self.bgen, self.sample, self.vcf)
 
     def per_file(self, autosomes: bool = False) -> list[GenotypeInput]:
         """One input per chromosome file (the input itself if it is one file); with
@@ -119,10 +127,7 @@ class GenotypeInput:
         if self.bfile:
             return read_fam(self.bfile)[["FID", "IID"]]
         if self.bgen:
-            # Oxford .sample: header line, type line, then ID_1 [ID_2 ...] per sample
-            s = pd.read_csv(self.sample, sep=r"\s+", dtype=str).iloc[1:]
-            iid = s.iloc[:, 1] if s.shape[1] > 1 and s.columns[1] == "ID_2" else s.iloc[:, 0]
-            return pd.DataFrame({"FID": s.iloc[:, 0].to_numpy(), "IID": iid.to_numpy()})
+            return read_oxford_sample(self.sample)
         import gzip
 
         opener = gzip.open if str(self.vcf).endswith(".gz") else open
@@ -132,6 +137,48 @@ class GenotypeInput:
                     ids = line.rstrip("\n").split("\t")[9:]
                     return pd.DataFrame({"FID": ids, "IID": ids})
         raise InputError(f"{self.vcf}: no #CHROM header line")
+
+
+def read_oxford_sample(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """``FID IID`` of an Oxford ``.sample`` file (header line, type line, then ``ID_1
+    [ID_2 ...]`` per sample; IID is ``ID_2`` when present), read through the guarded
+    text reader (encodings, compression, empty files: exit 2 naming the line)."""
+    from rnce_bag.core.textfile import read_text_file
+
+    lines = [ln.split() for ln in read_text_file(path, "--sample file").splitlines()
+             if ln.strip()]
+    if len(lines) < 3 or not lines[0] or lines[0][0] != "ID_1":
+        raise InputError(f"--sample file '{path}': not an Oxford .sample file (a header "
+                         "'ID_1 ...', a type line '0 ...', then one line per sample)")
+    two = len(lines[0]) > 1 and lines[0][1] == "ID_2"
+    short = next((i for i, f in enumerate(lines[2:], start=3) if two and len(f) < 2), None)
+    if short is not None:
+        raise InputError(f"--sample file '{path}', line {short}: no ID_2 field")
+    return pd.DataFrame({"FID": [f[0] for f in lines[2:]],
+                         "IID": [f[1] if two else f[0] for f in lines[2:]]}, dtype=object)
+
+
+def _check_bgen_samples(bgen: str | None, sample: str | None, listed: pd.DataFrame) -> None:
+    """The IDs stored in ``bgen`` (if any) equal the ``.sample`` file's, in order."""
+    from gwas.genotype_files import bgen_sample_ids
+
+    stored = bgen_sample_ids(bgen)
+    if stored is None:
+        return
+    if len(stored) != len(listed):
+        raise InputError(f"{bgen} stores {len(stored)} samples; --sample {sample} lists "
+                         f"{len(listed)}", hint="give the .sample file written with this BGEN")
+    for column in ("IID", "FID"):
+        if list(listed[column].astype(str)) == stored:
+            return
+    iid = listed["IID"].astype(str).tolist()
+    i = next(k for k, (a, b) in enumerate(zip(stored, iid, strict=True)) if a != b)
+    raise InputError(f"{bgen}: sample {i + 1} stored in the BGEN is {stored[i]!r}, but line "
+                     f"{i + 3} of --sample {sample} names {iid[i]!r}; the genotypes would go "
+                     "to the wrong people",
+                     hint="give the .sample file written with this BGEN (per-chromosome "
+                          "files with different sample orders need one .sample each: "
+                          "--sample 'chr{chrom}.sample')")
 
 
 def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | None,
@@ -164,8 +211,11 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     fam = geno.samples()
     kept_samples, filter_counts = filter_samples(fam, flt)
     if flt.samples:
-        say(f"--keep/--remove: {int(kept_samples.sum())} of {len(fam)} genotyped samples kept",
-            "inputs")
+        unmatched = [f"{n} --{k.rsplit('_', 1)[1]} entr{'y' if n == 1 else 'ies'} named no "
+                     "genotyped sample" for k, n in filter_counts.items()
+                     if k.startswith("listed_unmatched_") and n]
+        say(f"--keep/--remove: {int(kept_samples.sum())} of {len(fam)} genotyped samples kept"
+            + (f" ({'; '.join(unmatched)})" if unmatched else ""), "inputs")
     fam = fam[kept_samples].reset_index(drop=True)
     other = None  # variants outside chromosomes 1-22 (known up front for PLINK 1 input)
     missing_chroms = geno.missing_autosomes()

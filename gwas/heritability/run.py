@@ -16,13 +16,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gwas.filters import Filters, filter_samples, filter_variants
+from gwas.filters import Filters, filter_samples, filter_variants, normal_chromosome
+from gwas.genotype_files import AUTOSOMES
 from gwas.heritability import gcta
 from gwas.heritability.bivariate import bivariate_greml
 from gwas.heritability.greml import greml
 from gwas.heritability.grm import compute_grm, read_grm, unrelated, write_grm
 from gwas.heritability.hsq import format_bivariate_hsq, h2_from_hsq, rg_from_hsq, write_hsq
-from gwas.inputs import check_covariates, load_covariates, load_phenotypes
+from gwas.inputs import (
+    check_covariates,
+    check_not_phenotype,
+    load_covariates,
+    load_phenotypes,
+)
 from gwas.plink_io import open_bed
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import write_table, write_text
@@ -69,6 +75,17 @@ def build_grm(bfile: str | None, grm_prefix: str | None, out: Path,
                           "variant_id": bim["id"].to_numpy()})
     variants, vcounts = filter_variants(table, flt)
     counts.update(vcounts)
+    # autosomes only, as the GWAS and GCTA's --make-grm: X (hemizygous in males), Y and MT
+    # would enter the GRM with the wrong dosage scale
+    auto = table["chromosome"].astype(str).map(normal_chromosome).isin(AUTOSOMES).to_numpy()
+    counts["variants_removed_non_autosomal"] = int((variants & ~auto).sum())
+    if counts["variants_removed_non_autosomal"]:
+        log.info("GRM: %d variants on X, Y, MT or other non-autosomes left out",
+                 counts["variants_removed_non_autosomal"])
+    variants &= auto
+    if not variants.any():
+        raise InputError(f"--bfile {bfile}: no autosomal variant (chromosomes 1-22) to build "
+                         "the GRM from", hint="the GRM sums over autosomes, as GCTA's does")
     if flt.samples or flt.variants:
         log.info("filters: %d of %d samples and %d of %d variants kept %s", samples.sum(),
                  len(samples), variants.sum(), len(variants), counts)
@@ -89,6 +106,7 @@ def estimate_h2(grm: np.ndarray, ids: pd.DataFrame, m: int, grm_prefix: str,
     """Heritability of every phenotype; writes ``<pheno>.hsq`` files into ``out``."""
     pheno = load_phenotypes(pheno_path, pheno_names)
     covar = load_covariates(covar_path, covar_names) if covar_path else None
+    check_not_phenotype(pheno, covar, str(pheno_path), str(covar_path))
     ids = ids.copy()
     ids["IID"] = ids["IID"].astype(str)
     keep = np.arange(len(ids)) if cutoff is None else unrelated(grm, cutoff)
@@ -195,6 +213,7 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
     if len(names) < 2:
         raise InputError(f"{pheno_path}: rg needs at least two phenotypes, found {names}")
     covar = load_covariates(covar_path, covar_names) if covar_path else None
+    check_not_phenotype(pheno, covar, str(pheno_path), str(covar_path))
     ids = ids.copy()
     ids["IID"] = ids["IID"].astype(str)
     keep = np.arange(len(ids)) if cutoff is None else unrelated(grm, cutoff)

@@ -38,7 +38,8 @@ def test_sample_lists_in_plink_formats(tmp_path):
     assert read_sample_list(two)["IID"].tolist() == ["007", "a", "b"]
     keep, counts = filter_samples(samples, Filters(keep=two, remove=one))
     assert keep.tolist() == [True, False, False, True]
-    assert counts == {"samples_removed_keep": 2, "samples_removed_remove": 0}
+    assert counts == {"samples_removed_keep": 2, "samples_removed_remove": 0,
+                      "listed_unmatched_keep": 1, "listed_unmatched_remove": 0}
     keep, _ = filter_samples(samples, Filters(remove=one))
     assert keep.tolist() == [True, False, True, True]  # '007' is not '7'
     empty = tmp_path / "e.txt"
