@@ -62,14 +62,28 @@ class ErrorMappingGroup(TyperGroup):
         except KeyboardInterrupt:
             _echo_err("interrupted; rerun the same command to resume")
             raise click.exceptions.Exit(130) from None
+        except OSError as exc:
+            from rnce_bag.core.io import DISK_FULL, disk_full
+
+            if exc.errno not in DISK_FULL:
+                return self._unexpected(ctx, exc)
+            err = disk_full(exc.filename)
+            _echo_err(f"error: {err.message}\n  hint: {err.hint}")
+            raise click.exceptions.Exit(err.exit_code) from None
         except Exception as exc:
-            if _debug_enabled(ctx):
-                _echo_err(traceback.format_exc().rstrip())
-            _echo_err(
-                f"error: unexpected {type(exc).__name__}: {exc}\n"
-                "  hint: rerun with --debug for the traceback and report it as a bug"
-            )
-            raise click.exceptions.Exit(1) from None
+            return self._unexpected(ctx, exc)
+
+    @staticmethod
+    def _unexpected(ctx: click.Context, exc: Exception):
+        """Exit 1 for what rnce-bag did not expect, asking for a bug report (called from
+        an ``except`` block: the traceback is the one being handled)."""
+        if _debug_enabled(ctx):
+            _echo_err(traceback.format_exc().rstrip())
+        _echo_err(
+            f"error: unexpected {type(exc).__name__}: {exc}\n"
+            "  hint: rerun with --debug for the traceback and report it as a bug"
+        )
+        raise click.exceptions.Exit(1) from None
 
 
 app = typer.Typer(

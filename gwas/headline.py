@@ -169,8 +169,10 @@ def run_summary(out: Path) -> str:
 
 def genetics_design(out: Path, n: int) -> str:
     """Who and which covariates the genetic analyses used (the same for every BAG)."""
-    cfg = json.loads((out / "brain_age" / "run.json").read_text()).get("config", {}) \
-        if (out / "brain_age" / "run.json").exists() else {}
+    from rnce_bag.core.outdir import read_run_record
+
+    cfg = read_run_record(out / "brain_age").get("config")
+    cfg = cfg if isinstance(cfg, dict) else {}
     who = cfg.get("genetics_subjects", "normative")
     if who == "normative" and cfg.get("train_filter"):
         rule = ", ".join(f"{k} in {'/'.join(v)}" for k, v in cfg["train_filter"].items())

@@ -26,6 +26,7 @@ from gwas.sumstats import read_sumstats
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_text
 from rnce_bag.core.names import file_stem
+from rnce_bag.core.outdir import read_run_record, recorded_command
 from rnce_bag.core.outputs import OUTPUTS, output_path, read_output, read_output_if_exists
 from rnce_bag.core.schema import read_table
 
@@ -106,9 +107,8 @@ def _save(fig, figdir: Path, name: str) -> FigureLink:
 def _region_window_kb(gwas_dir: Path) -> int:
     """The window the GWAS stage drew its regions with (its run.json config)."""
     try:
-        cfg = json.loads((gwas_dir / "run.json").read_text())["config"]
-        return int(cfg.get("region_window_kb", 500))
-    except (OSError, KeyError, TypeError, ValueError):
+        return int(read_run_record(gwas_dir)["config"].get("region_window_kb", 500))
+    except (KeyError, TypeError, ValueError, AttributeError):
         return 500
 
 
@@ -232,11 +232,8 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                            if h2 is not None and h2["n"].notna().any() else ""}
     prov = []
     for rj in found["run_json"]:
-        try:
-            d = json.loads(rj.read_text())
-        except json.JSONDecodeError:
-            continue
-        if "command" not in d:  # the pipeline's own record (rnce-bag run)
+        d = read_run_record(rj.parent)
+        if recorded_command(rj.parent) in (None, "run"):  # unreadable, or the study's own
             continue
         stage = d["command"] if rj.parent.name.replace("_", "-") == d["command"] else \
             f"{d['command']} ({rj.parent.name})"

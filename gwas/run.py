@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gwas.config import GwasConfig
-from gwas.filters import Filters, filter_samples, filter_variants
+from gwas.filters import Filters, filter_samples, filter_variants, parse_chromosomes
 from gwas.genotype_files import (
     AUTOSOMES,
     BFILE_SUFFIXES,
@@ -66,6 +66,13 @@ class GenotypeInput:
         for f in genotype_paths(self.bfile, self.bgen, self.sample, self.vcf):
             if not f.is_file():
                 raise InputError(f"genotype file '{f}' not found")
+            if self.vcf and f.suffix in (".gz", ".bgz"):
+                with open(f, "rb") as fh:
+                    if fh.read(2) != b"\x1f\x8b":
+                        raise InputError(f"--vcf '{f}' is named {f.suffix} but is not gzip "
+                                         "(BGZF) compressed",
+                                         hint="compress it with 'bgzip', or drop the suffix "
+                                              "if it is plain text")
         if self.bfile:  # .bed size against .bim x .fam, magic bytes, .bim fields, same .fam
             open_bed(self.bfile)
             return
@@ -129,14 +136,22 @@ class GenotypeInput:
         if self.bgen:
             return read_oxford_sample(self.sample)
         import gzip
+        import zlib
 
-        opener = gzip.open if str(self.vcf).endswith(".gz") else open
-        with opener(self.vcf, "rt") as fh:
-            for line in fh:
-                if line.startswith("#CHROM"):
-                    ids = line.rstrip("\n").split("\t")[9:]
-                    return pd.DataFrame({"FID": ids, "IID": ids})
-        raise InputError(f"{self.vcf}: no #CHROM header line")
+        opener = gzip.open if str(self.vcf).endswith((".gz", ".bgz")) else open
+        try:
+            with opener(self.vcf, "rt") as fh:
+                for line in fh:
+                    if line.startswith("#CHROM"):
+                        ids = line.rstrip("\n").split("\t")[9:]
+                        return pd.DataFrame({"FID": ids, "IID": ids})
+                    if not line.startswith("#"):
+                        break
+        except (EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+            raise InputError(f"--vcf '{self.vcf}': its header cannot be read ({exc})",
+                             hint="check that the file is a complete VCF") from None
+        raise InputError(f"--vcf '{self.vcf}': no #CHROM header line before the first record",
+                         hint="a VCF names its samples on the '#CHROM POS ID ...' line")
 
 
 def read_oxford_sample(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -208,6 +223,10 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
 
     geno.check()
     flt = filters or Filters()
+    if flt.chr is not None and not parse_chromosomes(flt.chr) & set(AUTOSOMES):
+        raise InputError(f"--chr {flt.chr}: the association tests autosomes (1-22) only, so "
+                         "this selects no variant", hint="e.g. --chr 1-22 or --chr 17; X is "
+                                                         "not analysed yet")
     fam = geno.samples()
     kept_samples, filter_counts = filter_samples(fam, flt)
     if flt.samples:

@@ -177,6 +177,19 @@ def read_sumstats(path: str | os.PathLike[str], fmt: str = "auto", n: int | None
         raise InputError(f"summary statistics '{p}' not found",
                          hint="pass the GWAS-SSF file written by 'rnce-bag gwas' "
                               "(<out>/<phenotype>.tsv.gz) or another tool's output")
+    import zlib
+
+    try:
+        return _read_sumstats(p, fmt, n)
+    except (EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError,
+            pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"summary statistics '{p}' cannot be read: {first} (truncated, "
+                         "corrupt, or not text)",
+                         hint="rewrite the file, e.g. rerun the GWAS that made it") from None
+
+
+def _read_sumstats(p: Path, fmt: str, n: int | None) -> pd.DataFrame:
     if fmt == "auto":
         opener = gzip.open if p.suffix == ".gz" else open
         with opener(p, "rt") as fh:

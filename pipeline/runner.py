@@ -40,6 +40,7 @@ from rnce_bag.core.outdir import (
     check_removable,
     folder_lock,
     list_files,
+    read_run_record,
     recorded_command,
     remove_entry,
     remove_owned,
@@ -262,9 +263,9 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
                     entry.update(status="ran", seconds=round(time.perf_counter() - tic, 1),
                                  resumed=resume)
                     echo(f"    {st.name}: done in {entry['seconds']:.1f} s")
-                sub = final / "run.json"
-                if sub.exists():
-                    entry["provenance"] = json.loads(sub.read_text())
+                provenance = read_run_record(final)
+                if provenance:
+                    entry["provenance"] = provenance
                 record["stages"][st.name] = entry
                 write_text(root / "run.json", json.dumps(record, indent=2) + "\n")
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM: say so, never "running"

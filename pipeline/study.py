@@ -65,7 +65,8 @@ class StagesBlock(StrictModel):
     gwas_set: list[str] = Field(default_factory=list)
     covar_names: list[str] | None = Field(None, description="GWAS covariates (default: all "
                                           "columns of brain_age/covar.tsv)")
-    grm_cutoff: float = 0.025
+    grm_cutoff: float = Field(0.025, ge=0, le=1, allow_inf_nan=False,
+                              description="the h2/rg stages' --grm-cutoff (0 keeps everyone)")
     combined: list[str] = Field(
         default_factory=lambda: ["FS+RNCE"],
         description="concatenated representations, each its own BAG (FS+RNCE -> BAG_FS_RNCE)")

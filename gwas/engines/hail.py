@@ -103,6 +103,7 @@ def init_hail(
             "Hail needs a Java runtime (JRE 11 or 17) but 'java' is not on PATH",
             hint="install one: sudo apt-get install openjdk-17-jre-headless",
         )
+    check_master_reachable(spark_master)
     import hail as hl
 
     if hl.utils.java.Env._hc is not None:  # already running in this process
@@ -140,6 +141,39 @@ def init_hail(
             hint=f"see the Hail log {logfile}; check 'java -version' and JAVA_HOME",
         ) from exc
     return hl
+
+
+def check_master_reachable(spark_master: str, timeout: float = 5.0) -> None:
+    """A ``spark://host:port`` master answers a TCP connection within ``timeout`` seconds
+    (Spark itself would wait about 90 s and end in a Java stack trace).
+
+    Raises
+    ------
+    InputError
+        Naming the master and what the connection said; ``local[...]`` and other
+        schemes (yarn, k8s) are not checked here.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    if not spark_master.startswith("spark://"):
+        return
+    for hostport in spark_master.removeprefix("spark://").split(","):  # HA: several masters
+        parts = urlsplit(f"//{hostport}")
+        try:
+            port = parts.port or 7077
+        except ValueError:
+            raise InputError(f"--spark-master {spark_master!r}: cannot read the port of "
+                             f"{hostport!r}", hint="e.g. spark://host:7077") from None
+        try:
+            with socket.create_connection((parts.hostname or "", port), timeout=timeout):
+                return
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+    raise InputError(f"--spark-master {spark_master!r}: no Spark master answers there "
+                     f"({reason})",
+                     hint="start the master (sbin/start-master.sh) or check the URL; "
+                          "'local[*]' runs Spark on this machine")
 
 
 def _native_blas(spark_master: str, node_lib_dir: str | None = None) -> dict[str, str]:

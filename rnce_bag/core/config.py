@@ -27,6 +27,10 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+#: deepest nesting a config, a study or a --set value may have (the deepest setting is 3)
+MAX_YAML_DEPTH = 32
+
+
 class StrictLoader(yaml.SafeLoader):
     """``SafeLoader`` that refuses duplicate keys and aliases (so no alias bomb)."""
 
@@ -36,7 +40,16 @@ class StrictLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(
                 None, None, "aliases (*name) are not allowed in rnce-bag configs",
                 event.start_mark)
-        return super().compose_node(parent, index)
+        depth = getattr(self, "_depth", 0)
+        if depth >= MAX_YAML_DEPTH:  # before Python's recursion limit, with a line number
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_YAML_DEPTH} levels (no rnce-bag "
+                "setting is)", self.peek_event().start_mark)
+        self._depth = depth + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth = depth
 
     def construct_mapping(self, node, deep=False):  # noqa: D102 - PyYAML API
         seen: dict = {}
@@ -97,7 +110,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
             f"override {text!r}: expected KEY=VALUE with a dotted key, e.g. train.lr=1e-4"
         )
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = yaml.load(raw, Loader=StrictLoader) if raw.strip() else ""  # noqa: S506
     except yaml.YAMLError as exc:
         raise ConfigError(f"override {text!r}: value is not valid YAML: {exc}") from exc
     if isinstance(value, str):

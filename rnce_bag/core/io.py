@@ -8,6 +8,7 @@ one, never a half-written one (convention 9 of ARCHITECTURE.md).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import tempfile
@@ -18,6 +19,19 @@ from typing import IO
 from rnce_bag.core.errors import InputError
 
 _CHUNK = 1 << 20
+
+
+#: errno values that mean the disk (or the user's quota) is full
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full(path: str | os.PathLike[str] | None) -> InputError:
+    """The error for a full disk while writing ``path`` (exit 2: the user frees space)."""
+    where = f" while writing {path}" if path else ""
+    return InputError(f"no space left on device{where}; previous outputs are intact (a "
+                      "command publishes only finished runs)",
+                      hint="free some space (or choose an --out on another disk) and rerun "
+                           "the same command")
 
 
 def _current_umask() -> int:
@@ -47,8 +61,10 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         _fsync_file(tmp_path)
         os.replace(tmp_path, target)
         _fsync_dir(target.parent)
-    except BaseException:
+    except BaseException as exc:
         tmp_path.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            raise disk_full(target) from exc
         raise
 
 

@@ -51,6 +51,12 @@ def _contains(folder: Path, path: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def read_run_record(folder: str | os.PathLike[str]) -> dict:
+    """``folder/run.json`` as a dict: empty when it is absent, unreadable or not a JSON
+    object (a record rnce-bag did not write is never trusted)."""
+    return _run_record(Path(folder))
+
+
 def _run_record(folder: Path) -> dict:
     try:
         data = json.loads((folder / RUN_JSON).read_text())

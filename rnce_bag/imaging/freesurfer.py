@@ -17,6 +17,7 @@ Feature names (the ``freesurfer_features`` table): ``aseg.<structure>.volume``,
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -242,6 +243,12 @@ def subject_features(stats_dir: str | os.PathLike[str], atlases: tuple[str, ...]
     if value is None:
         raise InputError(f"{d}: no eTIV (EstimatedTotalIntraCranialVol) in aseg.stats",
                          hint="run FreeSurfer with --etiv (recon-all does by default)")
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{d / 'aseg.stats'}: eTIV (EstimatedTotalIntraCranialVol) is "
+                         f"{value!r}, not a positive volume",
+                         hint="FreeSurfer's eTIV step failed for this subject: rerun "
+                              "mri_segstats --etiv, or pass --skip-missing to leave such "
+                              "subjects out (listed in features_report.json)")
     feats["eTIV"] = value
     return feats, {"fs_version": aseg.fs_version or "", "files": ";".join(files)}
 

@@ -92,7 +92,7 @@ class SimulateConfig(StrictModel):
     """Everything ``rnce-bag simulate`` needs."""
 
     preset: str = "custom"
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**32, description="numpy seeds are 0 to 2**32 - 1")
     cohort: CohortConfig = CohortConfig()
     genotypes: GenotypeConfig = GenotypeConfig()
     genetics: GeneticsConfig = GeneticsConfig()
