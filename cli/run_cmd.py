@@ -14,11 +14,18 @@ DEMO_PRESETS = ("tiny", "demo")
 
 
 def _run_study(study, study_dir: Path, out: Path, from_: str | None, only: str | None):
+    from pydantic import ValidationError
+
     from pipeline.plan import plan
     from pipeline.runner import run_stages
-    from rnce_bag.core.config import dump_config
+    from rnce_bag.core.config import dump_config, format_validation_error
+    from rnce_bag.core.errors import ConfigError
 
-    stages = plan(study, study_dir, out.resolve())
+    try:  # every stage's own params model checks what the study gives it, before any runs
+        stages = plan(study, study_dir, out.resolve())
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, f"(a stage of the study in "
+                                                       f"{study_dir})")) from None
     return run_stages(stages, out, from_=from_, only=only, echo=typer.echo,
                       study=dump_config(study))
 

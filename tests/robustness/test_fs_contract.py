@@ -263,16 +263,18 @@ def _wait_running(proc, out: Path, delay: float) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("name", ["h2", "gwas", "brain-age"])
-def test_sigterm_at_random_moments_keeps_the_previous_run(name, commands, runner, tmp_path):
-    """SIGTERM at three seeded random moments of a rerun: the previous run stays
+@pytest.mark.parametrize("name, sig", [("h2", signal.SIGTERM), ("gwas", signal.SIGTERM),
+                                       ("brain-age", signal.SIGTERM), ("gwas", signal.SIGINT)])
+def test_signals_at_random_moments_keep_the_previous_run(name, sig, commands, runner,
+                                                         tmp_path):
+    """SIGTERM or SIGINT at three seeded random moments of a rerun: the previous run stays
     byte-identical (but for .lock), nothing is left half-written, no child tool runs on."""
     cmd = _pick(commands, name)
     box, out = _sandbox(tmp_path)
     res = runner.invoke(app, cmd.args(out))
     assert res.exit_code == 0, res.output
     roots = [box, *cmd.inputs()]
-    rng = random.Random(f"{name}-sigterm")
+    rng = random.Random(f"{name}-{sig.name}")
     for _ in range(3):
         before = snapshot(*roots)
         proc = subprocess.Popen([sys.executable, "-m", "cli", *cmd.args(out)],
@@ -280,13 +282,14 @@ def test_sigterm_at_random_moments_keeps_the_previous_run(name, commands, runner
                                 start_new_session=True)
         _wait_running(proc, out, rng.uniform(1.5, 6.0))
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(sig)
         code = proc.wait(timeout=120)
         diff = changed(before, snapshot(*roots)) - {str(out / ".lock")}
         if code == 0:  # finished before the signal: an ordinary rerun
             assert not (diff - _allowed(out)), sorted(diff)[:10]
         else:
-            assert code == 143, proc.stderr.read().decode()[-2000:]
+            assert code == {signal.SIGTERM: 143, signal.SIGINT: 130}[sig], \
+                proc.stderr.read().decode()[-2000:]
             assert diff == set(), sorted(diff)[:10]
         # the session's process group is gone: no plink2 (or its wrapper) left running
         time.sleep(0.2)

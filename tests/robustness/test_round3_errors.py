@@ -146,3 +146,18 @@ def test_gwas_chr_x_says_the_scan_is_autosomal(complete_sim, runner, tmp_path):
                               "--engine", "plink2", "--out", str(tmp_path / "g")])
     assert res.exit_code == 2 and "autosomes (1-22) only" in res.output, res.output
     assert not Path(tmp_path / "g").exists()
+
+
+def test_a_stage_model_refusing_a_study_value_is_exit_2_before_any_stage_runs(
+        repo_root, runner, tmp_path, monkeypatch):
+    import pipeline.plan
+    from gwas.stages import H2Params
+
+    def plan(study, study_dir, root):  # a value only the h2 stage's own model refuses
+        return [H2Params(out=root / "h2", pheno=root / "p.tsv", grm_cutoff=7)]
+
+    monkeypatch.setattr(pipeline.plan, "plan", plan)
+    res = runner.invoke(app, ["run", str(repo_root / "configs/study/tiny.yaml"), "--out",
+                              str(tmp_path / "run")])
+    assert res.exit_code == 2 and "[grm_cutoff]" in res.output, res.output
+    assert not (tmp_path / "run").exists()
