@@ -61,7 +61,9 @@ def embed(
                                           "vectors p<k>_z<j>.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 16,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Preprocessed-volume "
-                                                   "cache (default RUN/cache).")] = None,
+                                                   "cache (default OUT/.cache; pass "
+                                                   "RUN/cache to share the training "
+                                                   "run's).")] = None,
 ) -> None:
     """Embed subjects with a trained model -> embeddings.parquet (IID, z0..z63).
 

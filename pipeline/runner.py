@@ -268,9 +268,15 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
                     entry["provenance"] = provenance
                 record["stages"][st.name] = entry
                 write_text(root / "run.json", json.dumps(record, indent=2) + "\n")
-        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: say so, never "running"
-            record.update(status="interrupted", finished=_now())
-            write_text(root / "run.json", json.dumps(record, indent=2) + "\n")
+        except BaseException as exc:  # never leave run.json saying "running"
+            if record["status"] == "running":
+                interrupted = isinstance(exc, KeyboardInterrupt)  # Ctrl-C or SIGTERM
+                record.update(status="interrupted" if interrupted else "failed",
+                              finished=_now())
+                if not interrupted:
+                    record["error"] = str(exc).splitlines()[0] if str(exc) else \
+                        type(exc).__name__
+                write_text(root / "run.json", json.dumps(record, indent=2) + "\n")
             raise
         record.update(status="ok", finished=_now())
         write_text(root / "run.json", json.dumps(record, indent=2) + "\n")

@@ -230,8 +230,11 @@ def run_embed(params: EmbedParams, echo: Echo = silent) -> Outputs:
                     inputs=[params.manifest, output_path("train", "model", params.run)],
                     tools=()) as (stage, record), make_progress() as bar:
         task = bar.add_task("embedding", total=None)
+        # the volume cache defaults to --out's own (the train folder is an input: never
+        # written); the pipeline passes the study's shared cache
         table = embed(params.run, params.manifest, stage, patches=params.patches,
-                      batch_size=params.batch_size, cache_dir=params.cache_dir,
+                      batch_size=params.batch_size,
+                      cache_dir=params.cache_dir or Path(params.out) / ".cache",
                       progress=lambda d, t: bar.update(task, completed=d, total=t))
         record.add_output(output_path("embed", "embeddings", stage))
     echo(f"embedded {len(table)} subjects -> {path}")
