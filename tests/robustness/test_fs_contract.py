@@ -258,6 +258,17 @@ def test_simulate_refuses_a_working_folder_it_did_not_leave(commands, runner, tm
 
 
 def _wait_running(proc, out: Path, delay: float) -> None:
+    """Wait until ``proc`` holds ``out``'s lock (its signal handlers are installed by then;
+    on a loaded 2-core machine the interpreter alone can take seconds to start), then
+    ``delay`` seconds more, or until it ends."""
+    lock, started = out / ".lock", time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < started:
+        try:
+            if lock.read_text().strip() == f"pid {proc.pid}":
+                break
+        except OSError:
+            pass
+        time.sleep(0.02)
     deadline = time.monotonic() + delay
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -280,7 +291,7 @@ def test_signals_at_random_moments_keep_the_previous_run(name, sig, commands, ru
         proc = subprocess.Popen([sys.executable, "-m", "cli", *cmd.args(out)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 start_new_session=True)
-        _wait_running(proc, out, rng.uniform(1.5, 6.0))
+        _wait_running(proc, out, rng.uniform(0.0, 4.0))
         if proc.poll() is None:
             proc.send_signal(sig)
         code = proc.wait(timeout=120)
