@@ -138,6 +138,12 @@ def run_summary(out: Path) -> str:
         lines.append("brain age (normative subjects, before bias correction): " + "; ".join(
             f"{k} MAE {v['train_uncorrected']['mae']:.2f} y, r {v['train_uncorrected']['r']:.2f}"
             for k, v in reps.items()))
+    scores = read_output_if_exists("probe", "scores", out / "probe")
+    pairs = read_output_if_exists("probe", "pairs", out / "probe")
+    if scores is not None and pairs is not None and len(pairs):
+        from rnce_bag.claims import clinical_claims, format_claims
+
+        lines += format_claims(clinical_claims(scores, pairs))
     t = read_output_if_exists("h2", "heritability", out / "h2")
     if t is not None:
         lines.append(genetics_design(out, int(t["n"].max())))

@@ -259,13 +259,26 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     if found["probe"]:
         d = found["probe"][0]
         scores = read_output("probe", "scores", d)
-        cols = ["task", "representation", "n", "n_pos", "auc", "ci_low", "ci_high",
-                "balanced_accuracy"]
-        pcols = ["task", "rep_a", "rep_b", "auc_diff", "p_delong"]
+        from rnce_bag.claims import CLAIM_TEXT, clinical_claims
+
+        cols = [c for c in ("task", "representation", "n", "n_pos", "auc", "ci_low",
+                            "ci_high", "balanced_accuracy", "age_pos", "age_neg")
+                if c in scores.columns]
         pairs = read_output_if_exists("probe", "pairs", d)
+        pcols = [c for c in ("task", "rep_a", "rep_b", "auc_diff", "p_delong", "p_holm")
+                 if pairs is not None and c in pairs.columns]
+        claims = clinical_claims(scores, pairs) if pairs is not None and len(pairs) \
+            else pd.DataFrame()
+        if len(claims):
+            claims.insert(1, "stated", [CLAIM_TEXT[int(c)] for c in claims["claim"]])
+        ccols = ["claim", "stated", "representation", "task", "n", "auc_fs", "auc",
+                 "auc_diff", "p_delong", "p_holm", "status"]
         ctx["probes"] = {"rows": _rows(scores, cols), "columns": cols,
                          "pairs": _rows(pairs, pcols) if pairs is not None and len(pairs)
                          else [], "pair_columns": pcols,
+                         "n_tests": 0 if pairs is None else len(pairs),
+                         "claims": _rows(claims, ccols) if len(claims) else [],
+                         "claim_columns": ccols,
                          "figures": [_save(plots.probe_aucs(scores), figdir, "probe_aucs")]}
     if found["gwas"]:
         d = found["gwas"][0]

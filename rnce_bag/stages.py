@@ -301,6 +301,9 @@ class ProbeParams(StageParams):
     features: list[str] = Field(min_length=1)
     tasks: list[str] | None = None
     seed: int = 0
+    pca_dims: int = Field(64, ge=0, description="representations wider than this also get a "
+                          "row reduced to this many principal components (fitted inside the "
+                          "CV folds); 0: none")
 
 
 def run_probe(params: ProbeParams, echo: Echo = silent) -> Outputs:
@@ -323,26 +326,35 @@ def run_probe(params: ProbeParams, echo: Echo = silent) -> Outputs:
     man = read_table(params.manifest, "cohort")
     keys = ("scores", "pairs", "predictions")
     with staged_run(params.out, "probe", writes=expected_writes("probe"),
-                    config={"tasks": list(tasks)}, seeds={"seed": params.seed},
+                    config={"tasks": list(tasks), "pca_dims": params.pca_dims},
+                    seeds={"seed": params.seed},
                     inputs=[params.manifest, *source_paths(reps)], tools=()) as (stage,
                                                                                  record):
         staged = {k: output_path("probe", k, stage) for k in keys}
         arrays = {name: load_representation(name, path, man["IID"])[0]
                   for name, path in reps.items()}
-        scores, pairs, preds = probe(man, arrays, tasks, seed=params.seed)
+        scores, pairs, preds = probe(man, arrays, tasks, seed=params.seed,
+                                     pca_dims=params.pca_dims or None)
         for key, df in (("scores", scores), ("pairs", pairs)):
             write_table(df, staged[key])
             record.add_output(staged[key])
         with atomic_path(staged["predictions"]) as tmp:
             preds.to_parquet(tmp, index=False)
     paths = {k: output_path("probe", k, params.out) for k in keys}
+    for task in tasks:
+        r = scores[scores["task"] == task].iloc[0]
+        echo(f"{task}: {r['n']} subjects, {r['n_pos']} positive; mean age {r['age_pos']:.1f} "
+             f"(positive) vs {r['age_neg']:.1f} (negative)")
     for _, r in scores.iterrows():
         echo(f"{r['task']:<14} {r['representation']:<8} AUC {r['auc']:.3f} "
              f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]  bal.acc {r['balanced_accuracy']:.3f}"
              f"  (n={r['n']}, {r['n_pos']} positive)")
     for _, r in pairs.iterrows():
         echo(f"{r['task']:<14} {r['rep_a']} - {r['rep_b']}: dAUC {r['auc_diff']:+.3f}, "
-             f"DeLong p = {r['p_delong']:.3g}")
+             f"DeLong p = {r['p_delong']:.3g} (Holm {r['p_holm']:.3g})")
+    if len(pairs):
+        echo(f"multiplicity: the table holds {len(pairs)} paired DeLong tests "
+             f"({len(tasks)} task(s)); p_holm adjusts for all of them")
     return paths
 
 

@@ -16,16 +16,22 @@ def test_probe_on_tiny_cohort(runner, tiny_sim, tmp_path):
                               "--task", "amyloid", "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     scores = pd.read_csv(tmp_path / "o/probe.tsv", sep="\t")
-    assert set(scores["task"]) == {"ad_vs_cn", "amyloid"} and len(scores) == 4
-    # the disease is graded (FS AUC ~0.92 at demo scale, not 1.0); at n = 200 with a
-    # handful of AD subjects and 266 features the nested-CV AUC is lower but above chance
+    # FS (272 features) also at 64 principal components; every table has age + sex only
+    assert set(scores["task"]) == {"ad_vs_cn", "amyloid"} and len(scores) == 8
+    assert set(scores["representation"]) == {"FS", "FS-64", "HIPPO", "AGE_SEX"}
+    # the clinical subset only: the tiny cohort's clinical CN, not its normative ones
+    man = pd.read_csv(tiny_sim / "cohort.tsv", sep="\t")
+    clin = man[man["clinical"] == 1]
+    assert scores.loc[scores["task"] == "ad_vs_cn", "n"].iloc[0] == \
+        clin["diagnosis"].isin(["CN", "AD"]).sum()
+    # atrophy separates AD from the clinical CN (a handful of subjects, so a loose bound)
     auc = scores.set_index(["task", "representation"])["auc"]
     assert auc[("ad_vs_cn", "FS")] > 0.6 and auc[("ad_vs_cn", "HIPPO")] > 0.6, auc
     pairs = pd.read_csv(tmp_path / "o/probe_pairs.tsv", sep="\t")
     assert list(pairs.columns) == ["task", "rep_a", "rep_b", "auc_a", "auc_b", "auc_diff",
-                                   "diff_se", "p_delong"]
+                                   "diff_se", "p_delong", "p_holm"]
     assert (tmp_path / "o/probe_predictions.parquet").exists()
-    assert "DeLong p" in res.output
+    assert "DeLong p" in res.output and "multiplicity: the table holds 12 paired" in res.output
 
 
 def test_probe_bad_task(runner, tiny_sim, tmp_path):
