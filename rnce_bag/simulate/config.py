@@ -78,6 +78,91 @@ class CohortConfig(StrictModel):
                                       "effect on brain age (years)")
 
 
+class DiseaseConfig(StrictModel):
+    """The ADNI-like clinical subset's disease model, calibrated to published ADNI figures.
+
+    Sources (each default's line in ``configs/simulate/demo.yaml`` repeats its source):
+    Petersen et al. 2010 (Neurology 74:201, ADNI-1 clinical characterisation: baseline
+    shares, ages, APOE e4 carriers, conversion); Jansen et al. 2015 (JAMA 313:1924,
+    amyloid positivity by diagnosis, age and APOE); Shi et al. 2009 (Hippocampus 19:1055,
+    meta-analysis of hippocampal atrophy: MCI -11 to -13%, AD -20 to -24% against CN);
+    Dickerson et al. 2009 (Cereb Cortex 19:497, the AD cortical signature: entorhinal and
+    temporal thinning); Mitchell and Shiri-Feshki 2009 (Acta Psychiatr Scand 119:252) and
+    ADNI's MCI cohort (about 15% per year, 25-30% by 2 years); Okello et al. 2009
+    (Neurology 73:754) and Jack et al. 2010 (Brain 133:3336): amyloid-positive MCI convert
+    about 3x as often and atrophy faster; white-matter hyperintensity load predicts
+    conversion with a hazard ratio of about 1.5 per SD (Prins and Scheltens 2015, Nat Rev
+    Neurol 11:157).
+    """
+
+    share_mci: float = Field(0.5, ge=0, le=1, description="MCI share of the clinical subset "
+                             "(ADNI-1: 398 of 819; ADNI-GO/2 added EMCI)")
+    share_ad: float = Field(0.2, ge=0, le=1, description="AD share of the clinical subset "
+                            "(ADNI-1: 192 of 819)")
+    stage_mean: dict[str, float] = Field(
+        {"CN": 0.04, "MCI": 0.40, "AD": 0.72}, description="mean latent disease stage "
+        "(0 none, 1 severe AD) by diagnosis: ordered CN < MCI < AD; with the atrophy rates "
+        "of measures.py it gives hippocampus -12% (MCI) and -23% (AD) against clinical CN")
+    stage_sd: dict[str, float] = Field(
+        {"CN": 0.04, "MCI": 0.15, "AD": 0.14}, description="SD of the stage by diagnosis "
+        "(Beta distributions; MCI and AD overlap)")
+    apoe4_carriers: dict[str, float] = Field(
+        {"CN": 0.27, "MCI": 0.53, "AD": 0.66}, description="APOE e4 carrier share by "
+        "diagnosis (ADNI-1, Petersen 2010): the genetics-like risk of amyloid")
+    amyloid_logit: dict[str, float] = Field(
+        {"intercept": -1.45, "MCI": 1.25, "AD": 2.55, "per_year": 0.05, "apoe4": 1.3},
+        description="logistic model of amyloid positivity: CN about 30%, MCI about 60%, AD "
+        "about 88% at the clinical subset's ages; odds x1.65 per decade and x3.7 for an e4 "
+        "carrier (Jansen 2015)")
+    atrophy_expression_sd: float = Field(0.85, ge=0, le=2, description="SD (log scale) of "
+                                         "a subject's atrophy at a given stage, shared by "
+                                         "all regions (reserve, co-pathology)")
+    amyloid_stage_shift: float = Field(0.06, ge=0, description="stage added in amyloid-"
+                                       "positive CN and MCI (faster atrophy: Jack 2010)")
+    amyloid_wm_shift: float = Field(0.3, ge=0, description="SD shift of the white-matter "
+                                    "process in amyloid-positive subjects; amyloid itself is "
+                                    "never rendered in the image (a T1 shows tissue)")
+    wm_disease_years: float = Field(10.0, ge=0, description="years of white-matter ageing "
+                                    "the image shows per SD of the white-matter process "
+                                    "(clinical subset only; the normative part has none)")
+    conversion_2y: float = Field(0.27, gt=0, lt=1, description="share of MCI converting to AD "
+                                 "within 2 years; the baseline hazard is solved for it")
+    conversion_log_hr: dict[str, float] = Field(
+        {"atrophy_sd": 1.2, "wm_process": 1.0, "amyloid": 0.9}, description="log hazard "
+        "ratios of conversion: per SD of the MCI atrophy (HR 3.3; hippocampal volume alone "
+        "about 2-3 per SD), per SD of the image-only white-matter process (HR 3.0: above "
+        "the 1.5 of white-matter hyperintensities alone, so that the true image signal adds "
+        "at least 0.05 AUC to FreeSurfer, issue 28's target) and for amyloid positivity "
+        "(HR 2.5, Okello 2009)")
+    follow_up_years: float = Field(5.0, gt=0, description="planned follow-up of the clinical "
+                                   "subset (ADNI-1 ran 2-3 years, ADNI-GO/2 up to 5+)")
+    dropout_per_year: float = Field(0.10, ge=0, lt=1, description="annual drop-out of the "
+                                    "clinical subset (censoring before the planned end)")
+
+    @model_validator(mode="after")
+    def _complete(self) -> DiseaseConfig:
+        need = {"stage_mean": {"CN", "MCI", "AD"}, "stage_sd": {"CN", "MCI", "AD"},
+                "apoe4_carriers": {"CN", "MCI", "AD"},
+                "amyloid_logit": {"intercept", "MCI", "AD", "per_year", "apoe4"},
+                "conversion_log_hr": {"atrophy_sd", "wm_process", "amyloid"}}
+        for name, keys in need.items():
+            got = set(getattr(self, name))
+            if got != keys:
+                raise ValueError(f"disease.{name} needs the keys {', '.join(sorted(keys))}; "
+                                 f"found {', '.join(sorted(got)) or 'none'}")
+        for dx in ("CN", "MCI", "AD"):
+            m, sd = self.stage_mean[dx], self.stage_sd[dx]
+            if not (0 < m < 1 and 0 < sd**2 < m * (1 - m)):
+                raise ValueError(f"disease.stage_mean/stage_sd for {dx}: a Beta distribution "
+                                 f"needs 0 < mean < 1 and sd^2 < mean (1 - mean); found "
+                                 f"{m}, {sd}")
+            if not 0 <= self.apoe4_carriers[dx] <= 1:
+                raise ValueError(f"disease.apoe4_carriers.{dx} must be a share in [0, 1]")
+        if self.share_mci + self.share_ad > 1:
+            raise ValueError("disease.share_mci + disease.share_ad must be at most 1")
+        return self
+
+
 class ImageConfig(StrictModel):
     """T1 images in MNI152 space."""
 
@@ -94,6 +179,7 @@ class SimulateConfig(StrictModel):
     preset: str = "custom"
     seed: int = Field(0, ge=0, lt=2**32, description="numpy seeds are 0 to 2**32 - 1")
     cohort: CohortConfig = CohortConfig()
+    disease: DiseaseConfig = DiseaseConfig()
     genotypes: GenotypeConfig = GenotypeConfig()
     genetics: GeneticsConfig = GeneticsConfig()
     images: ImageConfig = ImageConfig()

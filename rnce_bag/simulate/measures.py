@@ -32,13 +32,25 @@ ASEG_AGE_RATE = {
     "WM-hypointensities": 0.30, "CC_Posterior": -0.02, "CC_Mid_Posterior": -0.02,
     "CC_Central": -0.02, "CC_Mid_Anterior": -0.02, "CC_Anterior": -0.02,
 }
-# log-change per unit of disease stage (0 = none, 1 = severe AD)
-ASEG_DISEASE = {"Hippocampus": -0.25, "Amygdala": -0.20, "Inf-Lat-Vent": 0.70,
+# log-change per unit of disease stage (0 = none, 1 = severe AD), on top of the ageing the
+# stage adds through brain age (DISEASE_YEARS of ageing per unit stage in simulate/run.py:
+# hippocampus -0.036, temporal thickness -0.024 more per unit). With the stage means of
+# DiseaseConfig (clinical CN 0.06, MCI 0.44, AD 0.72 with amyloid) the hippocampus is
+# about -13% in MCI and -21% in AD against the clinical CN (Shi et al. 2009, Hippocampus
+# 19:1055, meta-analysis: MCI -11 to -13%, AD -20 to -24%); the amygdala follows it
+# (Poulin et al. 2011, Psychiatry Res 194:7: AD about -20%); the temporal horn and the
+# lateral ventricles grow (AD lateral ventricles +30-50%: Nestor et al. 2008, Brain
+# 131:2443).
+ASEG_DISEASE = {"Hippocampus": -0.32, "Amygdala": -0.30, "Inf-Lat-Vent": 0.90,
                 "Lateral-Ventricle": 0.30, "3rd-Ventricle": 0.15}
-APARC_THICK_DISEASE = {"entorhinal": -0.20, "parahippocampal": -0.12, "inferiortemporal": -0.08,
-                       "middletemporal": -0.08, "fusiform": -0.08, "temporalpole": -0.10,
-                       "precuneus": -0.06, "posteriorcingulate": -0.06,
-                       "isthmuscingulate": -0.06, "inferiorparietal": -0.05}
+# thickness: the AD cortical signature (Dickerson et al. 2009, Cereb Cortex 19:497):
+# entorhinal about -9% in MCI and -15% in AD, the other signature regions 4-8%
+APARC_THICK_DISEASE = {"entorhinal": -0.22, "parahippocampal": -0.14, "inferiortemporal": -0.09,
+                       "middletemporal": -0.09, "fusiform": -0.09, "temporalpole": -0.12,
+                       "precuneus": -0.07, "posteriorcingulate": -0.07,
+                       "isthmuscingulate": -0.07, "inferiorparietal": -0.06}
+#: thickness change per unit stage of the regions outside the signature
+THICK_DISEASE_OTHER = -0.02
 FRONTO_TEMPORAL = ("frontal", "temporal", "orbito", "opercularis", "triangularis", "insula")
 WM_NAMES = ("lhCerebralWhiteMatter", "rhCerebralWhiteMatter")
 
@@ -128,7 +140,8 @@ def true_anatomy(brain_age: np.ndarray, severity: np.ndarray, etiv: np.ndarray,
     names = ap["StructName"].to_numpy()
     thick_rate = np.array([-0.03 if any(t in s for t in FRONTO_TEMPORAL) else -0.02
                            for s in names])[None, :]
-    thick_dis = np.array([APARC_THICK_DISEASE.get(s, -0.02) for s in names])[None, :]
+    thick_dis = np.array([APARC_THICK_DISEASE.get(s, THICK_DISEASE_OTHER)
+                          for s in names])[None, :]
     log_thick = (np.log(ap["ThickAvg"].to_numpy())[None, :] + thick_rate * decades
                  + thick_dis * sev + rng.normal(0, 0.6 * individual_sd, (n, len(names))))
     log_area = (np.log(ap["SurfArea"].to_numpy())[None, :] + 0.67 * head - 0.008 * decades
@@ -153,6 +166,23 @@ def true_anatomy(brain_age: np.ndarray, severity: np.ndarray, etiv: np.ndarray,
     wm = np.exp(np.log(wm_ref)[None, :] + 0.8 * head - 0.02 * decades
                 + rng.normal(0, individual_sd, (n, 2)))
     return Anatomy(volume, aparc, wm, etiv.astype(float))
+
+
+def true_regions(anat: Anatomy) -> dict[str, np.ndarray]:
+    """The true (rendered) values of the regions the AD literature reports, shape (n,)
+    each: ``hippocampus_mm3`` (left + right), ``entorhinal_thickness_mm`` (mean of the
+    hemispheres), ``lateral_ventricles_mm3``, for truth/ and the calibration tables."""
+    aseg = reference_aseg()["StructName"].to_numpy()
+    names = reference_aparc()["StructName"].to_numpy()
+
+    def aseg_sum(*structs: str) -> np.ndarray:
+        return anat.aseg_volume[:, np.isin(aseg, structs)].sum(axis=1)
+
+    return {
+        "hippocampus_mm3": aseg_sum("Left-Hippocampus", "Right-Hippocampus"),
+        "entorhinal_thickness_mm": anat.aparc["ThickAvg"][:, names == "entorhinal"].mean(axis=1),
+        "lateral_ventricles_mm3": aseg_sum("Left-Lateral-Ventricle", "Right-Lateral-Ventricle"),
+    }
 
 
 def measured(anat: Anatomy, rng: np.random.Generator, volume_sd: float = 0.03,

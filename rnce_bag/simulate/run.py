@@ -39,20 +39,28 @@ from rnce_bag.core.provenance import RunRecord
 from rnce_bag.resources import load_gene_table
 from rnce_bag.simulate import anatomy, freesurfer, genotypes
 from rnce_bag.simulate.celltypes import CELL_TYPES, TARGET_CELL_TYPES, specificity_table
-from rnce_bag.simulate.cohort import simulate_cohort
+from rnce_bag.simulate.cohort import disease_summary, simulate_cohort
 from rnce_bag.simulate.config import SimulateConfig
 from rnce_bag.simulate.genetics import choose_causal, genetic_value, white_matter_ageing
 from rnce_bag.simulate.genome import AUTOSOMES, GRCH37_LENGTHS, PLANTED_LOCI, simulated_lengths
-from rnce_bag.simulate.measures import measured, reference_aparc, reference_aseg, true_anatomy
+from rnce_bag.simulate.measures import (
+    APARC_THICK_DISEASE,
+    ASEG_DISEASE,
+    THICK_DISEASE_OTHER,
+    measured,
+    reference_aparc,
+    reference_aseg,
+    true_anatomy,
+    true_regions,
+)
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 DISEASE_YEARS = 8.0
-#: years of white-matter ageing per SD of white-matter pathology (clinical subset)
-WM_DISEASE_YEARS = 6.0
 MANIFEST_COLUMNS = ["IID", "FID", "age", "sex", "site", "diagnosis", "amyloid",
-                    "conversion_years", "t1_path", "freesurfer_dir"]
+                    "conversion_years", "followup_years", "clinical", "t1_path",
+                    "freesurfer_dir"]
 STREAMS = ("population", "cohort", "genotypes", "missing", "celltypes", "causal", "effects",
            "environment", "hidden", "anatomy", "freesurfer", "images", "sites",
            "wm_effects", "wm_environment")  # appended: earlier streams keep their draws
@@ -135,7 +143,7 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
     n_a = n - n_b
     order = rng["population"].permutation(n)  # cohort row i is msprime individual order[i]
     pop = np.where(order < n_a, "A", "B")
-    cohort = simulate_cohort(cfg.cohort, pop, rng["cohort"])
+    cohort = simulate_cohort(cfg.cohort, cfg.disease, pop, rng["cohort"])
 
     # genotypes
     done = [0]
@@ -200,7 +208,7 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
     brain_age = age + cfg.cohort.brain_age_sd_years * latent + DISEASE_YEARS * severity
     wm = white_matter_ageing(causal_dos, causal["variance"].to_numpy(), g, cfg.genetics, rng)
     wm_age = (age + cfg.cohort.brain_age_sd_years * wm["wm_factor"]
-              + WM_DISEASE_YEARS * cohort["wm_pathology"].to_numpy()
+              + cfg.disease.wm_disease_years * cohort["wm_pathology"].to_numpy()
               + cfg.genetics.wm_noise_years * rng["hidden"].normal(0, 1, n))
     hidden = _zscore(wm_age)  # the image's white-matter signal, SD units
 
@@ -256,7 +264,10 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
         "hidden_signal": hidden, "eTIV_true": anat.etiv,
         "wm_genetic_value": wm["wm_genetic_value"], "wm_environment": wm["wm_environment"],
         "wm_factor": wm["wm_factor"], "wm_pathology": cohort["wm_pathology"].to_numpy(),
-        "wm_brain_age": wm_age,
+        "wm_brain_age": wm_age, "apoe4": cohort["apoe4"].to_numpy(),
+        "wm_process": cohort["wm_process"].to_numpy(),
+        "conversion_hazard": cohort["conversion_hazard"].to_numpy(),
+        **true_regions(anat),
     })
     write_table(lat, tdir / "latent.tsv")
     total = g + e
@@ -285,7 +296,7 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
             "wm_genetic_value": "sqrt(h2_wm / h2) (rho_wm g + sqrt(1 - rho_wm^2) g2), g2 from "
                                 "a second set of effects on the same causal variants, "
                                 "orthogonal to g",
-            "wm_disease_years": WM_DISEASE_YEARS,
+            "wm_disease_years": cfg.disease.wm_disease_years,
             "h2_wm": cfg.genetics.h2_wm,
             "rho_wm": cfg.genetics.rho_wm,
             "wm_noise_years": cfg.genetics.wm_noise_years,
@@ -311,6 +322,15 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
                            "planted loci get a denser share (locus_sim_fraction)"},
         "sites": {s: {"gain": float(r.gain), "gamma": float(r.gamma),
                       "noise_factor": float(r.noise_factor)} for s, r in sites.iterrows()},
+        "disease_model": {
+            "parameters": dump_config(cfg.disease),
+            "sources": "rnce_bag.simulate.config.DiseaseConfig (docstring and field "
+                       "descriptions) and the preset's comments",
+            "atrophy_log_change_per_stage": {"aseg": ASEG_DISEASE,
+                                             "aparc_thickness": APARC_THICK_DISEASE,
+                                             "aparc_thickness_other": THICK_DISEASE_OTHER},
+            "realised": disease_summary(cohort),
+        },
         "freesurfer": {"version": freesurfer.FS_VERSION,
                        "measurement_noise": {"volume_sd": 0.03, "thickness_sd": 0.02,
                                              "etiv_sd": 0.02}},

@@ -49,7 +49,10 @@ def test_negative_control_shows_no_gain():
 
 def test_clinical_tasks_have_a_ceiling_above_freesurfer():
     _, p = _oracle("RNCE_BAG_ORACLE_RUN")
+    # the disease model's calibration targets (issue 28, from the ADNI literature): the
+    # true white-matter signal adds to FreeSurfer for conversion, hardly for amyloid
+    # (amyloid is not drawn into the T1)
     assert 0.85 <= p.loc["ad_vs_cn", "FS"] <= 0.96  # no longer a ceiling at 1.0
-    for task in ("amyloid", "conversion_3y"):
+    for task in ("conversion_2y", "conversion_3y"):
         assert p.loc[task, "ORACLE_FS_HIDDEN"] > p.loc[task, "FS"], task
-    assert p.loc["amyloid", "p_delong_FS_vs_ORACLE_FS_HIDDEN"] < 0.05
+    assert p.loc["amyloid", "ORACLE_FS_HIDDEN"] - p.loc["amyloid", "FS"] < 0.07
