@@ -25,7 +25,7 @@ def probe(
                                                    "conversion_3y, amyloid (default: all).")]
     = None,
     seed: Annotated[int, typer.Option(help="Seed of the cross-validation folds.")] = 0,
-    pca_dims: Annotated[int, typer.Option(help="A representation wider than this also gets a "
+    pca_dims: Annotated[int, typer.Option(help="FS (when wider than this) also gets a "
                                           "row reduced to this many principal components "
                                           "fitted inside the CV folds (FS-64); 0: none.")] = 64,
 ) -> None:

@@ -14,9 +14,9 @@ optional ``clinical`` column; without it every subject is clinical, as in ADNI):
 Model: standardisation + L2 logistic regression (balanced class weights) whose penalty
 is chosen by an inner stratified cross-validation; an outer stratified K-fold gives an
 out-of-fold probability for every subject (nested CV). Every table also holds an
-**age + sex only** row (:data:`BASELINE`) and, for a representation wider than
-``pca_dims``, the same representation reduced to its first ``pca_dims`` principal
-components fitted inside each training fold (``FS-64``): feature count alone must not
+**age + sex only** row (:data:`BASELINE`) and FreeSurfer (``FS``, when wider than
+``pca_dims``) reduced to its first ``pca_dims`` principal components fitted inside each
+training fold (``FS-64``): feature count alone must not
 decide a comparison with 64-d embeddings. Scores: AUC with its 95% DeLong CI, balanced
 accuracy at 0.5, the mean age of each class, and DeLong's paired test between
 representations on the same subjects with a Holm adjustment over every test of the
@@ -135,18 +135,23 @@ def nested_cv_probabilities(x: np.ndarray, y: np.ndarray, n_outer: int = 5, n_in
     return prob
 
 
+#: the representations that also get a row at :data:`PCA_DIMS` (FreeSurfer, the reference)
+PCA_OF = ("FS",)
+
+
 def probe_representations(manifest: pd.DataFrame, reps: dict[str, np.ndarray],
-                          pca_dims: int | None = PCA_DIMS, baseline: bool = True
+                          pca_dims: int | None = PCA_DIMS, baseline: bool = True,
+                          pca_of: tuple[str, ...] = PCA_OF
                           ) -> dict[str, tuple[np.ndarray, int | None]]:
     """The rows of a probe table: name -> (features, PCA dimension or None).
 
-    The given representations, then each one wider than ``pca_dims`` at ``pca_dims``
-    (named ``<name>-<pca_dims>``), then :data:`BASELINE` (age + sex).
+    The given representations, then each of ``pca_of`` wider than ``pca_dims`` at
+    ``pca_dims`` (named ``<name>-<pca_dims>``), then :data:`BASELINE` (age + sex).
     """
     rows: dict[str, tuple[np.ndarray, int | None]] = {k: (v, None) for k, v in reps.items()}
     if pca_dims:
         for name, x in reps.items():
-            if x.shape[1] > pca_dims:
+            if name in pca_of and x.shape[1] > pca_dims:
                 rows[f"{name}-{pca_dims}"] = (x, pca_dims)
     if baseline:
         if BASELINE in rows:
@@ -158,7 +163,8 @@ def probe_representations(manifest: pd.DataFrame, reps: dict[str, np.ndarray],
 
 def probe(manifest: pd.DataFrame, reps: dict[str, np.ndarray], tasks: tuple[str, ...] = TASKS,
           min_per_class: int = 5, seed: int = 0, pca_dims: int | None = PCA_DIMS,
-          baseline: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+          baseline: bool = True, pca_of: tuple[str, ...] = PCA_OF
+          ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Score every representation on every task.
 
     Parameters
@@ -172,7 +178,7 @@ def probe(manifest: pd.DataFrame, reps: dict[str, np.ndarray], tasks: tuple[str,
         Tasks to run.
     min_per_class
         Fewer subjects in a class than this is an error.
-    pca_dims, baseline
+    pca_dims, baseline, pca_of
         See :func:`probe_representations`.
 
     Returns
@@ -190,7 +196,7 @@ def probe(manifest: pd.DataFrame, reps: dict[str, np.ndarray], tasks: tuple[str,
 
     from sklearn.metrics import balanced_accuracy_score
 
-    rows_in = probe_representations(manifest, reps, pca_dims, baseline)
+    rows_in = probe_representations(manifest, reps, pca_dims, baseline, pca_of)
     age = pd.to_numeric(manifest["age"], errors="coerce").to_numpy(dtype=float) \
         if "age" in manifest.columns else np.full(len(manifest), np.nan)
     rows, pair_rows, pred_frames = [], [], []

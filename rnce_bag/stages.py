@@ -301,7 +301,7 @@ class ProbeParams(StageParams):
     features: list[str] = Field(min_length=1)
     tasks: list[str] | None = None
     seed: int = 0
-    pca_dims: int = Field(64, ge=0, description="representations wider than this also get a "
+    pca_dims: int = Field(64, ge=0, description="FS, when wider than this, also gets a "
                           "row reduced to this many principal components (fitted inside the "
                           "CV folds); 0: none")
 

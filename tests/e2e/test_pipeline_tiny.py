@@ -80,7 +80,7 @@ def full_run(tmp_path_factory, repo_root, installed, elsewhere):
     os.chdir(repo_root)
     out = tmp_path_factory.mktemp("demo") / "run"
     proc = _demo(out, exe=[str(installed / "bin" / "rnce-bag")], cwd=elsewhere)
-    text, _ = proc.communicate(timeout=900)
+    text, _ = proc.communicate(timeout=1500)  # about 13 min beside the other worker
     assert proc.returncode == 0, text[-4000:]
     return out, text
 

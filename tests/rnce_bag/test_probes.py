@@ -123,7 +123,7 @@ def test_every_table_has_age_sex_and_a_pca_row_fitted_inside_the_folds():
                         "amyloid": np.nan})
     wide = rng.normal(size=(n, 200))
     wide[:, 0] += 1.5 * y
-    scores, pairs, _ = probe(man, {"WIDE": wide}, ("ad_vs_cn",), pca_dims=64)
+    scores, pairs, _ = probe(man, {"WIDE": wide}, ("ad_vs_cn",), pca_dims=64, pca_of=("WIDE",))
     s = scores.set_index("representation")
     assert list(s.index) == ["WIDE", "WIDE-64", BASELINE]
     assert s.loc[BASELINE, "auc"] > 0.85  # age is what the baseline row shows
