@@ -63,6 +63,14 @@ def _cli(*args: str) -> None:
     print(f"  rnce-bag {args[0]}: {time.time() - t0:.0f} s", flush=True)
 
 
+def _markdown(table: pd.DataFrame) -> str:
+    """A Markdown table (no optional dependency)."""
+    cols = [str(c) for c in table.columns]
+    rows = [[str(v) for v in r] for r in table.itertuples(index=False)]
+    return "\n".join(["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+                     + ["| " + " | ".join(r) + " |" for r in rows])
+
+
 def atrophy_table(cohort: Path, features: Path) -> pd.DataFrame:
     """Percent difference of each region's mean from the clinical CN's, by diagnosis."""
     man = pd.read_csv(cohort / "cohort.tsv", sep="\t")
@@ -142,14 +150,13 @@ def main() -> None:
              f"seed {args.seed}, sets {args.sets or 'none'}",
              f"wall time {time.time() - t0:.0f} s", "",
              "## Atrophy against the clinical CN", "",
-             atrophy_table(cohort, feats / "features.parquet").round(1)
-             .to_markdown(index=False), "",
+             _markdown(atrophy_table(cohort, feats / "features.parquet").round(1)), "",
              "## Realised clinical subset", "", "```", json.dumps(realised, indent=1), "```",
              "", "## Probe AUCs (clinical subset) and targets", "",
-             target_table(scores).to_markdown(index=False), "",
+             _markdown(target_table(scores)), "",
              "## DeLong against FS (auc_diff = AUC(FS) - AUC(rep_b))", "",
-             pairs[pairs["rep_a"] == "FS"][["task", "rep_b", "auc_diff", "p_delong",
-                                            "p_holm"]].round(4).to_markdown(index=False)]
+             _markdown(pairs[pairs["rep_a"] == "FS"][["task", "rep_b", "auc_diff",
+                                                      "p_delong", "p_holm"]].round(4))]
     (out / "calibration.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
