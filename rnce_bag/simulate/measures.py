@@ -37,7 +37,8 @@ ASEG_AGE_RATE = {
 # hippocampus -0.036, temporal thickness -0.024 more per unit). With the stage means of
 # DiseaseConfig (clinical CN 0.06, MCI 0.44, AD 0.72 with amyloid) and its atrophy
 # spread the hippocampus is -12% in MCI and -18% in AD against the clinical CN
-# (measured; Shi et al. 2009, Hippocampus 19:1055, meta-analysis: MCI -11 to -13%, AD -20 to -24%); the amygdala follows it
+# (measured; Shi et al. 2009, Hippocampus 19:1055, meta-analysis: MCI -11 to -13%,
+# AD -20 to -24%); the amygdala follows it
 # (Poulin et al. 2011, Psychiatry Res 194:7: AD about -20%); the temporal horn and the
 # lateral ventricles grow (AD lateral ventricles +30-50%: Nestor et al. 2008, Brain
 # 131:2443).
