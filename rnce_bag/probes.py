@@ -25,8 +25,6 @@ table (:func:`holm`).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
@@ -102,6 +100,11 @@ def nested_cv_probabilities(x: np.ndarray, y: np.ndarray, n_outer: int = 5, n_in
                             seed: int = 0, pca_dims: int | None = None) -> np.ndarray:
     """Out-of-fold P(y = 1) from nested CV of an L2 logistic regression.
 
+    Each outer training fold is standardised (its own means and SDs), optionally reduced,
+    and its penalty chosen among :data:`rnce_bag.logistic.CS` by an inner stratified CV
+    on the validation AUC (:func:`rnce_bag.logistic.cv_l2_logistic`, the same fit as
+    scikit-learn's ``LogisticRegressionCV`` with balanced class weights).
+
     Parameters
     ----------
     x : ndarray, shape (n, p)
@@ -110,29 +113,46 @@ def nested_cv_probabilities(x: np.ndarray, y: np.ndarray, n_outer: int = 5, n_in
         Reduce the standardised features to their first ``pca_dims`` principal components,
         fitted on each outer training fold only (never on the subjects it predicts).
     """
-    from sklearn.decomposition import PCA
-    from sklearn.linear_model import LogisticRegressionCV
+    from scipy.special import expit
     from sklearn.model_selection import StratifiedKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
+    from rnce_bag.logistic import cv_l2_logistic
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y).astype(int)
     minority = int(min(y.sum(), (1 - y).sum()))
     n_outer = min(n_outer, minority)
     n_inner = max(2, min(n_inner, minority - minority // n_outer))
     prob = np.empty(y.size)
     outer = StratifiedKFold(n_outer, shuffle=True, random_state=seed)
+    inner = StratifiedKFold(n_inner, shuffle=True, random_state=seed + 1)
     for train, test in outer.split(x, y):
-        reduce = [PCA(min(pca_dims, train.size - 1, x.shape[1]), random_state=seed)] \
-            if pca_dims else []
-        model = make_pipeline(StandardScaler(), *reduce, LogisticRegressionCV(
-            Cs=np.logspace(-4, 2, 13), cv=StratifiedKFold(n_inner, shuffle=True,
-                                                          random_state=seed + 1),
-            scoring="roc_auc", class_weight="balanced", max_iter=2000))
-        with warnings.catch_warnings():  # sklearn 1.9 announces API changes of 1.10
-            warnings.simplefilter("ignore", FutureWarning)
-            model.fit(x[train], y[train])
-        prob[test] = model.predict_proba(x[test])[:, 1]
+        xtr, xte = _standardise(x[train], x[test])
+        if pca_dims:
+            xtr, xte = _principal_components(xtr, xte, min(pca_dims, train.size - 1,
+                                                           x.shape[1]))
+        folds = list(inner.split(xtr, y[train]))
+        _, coef = cv_l2_logistic(xtr, y[train], folds)
+        prob[test] = expit(xte @ coef[:-1] + coef[-1])
     return prob
+
+
+def _standardise(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both tables centred and scaled by ``train``'s means and SDs (a constant column is
+    centred only), as ``StandardScaler``."""
+    mean = train.mean(axis=0)
+    sd = train.std(axis=0)
+    sd[sd < 10 * np.finfo(float).eps * np.maximum(np.abs(mean), 1.0)] = 1.0
+    return (train - mean) / sd, (test - mean) / sd
+
+
+def _principal_components(train: np.ndarray, test: np.ndarray, k: int
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Both tables projected on ``train``'s first ``k`` principal axes (exact SVD)."""
+    mean = train.mean(axis=0)
+    _, _, vt = np.linalg.svd(train - mean, full_matrices=False)
+    axes = vt[:k].T
+    return (train - mean) @ axes, (test - mean) @ axes
 
 
 #: the representations that also get a row at :data:`PCA_DIMS` (FreeSurfer, the reference)

@@ -135,18 +135,19 @@ def test_every_table_has_age_sex_and_a_pca_row_fitted_inside_the_folds():
 
 
 def test_pca_is_fitted_on_the_training_fold_only(monkeypatch):
-    from sklearn.decomposition import PCA
+    from rnce_bag import probes
 
     seen = []
-    real_fit = PCA.fit
+    real = probes._principal_components
 
-    def spy(self, x, y=None):
-        seen.append(x.shape[0])
-        return real_fit(self, x, y)
+    def spy(train, test, k):
+        seen.append((train.shape[0], test.shape[0], k))
+        return real(train, test, k)
 
-    monkeypatch.setattr(PCA, "fit", spy)
-    monkeypatch.setattr(PCA, "fit_transform", lambda self, x, y=None: spy(self, x).transform(x))
+    monkeypatch.setattr(probes, "_principal_components", spy)
     rng = np.random.default_rng(0)
     y = (rng.random(100) < 0.5).astype(int)
     nested_cv_probabilities(rng.normal(size=(100, 80)), y, n_outer=5, pca_dims=10)
+    assert len(seen) == 5 and all(tr + te == 100 and k == 10 for tr, te, k in seen)
+    seen = [tr for tr, _, _ in seen]
     assert seen and max(seen) <= 80  # never all 100 subjects
