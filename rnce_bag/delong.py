@@ -14,20 +14,19 @@ from scipy import stats
 
 
 def _midrank(x: np.ndarray) -> np.ndarray:
-    order = np.argsort(x, kind="mergesort")
-    xs = x[order]
-    n = x.size
-    ranks = np.empty(n)
-    i = 0
-    while i < n:
-        j = i
-        while j < n and xs[j] == xs[i]:
-            j += 1
-        ranks[i:j] = 0.5 * (i + j - 1) + 1
-        i = j
-    out = np.empty(n)
-    out[order] = ranks
-    return out
+    """Ranks from 1, ties sharing their mean rank (midranks), shape of ``x``."""
+    return stats.rankdata(x, method="average")
+
+
+def auc(y: np.ndarray, score: np.ndarray) -> float:
+    """The empirical AUC (Mann-Whitney statistic; ties count one half), as
+    ``roc_auc_score``; NaN when ``y`` (n,) holds one class only."""
+    y = np.asarray(y).astype(bool)
+    m, n = int(y.sum()), int((~y).sum())
+    if m == 0 or n == 0:
+        return float("nan")
+    return float((_midrank(np.asarray(score, dtype=float))[y].sum() - m * (m + 1) / 2.0)
+                 / (m * n))
 
 
 def delong_covariance(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,8 +20,12 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from scipy.special import expit
 
+from rnce_bag.delong import auc
+
 #: the penalties the probes search, as scikit-learn's ``Cs`` (smallest first)
 CS = np.logspace(-4, 2, 13)
+#: Newton's stopping rule (see :func:`fit_l2_logistic`) and its step limit
+TOL, MAX_ITER = 1e-13, 100
 
 
 def _objective(xa: np.ndarray, t: np.ndarray, s: np.ndarray, pen: np.ndarray,
@@ -31,8 +35,8 @@ def _objective(xa: np.ndarray, t: np.ndarray, s: np.ndarray, pen: np.ndarray,
 
 
 def fit_l2_logistic(x: np.ndarray, y: np.ndarray, c: float, sample_weight: np.ndarray
-                    | None = None, start: np.ndarray | None = None, tol: float = 1e-13,
-                    max_iter: int = 100) -> np.ndarray:
+                    | None = None, start: np.ndarray | None = None, tol: float = TOL,
+                    max_iter: int = MAX_ITER) -> np.ndarray:
     """Coefficients of an L2 logistic regression at penalty ``c``.
 
     Parameters
@@ -53,13 +57,31 @@ def fit_l2_logistic(x: np.ndarray, y: np.ndarray, c: float, sample_weight: np.nd
     ndarray, shape (p + 1,)
         Weights, then the intercept.
     """
+    basis = _row_space(x)
+    if start is not None and basis is not None:
+        start = np.append(basis @ start[:-1], start[-1])
+    beta = _newton(x if basis is None else x @ basis.T, y, c, sample_weight, start, tol,
+                   max_iter)
+    return _original(beta, basis)
+
+
+def _row_space(x: np.ndarray) -> np.ndarray | None:
+    """An orthonormal basis (r, p) of the rows of ``x`` (n, p) when p > n, else None:
+    the optimal weights lie there (w / C = -x' r), so the fit needs only r <= n
+    coordinates."""
     n, p = x.shape
-    if p > n:  # the optimal weights lie in the row space of x (w / C = -x' r): fit there
-        vt = np.linalg.svd(x, full_matrices=False)[2]
-        if start is not None:
-            start = np.append(vt @ start[:-1], start[-1])
-        reduced = fit_l2_logistic(x @ vt.T, y, c, sample_weight, start, tol, max_iter)
-        return np.append(vt.T @ reduced[:-1], reduced[-1])
+    return np.linalg.svd(x, full_matrices=False)[2] if p > n else None
+
+
+def _original(beta: np.ndarray, basis: np.ndarray | None) -> np.ndarray:
+    """Coefficients in the row-space coordinates of ``basis`` mapped back to the features."""
+    return beta if basis is None else np.append(basis.T @ beta[:-1], beta[-1])
+
+
+def _newton(x: np.ndarray, y: np.ndarray, c: float, sample_weight: np.ndarray | None,
+            start: np.ndarray | None, tol: float, max_iter: int) -> np.ndarray:
+    """:func:`fit_l2_logistic` in the coordinates given (Newton with Armijo backtracking)."""
+    n, p = x.shape
     xa = np.column_stack([x, np.ones(n)])
     t = np.where(np.asarray(y) > 0, 1.0, -1.0)
     s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
@@ -97,18 +119,6 @@ def balanced_weights(y: np.ndarray) -> np.ndarray:
     return y.size / (2.0 * counts[y])
 
 
-def _auc(y: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve (ties count one half), as ``roc_auc_score``."""
-    from scipy.stats import rankdata
-
-    ranks = rankdata(score)
-    n_pos = int(y.sum())
-    n_neg = y.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
-
-
 def cv_l2_logistic(x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]],
                    cs: np.ndarray = CS) -> tuple[float, np.ndarray]:
     """The penalty with the best mean validation AUC over ``folds``, and the refit on all.
@@ -143,16 +153,13 @@ def _cv_l2_logistic(x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, 
     scores = np.zeros((len(folds), len(cs)))
     paths = np.zeros((len(folds), len(cs), x.shape[1] + 1))
     for k, (train, valid) in enumerate(folds):
-        xt = x[train]
-        # more features than subjects: one row-space basis for the fold's whole path
-        vt = np.linalg.svd(xt, full_matrices=False)[2] if xt.shape[1] > xt.shape[0] else None
-        zt = xt if vt is None else xt @ vt.T
+        basis = _row_space(x[train])  # one basis for the fold's whole path
+        xt = x[train] if basis is None else x[train] @ basis.T
         beta = None
         for j, c in enumerate(cs):
-            beta = fit_l2_logistic(zt, y[train], c, weight[train], start=beta)
-            w = beta[:-1] if vt is None else vt.T @ beta[:-1]
-            paths[k, j] = np.append(w, beta[-1])
-            scores[k, j] = _auc(y[valid], x[valid] @ w + beta[-1])
+            beta = _newton(xt, y[train], c, weight[train], beta, TOL, MAX_ITER)
+            paths[k, j] = _original(beta, basis)
+            scores[k, j] = auc(y[valid], x[valid] @ paths[k, j, :-1] + beta[-1])
     best = int(np.nan_to_num(scores.sum(axis=0), nan=-np.inf).argmax())
     coef = fit_l2_logistic(x, y, cs[best], weight, start=paths[:, best].mean(axis=0))
     return float(cs[best]), coef

@@ -114,7 +114,9 @@ def nested_cv_probabilities(x: np.ndarray, y: np.ndarray, n_outer: int = 5, n_in
         fitted on each outer training fold only (never on the subjects it predicts).
     """
     from scipy.special import expit
+    from sklearn.decomposition import PCA
     from sklearn.model_selection import StratifiedKFold
+    from sklearn.preprocessing import StandardScaler
 
     from rnce_bag.logistic import cv_l2_logistic
 
@@ -127,32 +129,16 @@ def nested_cv_probabilities(x: np.ndarray, y: np.ndarray, n_outer: int = 5, n_in
     outer = StratifiedKFold(n_outer, shuffle=True, random_state=seed)
     inner = StratifiedKFold(n_inner, shuffle=True, random_state=seed + 1)
     for train, test in outer.split(x, y):
-        xtr, xte = _standardise(x[train], x[test])
+        scale = StandardScaler().fit(x[train])
+        xtr, xte = scale.transform(x[train]), scale.transform(x[test])
         if pca_dims:
-            xtr, xte = _principal_components(xtr, xte, min(pca_dims, train.size - 1,
-                                                           x.shape[1]))
+            pca = PCA(min(pca_dims, train.size - 1, x.shape[1]), svd_solver="full")
+            pca.fit(xtr)
+            xtr, xte = pca.transform(xtr), pca.transform(xte)
         folds = list(inner.split(xtr, y[train]))
         _, coef = cv_l2_logistic(xtr, y[train], folds)
         prob[test] = expit(xte @ coef[:-1] + coef[-1])
     return prob
-
-
-def _standardise(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both tables centred and scaled by ``train``'s means and SDs (a constant column is
-    centred only), as ``StandardScaler``."""
-    mean = train.mean(axis=0)
-    sd = train.std(axis=0)
-    sd[sd < 10 * np.finfo(float).eps * np.maximum(np.abs(mean), 1.0)] = 1.0
-    return (train - mean) / sd, (test - mean) / sd
-
-
-def _principal_components(train: np.ndarray, test: np.ndarray, k: int
-                          ) -> tuple[np.ndarray, np.ndarray]:
-    """Both tables projected on ``train``'s first ``k`` principal axes (exact SVD)."""
-    mean = train.mean(axis=0)
-    _, _, vt = np.linalg.svd(train - mean, full_matrices=False)
-    axes = vt[:k].T
-    return (train - mean) @ axes, (test - mean) @ axes
 
 
 #: the representations that also get a row at :data:`PCA_DIMS` (FreeSurfer, the reference)

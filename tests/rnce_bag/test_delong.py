@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnce_bag.delong import auc_ci, delong_covariance, delong_paired_test
+from rnce_bag.delong import auc, auc_ci, delong_covariance, delong_paired_test
 
 
 def _delong_reference(y, scores):
@@ -64,3 +64,17 @@ def test_identical_scores_and_errors():
     assert delong_paired_test(y, s, s) == (0.0, 0.0, 1.0)
     with pytest.raises(ValueError, match="both classes"):
         delong_covariance(np.ones(5), s[None, :])
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_auc_is_roc_auc_score(ties):
+    """The plain AUC (the probes' inner CV score) against scikit-learn, ties included."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    y = (rng.random(80) < 0.3).astype(int)
+    score = y + rng.normal(size=80)
+    if ties:
+        score = np.round(score)
+    assert auc(y, score) == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+    assert np.isnan(auc(np.zeros(5), score[:5]))
