@@ -20,6 +20,8 @@ def demo_gwas(tmp_path_factory):
 
     cfg = preset_config("demo")
     cfg.images.write = False
+    # the demo cohort before it grew its clinical part (issue 28): the genetics is the same
+    cfg.cohort.n_subjects, cfg.cohort.clinical_fraction = 2500, 0.3
     d = tmp_path_factory.mktemp("demo")
     sim = simulate(cfg, d / "sim")
     lat = pd.read_csv(sim / "truth/latent.tsv", sep="\t")
