@@ -84,6 +84,7 @@ def test_gwas_missing_plink2_exit_3(runner, complete_sim, tmp_path, monkeypatch)
 
 @pytest.mark.hail
 @pytest.mark.slow
+@pytest.mark.extended
 def test_hail_runs_twice_in_one_process(runner, complete_sim, tmp_path):
     """The first run publishes its folder (the Hail session's temporary folder inside it is
     gone); a second run in the same process used to fail with NoSuchFileException on a

@@ -77,6 +77,7 @@ def test_plink2_engine_split_equals_merged(complete_sim, split, tmp_path):
 
 @pytest.mark.hail
 @pytest.mark.slow
+@pytest.mark.extended
 def test_hail_engine_split_equals_merged(complete_sim, split, tmp_path):
     merged = GenotypeInput(bfile=str(complete_sim / "genotypes" / "cohort"))
     ra = _gwas(complete_sim, merged, "hail", tmp_path / "merged")

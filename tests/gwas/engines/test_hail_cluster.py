@@ -93,6 +93,7 @@ def _gwas(sim: Path, cwd: Path, out: str, *extra: str) -> subprocess.CompletedPr
         cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
+@pytest.mark.extended
 def test_gwas_on_a_standalone_cluster_equals_local(complete_sim, tmp_path, standalone_cluster):
     master, ui = standalone_cluster
     res = _gwas(complete_sim, tmp_path, "on_cluster", "--spark-master", master)
