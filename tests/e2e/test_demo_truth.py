@@ -3,10 +3,13 @@
     make demo   # or: rnce-bag demo --preset demo --out DIR
     RNCE_BAG_DEMO_RUN=reports/output/demo pytest tests/e2e/test_demo_truth.py -v
 
-Checks the claims of the paper that the demo is meant to show on the simulated cohort:
-the MAPT locus for FS-BAG and R-NCE-BAG, R-NCE-BAG at least as heritable as FS-BAG and
-closer to the true brain age, rg(FS-BAG, R-NCE-BAG) high but below 1, and the planted
-oligodendrocyte/astrocyte enrichment on top.
+Checks what the simulator plants and the pipeline guarantees, on the representation that
+involves no training (FreeSurfer): the MAPT locus for FS-BAG, FS-BAG tracking the true
+brain-age gap, the planted oligodendrocyte/astrocyte enrichment on top; and that every
+claim of the paper is *reported* (met, direction only or not met, with its numbers) in the
+summary and the report. Whether R-NCE-BAG is as heritable as FS-BAG, closer to the true
+gap, or ahead on conversion is the result a run measures, not something a test may assert
+(issue 29): those numbers go to the README and the closing notes.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import pytest
 
 pytestmark = pytest.mark.demo
 
+STATUSES = ("met", "direction only", "not met")
+
 
 @pytest.fixture(scope="module")
 def run() -> Path:
@@ -28,38 +33,35 @@ def run() -> Path:
     return Path(os.environ["RNCE_BAG_DEMO_RUN"])
 
 
-def _bag_truth(run: Path) -> pd.DataFrame:
-    bag = pd.read_csv(run / "brain_age" / "bag.tsv", sep="\t")
-    truth = pd.read_csv(run / "simulate" / "truth" / "latent.tsv", sep="\t")
-    return bag.merge(truth[["IID", "true_brain_age_gap", "latent_factor"]], on="IID")
-
-
-@pytest.mark.parametrize("pheno", ["BAG_FS", "BAG_RNCE"])
-def test_mapt_genome_wide(run, pheno):
+def test_mapt_genome_wide_for_fs_bag(run):
     loci = pd.read_csv(run / "gwas" / "loci.tsv", sep="\t")
-    hits = loci[(loci["phenotype"] == pheno) & (loci["p_value"] < 5e-8)]
+    hits = loci[(loci["phenotype"] == "BAG_FS") & (loci["p_value"] < 5e-8)]
     assert hits["genes"].fillna("").str.contains("MAPT").any(), hits
 
 
-def test_rnce_bag_as_heritable_as_fs_bag(run):
-    h2 = pd.read_csv(run / "h2" / "heritability.tsv", sep="\t").set_index("phenotype")
-    assert h2.loc["BAG_RNCE", "h2"] >= h2.loc["BAG_FS", "h2"] - h2.loc["BAG_FS", "h2_se"]
+def test_fs_bag_tracks_the_true_brain_age_gap(run):
+    bag = pd.read_csv(run / "brain_age" / "bag.tsv", sep="\t")
+    truth = pd.read_csv(run / "simulate" / "truth" / "latent.tsv", sep="\t")
+    m = bag.merge(truth[["IID", "true_brain_age_gap"]], on="IID").dropna(subset=["bag_fs"])
+    assert np.corrcoef(m["bag_fs"], m["true_brain_age_gap"])[0, 1] > 0.6
 
 
-def test_rnce_bag_closer_to_true_brain_age_gap(run):
-    m = _bag_truth(run)
-    r_fs = np.corrcoef(m["bag_fs"], m["true_brain_age_gap"])[0, 1]
-    r_rnce = np.corrcoef(m["bag_rnce"], m["true_brain_age_gap"])[0, 1]
-    assert r_rnce >= r_fs, (r_rnce, r_fs)
-
-
-def test_rg_high_but_below_one(run):
-    rg = pd.read_csv(run / "rg_fs_rnce" / "rg.tsv", sep="\t").iloc[0]
-    assert 0.5 < rg["rg"] < 1, (rg["rg"], rg["rg_se"])
-
-
-@pytest.mark.parametrize("bag", ["fs", "rnce"])
-def test_planted_cell_types_on_top(run, bag):
-    ct = pd.read_csv(run / f"enrich_{bag}" / "celltypes.tsv", sep="\t")
+def test_planted_cell_types_on_top_for_fs_bag(run):
+    ct = pd.read_csv(run / "enrich_fs" / "celltypes.tsv", sep="\t")
     top = ct[ct["method"] == "gene-property"].sort_values("p_value").iloc[0]
     assert top["cell_type"] in ("oligodendrocytes", "astrocytes") and top["p_value"] < 0.05
+
+
+def test_every_claim_is_reported_with_its_numbers(run):
+    """Claim 1 (generic SSL behind FreeSurfer: SimCLR and Barlow x 4 tasks) and claim 2
+    (R-NCE ahead on conversion at 2 and 3 years), each with a status and its AUCs."""
+    from rnce_bag.claims import clinical_claims
+
+    scores = pd.read_csv(run / "probe" / "probe.tsv", sep="\t")
+    pairs = pd.read_csv(run / "probe" / "probe_pairs.tsv", sep="\t")
+    table = clinical_claims(scores, pairs)
+    assert len(table[table["claim"] == 1]) == 8 and len(table[table["claim"] == 2]) == 2
+    assert table["status"].isin(STATUSES).all()
+    html = (run / "report" / "index.html").read_text()
+    for _, r in table.iterrows():
+        assert f"{r['auc']:.4g}" in html, r.to_dict()  # the report's 4 digits
