@@ -13,6 +13,7 @@ from cli.options import (
     ExcludeOption,
     ExtractOption,
     KeepOption,
+    Minus9Option,
     RemoveOption,
     SetOption,
     split_names,
@@ -49,6 +50,7 @@ def gwas(
     extract: ExtractOption = None,
     exclude: ExcludeOption = None,
     chr_: ChrOption = None,
+    minus9_is_missing: Minus9Option = False,
 ) -> None:
     """Genome-wide association of one or more phenotypes (Hail or PLINK 2).
 
@@ -67,6 +69,8 @@ def gwas(
         overrides.append(f"engine={engine}")
     if spark_master:
         overrides.append(f"hail.spark_master={spark_master}")
+    if minus9_is_missing:
+        overrides.append("minus9_is_missing=true")
     run_gwas_stage(make_params(
         GwasParams, out=out, pheno=pheno, bfile=bfile, bgen=bgen, sample=sample, vcf=vcf,
         pheno_name=split_names(pheno_name), covar=covar, covar_name=split_names(covar_name),

@@ -13,6 +13,7 @@ from cli.options import (
     ExcludeOption,
     ExtractOption,
     KeepOption,
+    Minus9Option,
     RemoveOption,
     genetic_params,
 )
@@ -54,6 +55,7 @@ def h2(
     extract: ExtractOption = None,
     exclude: ExcludeOption = None,
     chr_: ChrOption = None,
+    minus9_is_missing: Minus9Option = False,
 ) -> None:
     """SNP heritability of each phenotype -> heritability.tsv and <pheno>.hsq (GCTA layout)."""
     from gwas.stages import H2Params, run_h2

@@ -29,21 +29,30 @@ def genetic_params(model, flags: dict):
     from rnce_bag.core.stage import make_params
 
     names = ("out", "pheno", "ref_ld", "w_ld", "bfile", "grm", "covar", "method", "backend",
-             "grm_cutoff", "threads", "keep", "remove", "extract", "exclude")
+             "grm_cutoff", "threads", "keep", "remove", "extract", "exclude",
+             "minus9_is_missing")
     return make_params(model, **{k: flags[k] for k in names}, sumstats=flags["sumstats"] or [],
                        pheno_name=split_names(flags["pheno_name"]),
                        covar_name=split_names(flags["covar_name"]), chr=flags["chr_"])
 
 
+_UNION = " Repeat the flag for several files: their union is read."
 KeepOption = Annotated[
-    Path | None, typer.Option("--keep", help="Samples to keep: a PLINK list ('FID IID' or "
-                              "'IID' per line).")]
+    list[Path] | None, typer.Option("--keep", help="Samples to keep: a PLINK list ('FID IID' "
+                                    "or 'IID' per line)." + _UNION)]
 RemoveOption = Annotated[
-    Path | None, typer.Option("--remove", help="Samples to remove (PLINK list).")]
+    list[Path] | None, typer.Option("--remove", help="Samples to remove (PLINK list)."
+                                    + _UNION)]
 ExtractOption = Annotated[
-    Path | None, typer.Option("--extract", help="Variants to keep: IDs or chr:start-end "
-                              "ranges, one per line.")]
+    list[Path] | None, typer.Option("--extract", help="Variants to keep: IDs or chr:start-end "
+                                    "ranges, one per line." + _UNION)]
 ExcludeOption = Annotated[
-    Path | None, typer.Option("--exclude", help="Variants to remove (IDs or ranges).")]
+    list[Path] | None, typer.Option("--exclude", help="Variants to remove (IDs or ranges)."
+                                    + _UNION)]
 ChrOption = Annotated[
     str | None, typer.Option("--chr", help="Chromosomes to analyse, e.g. 1-5,7,22.")]
+
+Minus9Option = Annotated[
+    bool, typer.Option("--minus9-is-missing", help="Read -9 in phenotype and covariate files "
+                       "as missing (PLINK 1's code); by default it is a value, and columns "
+                       "holding it are warned about.")]

@@ -13,6 +13,7 @@ from cli.options import (
     ExcludeOption,
     ExtractOption,
     KeepOption,
+    Minus9Option,
     RemoveOption,
     genetic_params,
 )
@@ -51,6 +52,7 @@ def rg(
     exclude: ExcludeOption = None,
     chr_: ChrOption = None,
     threads: Annotated[int, typer.Option(min=1, help="Threads for gcta64.")] = 1,
+    minus9_is_missing: Minus9Option = False,
 ) -> None:
     """Genetic correlation of every pair of phenotypes -> rg.tsv and <p1>__<p2>.hsq."""
     from gwas.stages import RgParams, run_rg

@@ -54,7 +54,8 @@ class GwasConfig(StrictModel):
     pca: PCAConfig = PCAConfig()
     hail: HailConfig = HailConfig()
     minus9_is_missing: bool = Field(
-        False, description="treat -9 in phenotype files as missing (PLINK 1 convention)"
+        False, description="read -9 in phenotype and covariate files as missing (PLINK 1's "
+                           "code; --minus9-is-missing); else a value, warned about"
     )
     genome_wide_p: float = Field(5e-8, gt=0, lt=1)
     suggestive_p: float = Field(1e-5, gt=0, lt=1)

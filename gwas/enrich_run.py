@@ -33,8 +33,8 @@ class EnrichResult:
 def run_enrich(sumstats: Path, bfile: str, celltypes: list[Path], out: Path,
                build: str = "GRCh37", window_up_kb: int = 35, window_down_kb: int = 10,
                cluster_gap_kb: int = 1000, ldsc_seg: bool = False,
-               ld_cache: Path | None = None, extract: Path | None = None,
-               exclude: Path | None = None, chr_: str | None = None) -> EnrichResult:
+               ld_cache: Path | None = None, extract: list[Path] | None = None,
+               exclude: list[Path] | None = None, chr_: str | None = None) -> EnrichResult:
     """Gene and cell-type enrichment of one trait into ``out`` (see the module)."""
     from gwas.enrichment import (
         celltype_enrichment,

@@ -11,6 +11,9 @@
   (1-based, inclusive; PLINK's ``--extract range`` in one token); IDs and ranges may be
   mixed. ``--extract`` keeps variants matching any line, ``--exclude`` drops them.
 - ``--chr``: chromosomes and ranges of them, ``1-5,7,22`` (``chr`` prefixes accepted).
+- A list option repeated (``--exclude a.txt --exclude b.txt``) reads the union of its
+  files, as PLINK 2 reads ``--exclude a.txt b.txt``; each file must name at least one
+  sample (or is an error naming it), and the counts are of the union.
 
 Pure functions over the sample table (``FID IID``) and the variant table (``chromosome
 position variant_id``); the engines apply the resulting masks and the run report gets
@@ -22,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,40 +39,65 @@ _RANGE = re.compile(r"^(?:chr)?([0-9A-Za-z]+):(\d+)-(\d+)$")
 _LOOSE_RANGE = re.compile(r"^(?:chr)?[0-9A-Za-z]+:[\d,.]+-[\d,.]*$")
 #: the largest chromosome number PLINK accepts (--chr-set 95)
 MAX_CHROMOSOME = 95
+#: the options that name list files (each repeatable)
+LIST_OPTIONS = ("keep", "remove", "extract", "exclude")
 log = logging.getLogger(__name__)
+
+
+#: one list file or several (tuples of paths once a Filters is built)
+PathArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
+
+
+def _paths(value, name: str) -> tuple[Path, ...]:
+    """``None``, one path or several -> a tuple of existing files (``--name`` repeated)."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str | os.PathLike) else list(value)
+    out = []
+    for v in items:
+        p = Path(v)
+        if not p.is_file():
+            raise InputError(f"--{name} file '{p}' not found")
+        out.append(p)
+    return tuple(out)
 
 
 @dataclass
 class Filters:
-    """The filter options of one command (each may be absent)."""
+    """The filter options of one command (each may be absent).
 
-    keep: Path | None = None
-    remove: Path | None = None
-    extract: Path | None = None
-    exclude: Path | None = None
+    ``keep``/``remove``/``extract``/``exclude`` each take one file or several (the flag
+    repeated): several files are read as one list, their union, as PLINK 2 reads several
+    files given to one flag.
+    """
+
+    keep: PathArg = None
+    remove: PathArg = None
+    extract: PathArg = None
+    exclude: PathArg = None
     chr: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("keep", "remove", "extract", "exclude"):
-            value = getattr(self, name)
-            if value is not None:
-                p = Path(value)
-                if not p.is_file():
-                    raise InputError(f"--{name} file '{p}' not found")
-                setattr(self, name, p)
+        for name in LIST_OPTIONS:
+            setattr(self, name, _paths(getattr(self, name), name))
         if self.chr is not None:
             parse_chromosomes(self.chr)  # fail fast on a bad --chr
 
     @property
     def samples(self) -> bool:
-        return self.keep is not None or self.remove is not None
+        return bool(self.keep or self.remove)
 
     @property
     def variants(self) -> bool:
-        return any(x is not None for x in (self.extract, self.exclude, self.chr))
+        return bool(self.extract or self.exclude or self.chr is not None)
+
+    def files(self) -> list[Path]:
+        """Every list file, in option order."""
+        return [p for name in LIST_OPTIONS for p in getattr(self, name)]
 
     def config(self) -> dict:
-        return {k: None if v is None else str(v) for k, v in vars(self).items()}
+        return {**{k: [str(p) for p in getattr(self, k)] or None for k in LIST_OPTIONS},
+                "chr": self.chr}
 
 
 def _normal_chrom(text: str) -> str:
@@ -187,23 +216,15 @@ def filter_samples(samples: pd.DataFrame, flt: Filters) -> tuple[np.ndarray, dic
     keep = np.ones(len(samples), dtype=bool)
     counts: dict[str, int] = {}
     for option in ("keep", "remove"):
-        path = getattr(flt, option)
-        if path is None:
+        paths = getattr(flt, option)
+        if not paths:
             continue
-        listed = read_sample_list(path, f"--{option} list")
-        m = sample_mask(samples, listed)
-        unmatched = listed_unmatched(samples, listed)
-        if unmatched == len(listed):
-            example = listed.iloc[0]
-            raise InputError(f"--{option} '{path}': none of its {len(listed)} entries names a "
-                             f"genotyped sample (first: {example['IID']!r}"
-                             + ("" if pd.isna(example["FID"]) else
-                                f" in family {example['FID']!r}") + ")",
-                             hint="the list must hold the genotype files' IDs ('FID IID' "
-                                  "as in the .fam, or 'IID')")
+        lists = [_checked_list(samples, p, option) for p in paths]
+        m = np.logical_or.reduce([sample_mask(samples, listed) for listed in lists])
+        unmatched = sum(listed_unmatched(samples, listed) for listed in lists)
         if unmatched:
-            log.warning("--%s %s: %d of %d entries name no genotyped sample", option, path,
-                        unmatched, len(listed))
+            log.warning("--%s %s: %d of %d entries name no genotyped sample", option,
+                        " ".join(map(str, paths)), unmatched, sum(map(len, lists)))
         counts[f"listed_unmatched_{option}"] = unmatched
         if option == "keep":
             counts["samples_removed_keep"] = int((keep & ~m).sum())
@@ -217,12 +238,38 @@ def filter_samples(samples: pd.DataFrame, flt: Filters) -> tuple[np.ndarray, dic
     return keep, counts
 
 
+def _checked_list(samples: pd.DataFrame, path: Path, option: str) -> pd.DataFrame:
+    """One sample list; an error when none of its entries names a sample (the IDs are of
+    another file: a ``--remove`` that removes nobody would analyse withdrawn samples
+    silently)."""
+    listed = read_sample_list(path, f"--{option} list")
+    if listed_unmatched(samples, listed) == len(listed):
+        example = listed.iloc[0]
+        raise InputError(f"--{option} '{path}': none of its {len(listed)} entries names a "
+                         f"genotyped sample (first: {example['IID']!r}"
+                         + ("" if pd.isna(example["FID"]) else
+                            f" in family {example['FID']!r}") + ")",
+                         hint="the list must hold the genotype files' IDs ('FID IID' "
+                              "as in the .fam, or 'IID')")
+    return listed
+
+
 @dataclass
 class VariantList:
     """IDs and ``(chromosome, start, end)`` ranges of a variant list."""
 
     ids: set[str] = field(default_factory=set)
     ranges: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+def read_variant_lists(paths: Sequence[str | os.PathLike[str]]) -> VariantList:
+    """The union of several variant lists (a repeated ``--extract``/``--exclude``)."""
+    out = VariantList()
+    for p in paths:
+        one = read_variant_list(p)
+        out.ids |= one.ids
+        out.ranges += one.ranges
+    return out
 
 
 def read_variant_list(path: str | os.PathLike[str]) -> VariantList:
@@ -276,12 +323,12 @@ def filter_variants(variants: pd.DataFrame, flt: Filters) -> tuple[np.ndarray, d
         m = variants["chromosome"].astype(str).map(_normal_chrom).isin(chroms).to_numpy()
         counts["variants_removed_chr"] = int((keep & ~m).sum())
         keep &= m
-    if flt.extract is not None:
-        m = variant_list_mask(variants, read_variant_list(flt.extract))
+    if flt.extract:
+        m = variant_list_mask(variants, read_variant_lists(flt.extract))
         counts["variants_removed_extract"] = int((keep & ~m).sum())
         keep &= m
-    if flt.exclude is not None:
-        m = variant_list_mask(variants, read_variant_list(flt.exclude))
+    if flt.exclude:
+        m = variant_list_mask(variants, read_variant_lists(flt.exclude))
         counts["variants_removed_exclude"] = int((keep & m).sum())
         keep &= ~m
     if flt.variants and not keep.any():

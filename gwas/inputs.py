@@ -1,10 +1,18 @@
 """Phenotypes, covariates and the sample set shared by every engine.
 
 Phenotype and covariate files are PLINK 2 files (``#FID IID ...`` or ``#IID ...``) or
-any TSV/CSV with an ``IID`` column and named columns. ``NA``, ``nan`` and empty cells
-are missing; ``-9`` is missing only when ``minus9_is_missing`` is set (PLINK 1
-convention). Non-numeric covariates are one-hot encoded (first level dropped);
-constant or collinear covariates are errors naming them.
+any TSV/CSV with an ``IID`` column and named columns. One missing-value rule for both
+(:func:`missing_cells`): ``NA``, ``nan``, ``None`` and empty cells are missing; ``-9`` is
+missing only when ``minus9_is_missing`` is set (``--minus9-is-missing`` on gwas, h2 and
+rg; PLINK 1's convention), else it is a value and every column holding exact ``-9``
+values is warned about with their count (a BAG of -9 years is possible; a code is not).
+Non-numeric covariates are one-hot encoded (first level dropped); a level held by fewer
+than :data:`MIN_LEVEL_SAMPLES` samples, and constant or collinear covariates, are errors
+naming them.
+
+Samples are matched on IID alone, in phenotype and covariate files alike (the genotype
+files' FIDs are not compared); a FID column that disagrees with the genotypes' FIDs is
+warned about (:func:`warn_fid_mismatch`). Sample lists follow PLINK (``gwas.filters``).
 
 Both engines analyse exactly the samples :func:`match_samples` returns: genotyped,
 with every covariate, and with at least one phenotype; each phenotype keeps its own
@@ -15,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,12 +66,35 @@ def read_named_table(path: str | os.PathLike[str], kind: str) -> pd.DataFrame:
     return df
 
 
+#: a categorical covariate's level needs at least this many samples: a dummy on one or two
+#: samples is a near-singular column (PLINK 2 stops with VIF_TOO_HIGH) and usually a code
+#: for missing (-9, 'unknown') rather than a group
+MIN_LEVEL_SAMPLES = 5
+_MINUS9 = ("-9", "-9.0", "-9.00")
+
+
+def missing_cells(raw: pd.Series, minus9: bool) -> pd.Series:
+    """Which cells of a text column are missing (the module's one rule): (n,) bool."""
+    missing = raw.isin(NA_TOKENS) | (raw == "None")
+    return missing | raw.isin(_MINUS9) if minus9 else missing
+
+
+def _warn_minus9(raw: pd.Series, path: str, column: str, kind: str) -> None:
+    n = int(raw.isin(_MINUS9).sum())
+    if n:
+        log.warning("%s, column '%s': %d %s value(s) are exactly -9, analysed as values; if "
+                    "-9 codes a missing value, pass --minus9-is-missing (gwas: --set "
+                    "minus9_is_missing=true) or write NA", path, column, n, kind)
+
+
 def _numeric(df: pd.DataFrame, cols: list[str], path: str, minus9: bool, kind: str
              ) -> pd.DataFrame:
     out = pd.DataFrame({"IID": df["IID"]})
     for c in cols:
         raw = df[c].astype(str).str.strip()
-        missing = raw.isin(NA_TOKENS) | (raw == "None")
+        missing = missing_cells(raw, minus9)
+        if not minus9:
+            _warn_minus9(raw, path, c, kind)
         values = pd.to_numeric(raw.where(~missing), errors="coerce")
         bad = values.isna() & ~missing
         if bad.any():
@@ -70,13 +102,30 @@ def _numeric(df: pd.DataFrame, cols: list[str], path: str, minus9: bool, kind: s
             raise InputError(f"{path}, row {i + 1} (line {i + 2}), column '{c}': expected a "
                              f"number in the {kind} file, found {raw.iloc[i]!r}",
                              hint="write NA for a missing value")
-        if minus9:
-            values = values.mask(values == -9)
         if np.isinf(values).any():
             i = int(np.flatnonzero(np.isinf(values.to_numpy()))[0])
             raise InputError(f"{path}, row {i + 1}, column '{c}': infinite value")
         out[c] = values.astype(float)
     return out
+
+
+def warn_fid_mismatch(path: str | os.PathLike[str], fam: pd.DataFrame, kind: str) -> int:
+    """Warn when a table's FID column disagrees with the genotypes' FIDs (``fam``: ``FID
+    IID``) for the same IID; samples are matched on IID alone. Returns how many disagree."""
+    df = read_named_table(path, kind)
+    if "FID" not in df.columns:
+        return 0
+    geno = fam.assign(IID=fam["IID"].astype(str)).drop_duplicates("IID").set_index("IID")
+    both = df[df["IID"].isin(geno.index)]
+    theirs = geno.loc[both["IID"], "FID"].astype(str).to_numpy()
+    differ = both["FID"].astype(str).str.strip().to_numpy() != theirs
+    n = int(differ.sum())
+    if n:
+        i = int(np.flatnonzero(differ)[0])
+        log.warning("%s: %d sample(s) have another FID than in the genotype files (e.g. IID "
+                    "%r: FID %r here, %r there); samples are matched on IID alone", path, n,
+                    both["IID"].iloc[i], str(both["FID"].iloc[i]), theirs[i])
+    return n
 
 
 def load_phenotypes(path: str | os.PathLike[str], names: list[str] | None = None,
@@ -152,12 +201,19 @@ def check_not_phenotype(pheno: pd.DataFrame, covar: pd.DataFrame | None, pheno_s
                                       "the column with --covar-name")
 
 
-def encode_covariates(df: pd.DataFrame, cols: list[str], path: str) -> pd.DataFrame:
-    """Numeric covariates; text columns one-hot encoded (``col_level``, first level dropped)."""
+def encode_covariates(df: pd.DataFrame, cols: list[str], path: str, minus9: bool = False
+                      ) -> pd.DataFrame:
+    """Numeric covariates; text columns one-hot encoded (``col_level``, first level dropped).
+
+    Missing cells by :func:`missing_cells`; a text level held by fewer than
+    :data:`MIN_LEVEL_SAMPLES` rows of the file is an error naming it.
+    """
     out = pd.DataFrame({"IID": df["IID"]})
     for c in cols:
         raw = df[c].astype(str).str.strip()
-        missing = raw.isin(NA_TOKENS)
+        missing = missing_cells(raw, minus9)
+        if not minus9:
+            _warn_minus9(raw, path, c, "covariate")
         num = pd.to_numeric(raw.where(~missing), errors="coerce")
         if (num.notna() | missing).all():
             big = num.abs() > COVARIATE_LIMIT
@@ -174,14 +230,24 @@ def encode_covariates(df: pd.DataFrame, cols: list[str], path: str) -> pd.DataFr
             raise InputError(f"{path}, column '{c}': constant covariate (every value is "
                              f"{levels[0]!r}); collinear with the intercept",
                              hint="drop it with --covar-name")
+        sizes = raw[~missing].value_counts()
+        rare = sizes[sizes < MIN_LEVEL_SAMPLES]
+        if len(rare):
+            level, count = str(rare.index[0]), int(rare.iloc[0])
+            row = int(np.flatnonzero((raw == level).to_numpy())[0])
+            raise InputError(f"{path}, column '{c}': level {level!r} is held by {count} "
+                             f"sample(s) (first at row {row + 1}, line {row + 2}), fewer than "
+                             f"{MIN_LEVEL_SAMPLES}: its indicator would be a near-singular "
+                             "covariate", hint="if it codes a missing value write NA (for -9: "
+                             "--minus9-is-missing); else merge it into another level")
         for level in levels[1:]:
             col = f"{c}_{level}"
             out[col] = np.where(missing, np.nan, (raw == level).astype(float))
     return out
 
 
-def load_covariates(path: str | os.PathLike[str], names: list[str] | None = None
-                    ) -> pd.DataFrame:
+def load_covariates(path: str | os.PathLike[str], names: list[str] | None = None,
+                    minus9_is_missing: bool = False) -> pd.DataFrame:
     """``IID`` + numeric covariate columns (categorical ones one-hot encoded)."""
     df = read_named_table(path, "covariate")
     avail = [c for c in df.columns if c not in ("FID", "IID")]
@@ -190,7 +256,7 @@ def load_covariates(path: str | os.PathLike[str], names: list[str] | None = None
     if unknown:
         raise InputError(f"{path}: covariate(s) {', '.join(unknown)} not in the file; "
                          f"available: {', '.join(avail)}")
-    return encode_covariates(df, cols, str(path))
+    return encode_covariates(df, cols, str(path), minus9_is_missing)
 
 
 def check_covariates(cov: pd.DataFrame, source: str) -> None:
@@ -226,12 +292,20 @@ class SampleSet:
 
 
 def match_samples(genotype_iids: list[str], pheno: pd.DataFrame, covar: pd.DataFrame | None,
-                  source: str = "inputs") -> SampleSet:
-    """Genotyped samples with all covariates and at least one phenotype, in genotype order."""
+                  source: str = "inputs", filtered: Sequence[str] = ()) -> SampleSet:
+    """Genotyped samples with all covariates and at least one phenotype, in genotype order.
+
+    ``filtered``: genotyped samples that ``--keep``/``--remove`` took out before; a
+    phenotyped one among them is counted as removed by the filters, not as lacking
+    genotypes.
+    """
     geno = pd.Index(genotype_iids)
     dropped = {}
     ph = pheno.set_index("IID")
-    missing = ph.index[~ph.index.isin(geno)]
+    gone = ph.index.isin(pd.Index(filtered)) & ~ph.index.isin(geno)
+    if len(filtered):
+        dropped["phenotyped, removed by --keep/--remove"] = int(gone.sum())
+    missing = ph.index[~ph.index.isin(geno) & ~gone]
     dropped["phenotyped but not genotyped"] = int(len(missing))
     if len(missing):
         zeros = {g.lstrip("0") for g in geno}

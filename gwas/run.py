@@ -28,7 +28,7 @@ from gwas.genotype_files import (
     genotype_paths,
     is_template,
 )
-from gwas.inputs import load_covariates, load_phenotypes, match_samples
+from gwas.inputs import load_covariates, load_phenotypes, match_samples, warn_fid_mismatch
 from gwas.loci import annotate_genes, clump
 from gwas.plink_io import open_bed, read_fam
 from gwas.regions import REGION_COLUMNS, locus_region
@@ -235,6 +235,7 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
                      if k.startswith("listed_unmatched_") and n]
         say(f"--keep/--remove: {int(kept_samples.sum())} of {len(fam)} genotyped samples kept"
             + (f" ({'; '.join(unmatched)})" if unmatched else ""), "inputs")
+    filtered_out = fam.loc[~kept_samples, "IID"].astype(str).tolist()
     fam = fam[kept_samples].reset_index(drop=True)
     other = None  # variants outside chromosomes 1-22 (known up front for PLINK 1 input)
     missing_chroms = geno.missing_autosomes()
@@ -251,9 +252,14 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
             say(f"{other} variants on chromosomes other than 1-22 (X, Y, MT, ...) left out: "
                 "the association runs on autosomes", "inputs")
     pheno = load_phenotypes(pheno_path, pheno_names, cfg.minus9_is_missing)
-    covar = load_covariates(covar_path, covar_names) if covar_path else None
+    covar = load_covariates(covar_path, covar_names, cfg.minus9_is_missing) if covar_path \
+        else None
+    for path, kind in ((pheno_path, "phenotype"), (covar_path, "covariate")):
+        if path:  # matched on IID alone: say so when the file's FIDs are others
+            warn_fid_mismatch(path, fam, kind)
     samples = match_samples(fam["IID"].astype(str).tolist(), pheno, covar,
-                            source=" / ".join(str(p) for p in (pheno_path, covar_path) if p))
+                            source=" / ".join(str(p) for p in (pheno_path, covar_path) if p),
+                            filtered=filtered_out)
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
     say(f"{len(samples.iids)} samples with genotypes, covariates and a phenotype", "inputs")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from gwas.config import GwasConfig
 from rnce_bag.core.errors import InputError
@@ -25,14 +25,25 @@ CACHE_DIR = ".cache"
 BACKENDS = {"greml": ("embedded", "gcta"), "ldsc": ("embedded", "ldsc-cli")}
 
 
-class FilterParams(StageParams):
-    """PLINK-semantics sample and variant filters (``--keep`` ... ``--chr``)."""
+def _listed(value):
+    """One list file or several (the flag repeated) -> a list, ``None`` when absent."""
+    if value is None or isinstance(value, list):
+        return value or None
+    return [value]
 
-    keep: Path | None = None
-    remove: Path | None = None
-    extract: Path | None = None
-    exclude: Path | None = None
+
+class FilterParams(StageParams):
+    """PLINK-semantics sample and variant filters (``--keep`` ... ``--chr``); each list
+    option takes one file or several, read as their union."""
+
+    keep: list[Path] | None = None
+    remove: list[Path] | None = None
+    extract: list[Path] | None = None
+    exclude: list[Path] | None = None
     chr: str | None = None
+
+    _lists = field_validator("keep", "remove", "extract", "exclude", mode="before")(
+        lambda cls, v: _listed(v))
 
     def filters(self):
         from gwas.filters import Filters
@@ -40,7 +51,7 @@ class FilterParams(StageParams):
         return Filters(self.keep, self.remove, self.extract, self.exclude, self.chr)
 
     def filter_files(self) -> list[Path]:
-        return [p for p in (self.keep, self.remove, self.extract, self.exclude) if p]
+        return [p for v in (self.keep, self.remove, self.extract, self.exclude) for p in v or ()]
 
 
 class GwasParams(FilterParams):
@@ -116,6 +127,8 @@ class GeneticParams(FilterParams):
     backend: Literal["embedded", "gcta", "ldsc-cli"] = "embedded"
     grm_cutoff: float = Field(0.025, ge=0, le=1)
     threads: int = Field(1, ge=1)
+    minus9_is_missing: bool = Field(False, description="-9 in phenotype and covariate files "
+                                    "is missing (gwas.inputs.missing_cells)")
 
     def check(self) -> None:
         """The checks a flag parser cannot make (exit 2 with the flag named)."""
@@ -134,7 +147,8 @@ class GeneticParams(FilterParams):
 
     def greml_config(self) -> dict:
         return {"method": self.method, "backend": self.backend,
-                "grm_cutoff": self.grm_cutoff, "filters": self.filters().config()}
+                "grm_cutoff": self.grm_cutoff, "filters": self.filters().config(),
+                "minus9_is_missing": self.minus9_is_missing}
 
 
 class H2Params(GeneticParams):
@@ -188,7 +202,7 @@ def run_h2(params: H2Params, echo: Echo = silent) -> Outputs:
                                         p.backend),
         lambda stage, mat, ids, m, prefix: estimate_h2(
             mat, ids, m, prefix, p.pheno, p.pheno_name, p.covar, p.covar_name, stage,
-            p.backend, _cutoff(p), threads=p.threads))
+            p.backend, _cutoff(p), threads=p.threads, minus9=p.minus9_is_missing))
     for _, r in table.iterrows():
         if p.method == "ldsc":
             echo(f"{r['phenotype']}: LDSC h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), intercept "
@@ -216,7 +230,8 @@ def run_rg(params: RgParams, echo: Echo = silent) -> Outputs:
                                                p.backend),
         lambda stage, mat, ids, _m, prefix: estimate_rg(
             mat, ids, p.pheno, p.pheno_name, p.covar, p.covar_name, stage, _cutoff(p),
-            backend=p.backend, grm_prefix=prefix, threads=p.threads))
+            backend=p.backend, grm_prefix=prefix, threads=p.threads,
+            minus9=p.minus9_is_missing))
     for _, r in table.iterrows():
         if p.method == "ldsc":
             echo(f"{r['p1']} x {r['p2']}: LDSC rg = {r['rg']:.3f} (SE {r['rg_se']:.3f}), "
@@ -234,9 +249,11 @@ class EnrichParams(StageParams):
     """Gene-level association and cell-type enrichment of one trait (variant filters
     only: it reads summary statistics, whose samples the GWAS chose)."""
 
-    extract: Path | None = None
-    exclude: Path | None = None
+    extract: list[Path] | None = None
+    exclude: list[Path] | None = None
     chr: str | None = None
+
+    _lists = field_validator("extract", "exclude", mode="before")(lambda cls, v: _listed(v))
     sumstats: Path
     bfile: str
     celltypes: list[Path] = Field(min_length=1)
@@ -260,7 +277,7 @@ def run_enrich_stage(params: EnrichParams, echo: Echo = silent) -> Outputs:
                             "window_down_kb": params.window_down_kb,
                             "cluster_gap_kb": params.cluster_gap_kb},
                     inputs=[params.sumstats, *params.celltypes,
-                            *[p for p in (params.extract, params.exclude) if p]],
+                            *[p for v in (params.extract, params.exclude) for p in v or ()]],
                     tools=()) as (stage, record):
         res = run_enrich(params.sumstats, params.bfile, params.celltypes, stage, params.build,
                          params.window_up_kb, params.window_down_kb, params.cluster_gap_kb,

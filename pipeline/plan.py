@@ -88,9 +88,9 @@ def plan(study: StudyConfig, study_dir: Path, root: Path) -> list[Stage]:
         up = []
     ld = str(rel(c.ld_bfile)) if c.ld_bfile else bfile
     # --keep/--remove/--extract/--exclude/--chr of the genetic stages (PLINK semantics)
-    filters = {k: rel(getattr(c, k)) for k in ("keep", "remove", "extract", "exclude")
-               if getattr(c, k)}
-    flt_inputs = list(filters.values())
+    filters: dict = {k: [rel(p) for p in ([v] if isinstance(v, str) else v)]
+                     for k in ("keep", "remove", "extract", "exclude") if (v := getattr(c, k))}
+    flt_inputs = [p for paths in filters.values() for p in paths]
     if c.chr:
         filters["chr"] = c.chr
 

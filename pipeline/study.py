@@ -39,12 +39,14 @@ class CohortBlock(StrictModel):
                                  "(default: bfile)")
     build: Literal["GRCh37", "GRCh38"] = "GRCh37"
     celltypes: list[str] = Field(default_factory=list, description="FUMA-format tables")
-    keep: str | None = Field(None, description="PLINK sample list: only these samples "
-                             "(gwas, h2, rg)")
-    remove: str | None = Field(None, description="PLINK sample list to leave out")
-    extract: str | None = Field(None, description="variant IDs or chr:start-end ranges to "
-                                "analyse")
-    exclude: str | None = Field(None, description="variant IDs or ranges to leave out")
+    keep: str | list[str] | None = Field(None, description="PLINK sample list(s): only these "
+                                         "samples (gwas, h2, rg); several are their union")
+    remove: str | list[str] | None = Field(None, description="PLINK sample list(s) to leave "
+                                           "out")
+    extract: str | list[str] | None = Field(None, description="variant IDs or chr:start-end "
+                                            "ranges to analyse (file or files)")
+    exclude: str | list[str] | None = Field(None, description="variant IDs or ranges to "
+                                            "leave out (file or files)")
     chr: str | None = Field(None, description="chromosomes, e.g. 1-22")
 
 

@@ -336,6 +336,8 @@ def hail_qc(hl, mt, iids: list[str], qc, work: Path | None = None, variant_keep=
     n_auto = mt.count_rows()
     n_other = n_all - n_auto
     mt = mt.filter_rows(hl.len(mt.alleles) == 2)  # multi-allelic records left out
+    # counted before the user's filters, whose removals are counted by gwas.filters
+    n_multi = n_auto - mt.count_rows()
     if variant_keep is not None:  # the user's --chr/--extract/--exclude, by position and ID
         chrom = variant_keep["chromosome"].astype(str).str.removeprefix("chr")
         at = chrom + ":" + variant_keep["position"].astype(str)
@@ -345,7 +347,6 @@ def hail_qc(hl, mt, iids: list[str], qc, work: Path | None = None, variant_keep=
         no_id = hl.is_missing(mt.rsid) | (mt.rsid == ".")  # PLINK 2 named it chr:pos:ref:alt
         mt = mt.filter_rows(keys.contains(here + ":" + mt.rsid)
                             | (no_id & positions.contains(here)))
-    n_multi = n_auto - mt.count_rows()
     imputed = "GP" in mt.entry
     min_call = 0.0 if imputed else qc.sample_call_rate
     cr = mt.annotate_cols(cr=hl.agg.fraction(hl.is_defined(mt.GT))).cols().to_pandas()

@@ -101,11 +101,12 @@ def build_grm(bfile: str | None, grm_prefix: str | None, out: Path,
 def estimate_h2(grm: np.ndarray, ids: pd.DataFrame, m: int, grm_prefix: str,
                 pheno_path: Path, pheno_names: list[str] | None, covar_path: Path | None,
                 covar_names: list[str] | None, out: Path, backend: str = "embedded",
-                cutoff: float | None = 0.025, min_n: int = 50, threads: int = 1
-                ) -> pd.DataFrame:
-    """Heritability of every phenotype; writes ``<pheno>.hsq`` files into ``out``."""
-    pheno = load_phenotypes(pheno_path, pheno_names)
-    covar = load_covariates(covar_path, covar_names) if covar_path else None
+                cutoff: float | None = 0.025, min_n: int = 50, threads: int = 1,
+                minus9: bool = False) -> pd.DataFrame:
+    """Heritability of every phenotype; writes ``<pheno>.hsq`` files into ``out``
+    (``minus9``: -9 is missing, :func:`gwas.inputs.missing_cells`)."""
+    pheno = load_phenotypes(pheno_path, pheno_names, minus9)
+    covar = load_covariates(covar_path, covar_names, minus9) if covar_path else None
     check_not_phenotype(pheno, covar, str(pheno_path), str(covar_path))
     ids = ids.copy()
     ids["IID"] = ids["IID"].astype(str)
@@ -200,7 +201,7 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
                 pheno_names: list[str] | None, covar_path: Path | None,
                 covar_names: list[str] | None, out: Path, cutoff: float | None = 0.025,
                 min_n: int = 50, backend: str = "embedded", grm_prefix: str | None = None,
-                threads: int = 1) -> pd.DataFrame:
+                threads: int = 1, minus9: bool = False) -> pd.DataFrame:
     """Bivariate GREML for every pair of phenotypes -> ``rg.tsv`` and ``<p1>__<p2>.hsq``.
 
     ``backend`` ``gcta`` runs ``gcta64 --reml-bivar`` on ``grm_prefix`` with the same
@@ -208,11 +209,11 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
     """
     from itertools import combinations
 
-    pheno = load_phenotypes(pheno_path, pheno_names)
+    pheno = load_phenotypes(pheno_path, pheno_names, minus9)
     names = [c for c in pheno.columns if c != "IID"]
     if len(names) < 2:
         raise InputError(f"{pheno_path}: rg needs at least two phenotypes, found {names}")
-    covar = load_covariates(covar_path, covar_names) if covar_path else None
+    covar = load_covariates(covar_path, covar_names, minus9) if covar_path else None
     check_not_phenotype(pheno, covar, str(pheno_path), str(covar_path))
     ids = ids.copy()
     ids["IID"] = ids["IID"].astype(str)

@@ -40,8 +40,8 @@ def test_bad_phenotypes(tmp_path, text, names, match):
 
 
 def test_covariates_one_hot_and_checks(tmp_path):
-    p = _w(tmp_path, "c.tsv", "IID\tage\tsite\ts1\nA\t50\tx\t1\nB\t60\ty\t1\nC\t70\tz\t1\n"
-                              "D\t55\tx\t1\n".replace("\ts1\n", "\tk\n", 1))
+    rows = "".join(f"{i}\t{50 + i}\t{'xyz'[i % 3]}\tk\n" for i in range(15))
+    p = _w(tmp_path, "c.tsv", "IID\tage\tsite\ts1\n" + rows)
     cov = load_covariates(p, ["age", "site"])
     assert list(cov.columns) == ["IID", "age", "site_y", "site_z"]
     with pytest.raises(InputError, match="constant covariate.*k"):

@@ -311,7 +311,10 @@ def test_run_only_a_first_stage_on_a_fresh_folder(env, runner):
 @pytest.mark.parametrize("engine", ["plink2", pytest.param("hail", marks=pytest.mark.hail)])
 def test_multi_allelic_vcf_record_is_left_out_and_said(shared_dir, tmp_path, runner, engine):
     """A record with ALT 'G,T' used to crash the PLINK 2 engine (TypeError, exit 1); both
-    engines leave it out and say so."""
+    engines leave it out and say so. With two --exclude lists (their union is left out,
+    as PLINK 2 reads them) the multi-allelic count is still 1: the Hail engine used to
+    count the excluded variants as multi-allelic, and a repeated --exclude kept only the
+    last list (issue 30)."""
     import json
 
     import numpy as np
@@ -326,15 +329,22 @@ def test_multi_allelic_vcf_record_is_left_out_and_said(shared_dir, tmp_path, run
     ids = next(line for line in lines if line.startswith("#CHROM")).split("\t")[9:]
     pd.DataFrame({"IID": ids, "Y": np.random.default_rng(0).normal(size=len(ids))}).to_csv(
         tmp_path / "p.tsv", sep="\t", index=False)
+    excluded = [lines[body[k]].split("\t")[2] for k in (6, 7)]
+    for name, vid in zip("ab", excluded, strict=True):
+        (tmp_path / f"{name}.txt").write_text(vid + "\n")
     out = tmp_path / "out"
     res = runner.invoke(app, ["gwas", "--vcf", str(vcf), "--pheno", str(tmp_path / "p.tsv"),
-                              "--engine", engine, "--set", "pca.n_pcs=0", "--out", str(out)])
+                              "--engine", engine, "--set", "pca.n_pcs=0", "--out", str(out),
+                              "--exclude", str(tmp_path / "a.txt"),
+                              "--exclude", str(tmp_path / "b.txt")])
     assert res.exit_code == 0, res.output
     assert "1 multi-allelic variants left out" in " ".join(res.output.split())
     report = json.loads((out / "gwas_report.json").read_text())
     assert report["qc"]["variants_not_biallelic"] == 1
+    assert report["filters"]["removed"]["variants_removed_exclude"] == 2
     ss = pd.read_csv(out / "Y.tsv.gz", sep="\t")
     assert fields[2] not in set(ss["variant_id"])
+    assert not set(excluded) & set(ss["rsid"].dropna())
     assert not ss["effect_allele"].str.contains(",").any()
 
 
