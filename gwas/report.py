@@ -134,6 +134,18 @@ def _regional_figures(gwas_dir: Path, name: str, loci: pd.DataFrame,
     return figs
 
 
+def rg_sentence(x: pd.Series) -> str:
+    """``rg 0.855 (SE 0.067); p(rg = 0) 3.5e-37, p(rg = 1) 0.031`` for one ``rg.tsv`` row
+    (the test of rg = 1 is Wald's, from the SE)."""
+    from scipy.stats import norm
+
+    if pd.isna(x["rg"]) or pd.isna(x["rg_se"]) or not x["rg_se"] > 0:
+        return f"rg not estimated ({x['status']})"
+    p1 = 2 * norm.sf(abs(1 - float(x["rg"])) / float(x["rg_se"]))
+    return (f"rg {x['rg']:.3f} (SE {x['rg_se']:.3f}); p(rg = 0) {_fmt(x['p'])}, "
+            f"p(rg = 1) {_fmt(p1)}" + ("" if x["status"] == "ok" else f" [{x['status']}]"))
+
+
 def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
     """Side-by-side numbers, Miami plot and shared/unique loci of phenotypes ``a`` and ``b``."""
     from gwas import plots
@@ -170,21 +182,28 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
     add("genome-wide significant variants", summary.loc[a, "n_genome_wide"],
         summary.loc[b, "n_genome_wide"])
     add("lead loci", len(la), len(lb), f"{len(shared)} shared")
+    pair_rows = []
+    for path in found["rg"]:
+        r = read_table(path, "genetic_correlation")
+        pair_rows += [x for _, x in r[((r["p1"] == a) & (r["p2"] == b))
+                                      | ((r["p1"] == b) & (r["p2"] == a))].iterrows()]
+    joint = next((x for x in pair_rows if x["method"] == "greml"
+                  and "h2_diff_se" in x.index and pd.notna(x["h2_diff_se"])), None)
     for path in found["heritability"]:
         h = read_table(path, "heritability").set_index("phenotype")
         if a in h.index and b in h.index:
             ha, hb = h.loc[a], h.loc[b]
             d = ha["h2"] - hb["h2"]
-            se = math.sqrt(ha["h2_se"] ** 2 + hb["h2_se"] ** 2)
+            if joint is not None and ha["method"] == "greml":
+                # the bivariate fit's SE of the difference counts the two BAGs' covariance
+                diff = f"{d:+.3f} (SE {joint['h2_diff_se']:.3f}, joint bivariate GREML)"
+            else:
+                se = math.sqrt(ha["h2_se"] ** 2 + hb["h2_se"] ** 2)
+                diff = f"{d:+.3f} (SE {se:.3f}, assuming independent estimates)"
             add(f"h2 ({ha['method']})", f"{ha['h2']:.3f} ({ha['h2_se']:.3f})",
-                f"{hb['h2']:.3f} ({hb['h2_se']:.3f})",
-                f"{d:+.3f} (SE {se:.3f}, assuming independent estimates)")
-    for path in found["rg"]:
-        r = read_table(path, "genetic_correlation")
-        hit = r[((r["p1"] == a) & (r["p2"] == b)) | ((r["p1"] == b) & (r["p2"] == a))]
-        for _, x in hit.iterrows():
-            add(f"rg ({x['method']})", f"{x['rg']:.3f} (SE {x['rg_se']:.3f})", "",
-                f"p = {_fmt(x['p'])}")
+                f"{hb['h2']:.3f} ({hb['h2_se']:.3f})", diff)
+    for x in pair_rows:  # a quantity of the pair: in the pair's column
+        add(f"rg ({x['method']})", "", "", rg_sentence(x))
     rep_a, rep_b = a.removeprefix("BAG_"), b.removeprefix("BAG_")
     for pdir in found["probe"]:
         pairs = output_path("probe", "pairs", pdir)

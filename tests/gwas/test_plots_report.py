@@ -162,14 +162,25 @@ def test_compare_bags_unit(tmp_path):
     out = compare_bags(found, "BAG_FS", "BAG_RNCE", tmp_path / "fig")
     rows = {r["quantity"]: r for r in out["rows"]}
     assert rows["lead loci"]["BAG_FS"] == "1" and rows["lead loci"]["difference"] == "1 shared"
-    assert rows["h2 (greml)"]["difference"].startswith("+0.180 (SE 0.050")
-    assert rows["rg (greml)"]["BAG_FS"] == "0.870 (SE 0.070)"
+    assert rows["h2 (greml)"]["difference"] == \
+        "+0.180 (SE 0.050, assuming independent estimates)"
+    # rg is the pair's: in the pair's column (it used to sit under BAG_FS), with the tests
+    # of rg = 0 and of rg = 1 (Wald: 2 * sf(0.13 / 0.07) = 0.0633)
+    assert rows["rg (greml)"]["BAG_FS"] == rows["rg (greml)"]["BAG_RNCE"] == ""
+    assert rows["rg (greml)"]["difference"] == \
+        "rg 0.870 (SE 0.070); p(rg = 0) 1e-20, p(rg = 1) 0.06329"
     auc = rows["AUC conversion_2y"]
     assert (auc["BAG_FS"], auc["BAG_RNCE"]) == ("0.52", "0.62")
     assert auc["difference"].startswith("-0.100")
     loci = {(x["chromosome"], x["found in"]) for x in out["loci"]}
     assert loci == {("17", "BAG_FS, BAG_RNCE"), ("2", "BAG_RNCE")}
     assert (tmp_path / "fig").is_dir() and any((tmp_path / "fig").iterdir())
+    # with the joint bivariate fit's SE of the difference in rg.tsv, that SE is used: the
+    # two BAGs' estimates are correlated (issue 30: 0.302 joint against 0.451 independent)
+    pd.read_csv(rg, sep="\t").assign(h2_diff_se=[0.03]).to_csv(rg, sep="\t", index=False)
+    rows = {r["quantity"]: r for r in compare_bags(found, "BAG_FS", "BAG_RNCE",
+                                                   tmp_path / "fig2")["rows"]}
+    assert rows["h2 (greml)"]["difference"] == "+0.180 (SE 0.030, joint bivariate GREML)"
 
 
 def test_headline_figure_draws_mae_h2_and_rg_per_representation():
