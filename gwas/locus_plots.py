@@ -34,8 +34,10 @@ def _association_panel(ax, region: pd.DataFrame, name: str, legend: bool) -> Non
             ax.scatter(pos[m], y[m], s=16, c=colour, edgecolors="#555555", linewidths=0.2,
                        label=label, gid="r2unknown" if b < 0 else f"r2bin{b}", zorder=2)
     if lead.any():
-        ax.scatter(pos[lead], y[lead], marker="D", s=60, c=LEAD_COLOUR, edgecolors="black",
-                   linewidths=0.6, label="lead", gid="lead", zorder=4)
+        # on top, but hollow: variants in complete LD with the lead (same p) stay visible
+        ax.scatter(pos[lead], y[lead], marker="D", s=70, facecolors="none",
+                   edgecolors=LEAD_COLOUR, linewidths=1.6, gid="lead", zorder=5)
+        ax.scatter(pos[lead], y[lead], s=10, c=LEAD_COLOUR, gid="lead", zorder=5)
         r = region[lead].iloc[0]
         ax.annotate(str(r["rsid"] if isinstance(r["rsid"], str) else r["variant_id"]),
                     (pos[lead][0], y[lead][0]), xytext=(6, 4), textcoords="offset points",
@@ -50,9 +52,21 @@ def _association_panel(ax, region: pd.DataFrame, name: str, legend: bool) -> Non
         rax.plot(mids / 1e6, rate, color="#3182bd", lw=0.8, alpha=0.7, gid="recombination")
         rax.set_ylabel("recombination (cM/Mb)", fontsize=8, color="#3182bd")
         rax.set_ylim(0, max(float(rate.max()) * 1.1, 1e-6))
-    if legend:
-        ax.legend(title="r2 with lead", fontsize=7, title_fontsize=7, loc="upper left",
-                  frameon=False, ncol=2)
+    if legend:  # every bin, drawn or not, as LocusZoom's key does
+        from matplotlib.lines import Line2D
+
+        def key(colour: str, label: str, marker: str = "o", face: str | None = None):
+            return Line2D([], [], ls="", marker=marker, markersize=5, label=label,
+                          markerfacecolor=face or colour, markeredgecolor=colour
+                          if face == "none" else "#555555", markeredgewidth=0.6)
+
+        handles = [key(c, lab) for c, lab in zip(R2_COLOURS[::-1], R2_LABELS[::-1],
+                                                  strict=True)]
+        if (bins < 0).any():
+            handles.append(key(UNKNOWN_COLOUR, "not in genotypes"))
+        handles.append(key(LEAD_COLOUR, "lead", "D", "none"))
+        ax.legend(handles=handles, title="r2 with lead", fontsize=7, title_fontsize=7,
+                  loc="upper left", frameon=False, ncol=2)
 
 
 def _gene_track(ax, genes: pd.DataFrame, chromosome: str, start: int, end: int) -> None:

@@ -2,7 +2,9 @@
 
 For a lead variant, every variant of the summary statistics within +/- ``window_kb``
 with its r^2 to the lead, computed from the genotypes (and samples) the GWAS used, and
-its genetic map position (``.bim`` centimorgans; NaN where the fileset has none). The
+its genetic map position in centimorgans (NaN where the fileset has none). A ``.bim``
+holds Morgans or centimorgans (PLINK accepts either): :func:`centimorgans` tells them
+apart per chromosome by the implied recombination rate. The
 GWAS stage writes these rows for every lead locus (``regions.tsv.gz``), so the report and
 ``compare`` draw regional plots without the genotypes.
 """
@@ -26,6 +28,37 @@ def r2_bin(r2: np.ndarray) -> np.ndarray:
     r2 = np.asarray(r2, dtype=float)
     out = np.digitize(r2, R2_EDGES)
     return np.where(np.isnan(r2), -1, out)
+
+
+#: a chromosome whose .bim map implies less than this many "cM" per Mb holds Morgans: human
+#: maps average about 1.2 cM/Mb per chromosome (0.9-2.5), Morgans read as cM 0.009-0.025
+MORGANS_BELOW_CM_PER_MB = 0.2
+
+
+def centimorgans(position: np.ndarray, genetic: np.ndarray) -> tuple[np.ndarray, str]:
+    """A chromosome's ``.bim`` genetic positions in centimorgans, and the unit found.
+
+    Parameters
+    ----------
+    position, genetic : ndarray, shape (m,)
+        Base-pair and genetic positions of one chromosome's variants (0 = no map).
+
+    Returns
+    -------
+    (ndarray of shape (m,), str)
+        Centimorgans (NaN where unmapped) and ``"cM"``, ``"Morgans"`` or ``"none"``.
+    """
+    g = np.where(np.asarray(genetic, float) > 0, np.asarray(genetic, float), np.nan)
+    ok = ~np.isnan(g)
+    if ok.sum() < 2:
+        return g, "none"
+    span_mb = np.ptp(np.asarray(position, float)[ok]) / 1e6
+    span = np.nanmax(g) - np.nanmin(g)
+    if span_mb <= 0 or span <= 0:
+        return g, "none"
+    if span / span_mb < MORGANS_BELOW_CM_PER_MB:
+        return g * 100, "Morgans"
+    return g, "cM"
 
 
 def locus_region(ssf: pd.DataFrame, reader, chromosome: str, position: int,
@@ -54,8 +87,8 @@ def locus_region(ssf: pd.DataFrame, reader, chromosome: str, position: int,
     bim = reader.bim
     on_chrom = bim[bim["chromosome"].astype(str) == chrom]
     row_of = dict(zip(on_chrom["position"].astype(int), on_chrom.index, strict=True))
-    cm_of = dict(zip(on_chrom["position"].astype(int), on_chrom["cm"].astype(float),
-                     strict=True))
+    cm, _unit = centimorgans(on_chrom["position"].to_numpy(), on_chrom["cm"].to_numpy())
+    cm_of = dict(zip(on_chrom["position"].astype(int), cm, strict=True))
     rows = np.array([row_of.get(int(p), -1) for p in near["base_pair_location"]])
     r2 = np.full(len(near), np.nan)
     lead_row = row_of.get(int(position))
@@ -72,7 +105,7 @@ def locus_region(ssf: pd.DataFrame, reader, chromosome: str, position: int,
         "beta": near["beta"].to_numpy(dtype=float),
         "standard_error": near["standard_error"].to_numpy(dtype=float),
         "p_value": near["p_value"].to_numpy(dtype=float), "r2": r2,
-        "cm": np.where(cm > 0, cm, np.nan), "is_lead": is_lead})
+        "cm": cm, "is_lead": is_lead})
 
 
 def recombination_rate(region: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from gwas.locus_plots import R2_COLOURS, forest, regional
-from gwas.regions import genes_in_window, r2_bin, recombination_rate
+from gwas.regions import centimorgans, genes_in_window, locus_region, r2_bin, recombination_rate
 
 pytestmark = pytest.mark.external
 
@@ -110,6 +110,55 @@ def test_recombination_rate_from_bim_centimorgans():
     np.testing.assert_allclose(mids, [1_250_000, 1_750_000])
     np.testing.assert_allclose(rate, [1.0, 4.0])
     assert recombination_rate(reg.assign(cm=np.nan))[0].size == 0
+
+
+def test_bim_maps_in_morgans_are_read_as_centimorgans():
+    """A .bim holding Morgans (as many pipelines write it) drew a recombination axis 100x
+    too low (issue 30); the unit is told from the implied rate per chromosome."""
+    pos = np.linspace(1e6, 51e6, 200)
+    morgans = np.linspace(0.0, 0.6, 200)  # 60 cM over 50 Mb: 1.2 cM/Mb
+    cm, unit = centimorgans(pos, morgans)
+    assert unit == "Morgans"
+    np.testing.assert_allclose(cm[1:], morgans[1:] * 100)
+    assert np.isnan(cm[0])  # 0 is PLINK's 'no map'
+    cm, unit = centimorgans(pos, morgans * 100)
+    assert unit == "cM" and np.allclose(cm[1:], morgans[1:] * 100)
+    assert centimorgans(pos, np.zeros(200))[1] == "none"
+
+    class Reader:  # a fileset whose .bim has Morgans
+        bim = pd.DataFrame({"chromosome": "17", "position": pos.astype(int), "cm": morgans})
+
+        def read(self, rows, samples):
+            rng = np.random.default_rng(0)
+            return rng.integers(0, 3, (len(rows), 50)).astype(float)
+
+    ssf = pd.DataFrame({"chromosome": "17", "base_pair_location": pos.astype(int),
+                        "variant_id": [f"v{i}" for i in range(200)], "rsid": None,
+                        "beta": 0.1, "standard_error": 0.05, "p_value": 0.01})
+    reg = locus_region(ssf, Reader(), "17", int(pos[100]), window_kb=3000)
+    _, rate = recombination_rate(reg)
+    np.testing.assert_allclose(rate, 1.2, rtol=1e-4)  # integer bp positions
+
+
+def test_regional_legend_lists_every_bin_and_the_lead_hides_no_neighbour():
+    """Every r2 bin is in the key even when no variant falls in it, and the lead's diamond
+    is hollow, on top: a variant in complete LD at the same height stays visible."""
+    reg = pd.DataFrame({"position": [1_000_000, 1_010_000, 1_020_000],
+                        "p_value": [1e-3, 1e-9, 1e-9], "r2": [0.1, 1.0, 1.0],
+                        "cm": np.nan, "is_lead": [False, True, False], "rsid": "rs1",
+                        "variant_id": "v"})
+    genes = pd.DataFrame({"chromosome": [], "start": [], "stop": [], "strand": [],
+                          "symbol": []})
+    fig = regional([("BAG", reg)], genes, "1", 1_010_000, 100)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["0.8-1.0", "0.6-0.8", "0.4-0.6", "0.2-0.4", "0.0-0.2", "lead"]
+    drawn = {c.get_gid() for c in ax.collections}
+    assert {"r2bin0", "r2bin4", "lead"} <= drawn
+    diamond = next(c for c in ax.collections if c.get_gid() == "lead")
+    assert diamond.get_facecolor().size == 0 or diamond.get_facecolor()[0][3] == 0
+    partner = next(c for c in ax.collections if c.get_gid() == "r2bin4")
+    assert diamond.get_zorder() > partner.get_zorder()
 
 
 def test_forest_plot_draws_each_estimate_with_its_ci():
