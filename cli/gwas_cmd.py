@@ -37,7 +37,9 @@ def gwas(
     covar: Annotated[Path | None, typer.Option("--covar", help="Covariate file.")] = None,
     covar_name: Annotated[list[str] | None, typer.Option("--covar-name", help="Covariates to "
                                                          "use (default all).")] = None,
-    engine: Annotated[str | None, typer.Option("--engine", help="hail (default) or plink2.")]
+    engine: Annotated[str | None, typer.Option("--engine", help="auto (default: plink2 on "
+                                               "one machine when installed, else or for a "
+                                               "Spark cluster hail), hail or plink2.")]
     = None,
     spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL "
                                                      "for Hail (default local[*]).")] = None,

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gwas.config import GwasConfig
+from gwas.config import GwasConfig, with_engine
 from gwas.filters import Filters, filter_samples, filter_variants, parse_chromosomes
 from gwas.genotype_files import (
     AUTOSOMES,
@@ -222,6 +222,8 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
             progress(msg)
 
     geno.check()
+    cfg, why = with_engine(cfg)
+    say(f"engine: {cfg.engine} ({why})")
     flt = filters or Filters()
     if flt.chr is not None and not parse_chromosomes(flt.chr) & set(AUTOSOMES):
         raise InputError(f"--chr {flt.chr}: the association tests autosomes (1-22) only, so "

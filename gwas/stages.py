@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from gwas.config import GwasConfig
+from gwas.config import GwasConfig, with_engine
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.outputs import output_path
 from rnce_bag.core.stage import Echo, Outputs, StageParams, silent
@@ -77,7 +77,7 @@ def run_gwas_stage(params: GwasParams, echo: Echo = silent) -> Outputs:
     from rnce_bag.core.config import dump_config, load_config
     from rnce_bag.core.outdir import expected_writes, staged_run
 
-    cfg = load_config(params.config, GwasConfig, params.overrides)
+    cfg, _why = with_engine(load_config(params.config, GwasConfig, params.overrides))
     geno = GenotypeInput(params.bfile, params.bgen, params.sample, params.vcf)
     geno.check()
     inputs = [p for p in (params.pheno, params.covar) if p] + params.filter_files() + (
@@ -269,7 +269,6 @@ def run_enrich_stage(params: EnrichParams, echo: Echo = silent) -> Outputs:
     """``genes.tsv`` and ``celltypes.tsv`` (one-sided p, Bonferroni and FDR)."""
     from gwas.enrich_run import run_enrich
     from rnce_bag.core.outdir import expected_writes, staged_run
-
     out = Path(params.out)
     with staged_run(out, "enrich", writes=expected_writes("enrich"),
                     protect=[f"{params.bfile}{e}" for e in (".bed", ".bim", ".fam")],
@@ -309,7 +308,6 @@ def run_report(params: ReportParams, echo: Echo = silent) -> Outputs:
     """``index.html`` and ``figures/`` (PNG + SVG) for everything in ``run``."""
     from gwas.report import build_report, collect
     from rnce_bag.core.outdir import expected_writes, staged_run
-
     collect(params.run)  # a run folder with something to report, before --out is made
     with staged_run(params.out, "report", writes=expected_writes("report"),
                     protect=[params.run / "run.json"], config={"run": str(params.run)},
@@ -335,7 +333,6 @@ def run_compare(params: CompareParams, echo: Echo = silent) -> Outputs:
     from gwas.report import build_report, collect, compare_bags
     from rnce_bag.core.io import ensure_writable_dir, write_text
     from rnce_bag.core.outdir import expected_writes, staged_run
-
     a, b = params.a, params.b
     if not a.strip() or not b.strip():
         raise InputError("--a and --b name the two phenotypes to compare; one is empty",

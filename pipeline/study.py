@@ -62,7 +62,7 @@ class StagesBlock(StrictModel):
     train: TrainBlock = TrainBlock()
     brain_age_config: str | None = None
     brain_age_set: list[str] = Field(default_factory=list)
-    gwas_engine: Literal["plink2", "hail"] = "plink2"
+    gwas_engine: Literal["auto", "plink2", "hail"] = "auto"  # gwas.config.resolve_engine
     gwas_config: str | None = None
     gwas_set: list[str] = Field(default_factory=list)
     covar_names: list[str] | None = Field(None, description="GWAS covariates (default: all "

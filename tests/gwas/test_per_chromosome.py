@@ -196,6 +196,8 @@ def test_cli_h2_gwas_enrich_take_templates(complete_sim, split, tmp_path, runner
                               str(complete_sim / "pheno.tsv"), "--pheno-name", "LATENT",
                               "--out", str(run_dir), "--set", "pca.n_pcs=0"])
     assert res.exit_code == 0, res.output
+    # no --engine: auto picks PLINK 2 on one machine and says so (issue 30)
+    assert "engine: plink2 (auto: one machine" in res.output
     res = runner.invoke(app, ["enrich", "--sumstats", str(run_dir / "LATENT.tsv.gz"),
                               "--bfile", template, "--celltypes",
                               str(complete_sim / "expression" / "celltype_specificity.tsv"),
