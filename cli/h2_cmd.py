@@ -12,6 +12,7 @@ from cli.options import (
     ChrOption,
     ExcludeOption,
     ExtractOption,
+    GwasDirOption,
     KeepOption,
     Minus9Option,
     RemoveOption,
@@ -56,6 +57,7 @@ def h2(
     exclude: ExcludeOption = None,
     chr_: ChrOption = None,
     minus9_is_missing: Minus9Option = False,
+    gwas: GwasDirOption = None,
 ) -> None:
     """SNP heritability of each phenotype -> heritability.tsv and <pheno>.hsq (GCTA layout)."""
     from gwas.stages import H2Params, run_h2

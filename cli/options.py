@@ -30,7 +30,7 @@ def genetic_params(model, flags: dict):
 
     names = ("out", "pheno", "ref_ld", "w_ld", "bfile", "grm", "covar", "method", "backend",
              "grm_cutoff", "threads", "keep", "remove", "extract", "exclude",
-             "minus9_is_missing")
+             "minus9_is_missing", "gwas")
     return make_params(model, **{k: flags[k] for k in names}, sumstats=flags["sumstats"] or [],
                        pheno_name=split_names(flags["pheno_name"]),
                        covar_name=split_names(flags["covar_name"]), chr=flags["chr_"])
@@ -56,3 +56,7 @@ Minus9Option = Annotated[
     bool, typer.Option("--minus9-is-missing", help="Read -9 in phenotype and covariate files "
                        "as missing (PLINK 1's code); by default it is a value, and columns "
                        "holding it are warned about.")]
+
+GwasDirOption = Annotated[
+    Path | None, typer.Option("--gwas", help="A finished 'rnce-bag gwas --out': fit h2/rg on "
+                              "its samples and covariates, PCs included (instead of --covar).")]

@@ -12,6 +12,7 @@ from cli.options import (
     ChrOption,
     ExcludeOption,
     ExtractOption,
+    GwasDirOption,
     KeepOption,
     Minus9Option,
     RemoveOption,
@@ -53,6 +54,7 @@ def rg(
     chr_: ChrOption = None,
     threads: Annotated[int, typer.Option(min=1, help="Threads for gcta64.")] = 1,
     minus9_is_missing: Minus9Option = False,
+    gwas: GwasDirOption = None,
 ) -> None:
     """Genetic correlation of every pair of phenotypes -> rg.tsv and <p1>__<p2>.hsq."""
     from gwas.stages import RgParams, run_rg

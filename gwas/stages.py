@@ -129,6 +129,30 @@ class GeneticParams(FilterParams):
     threads: int = Field(1, ge=1)
     minus9_is_missing: bool = Field(False, description="-9 in phenotype and covariate files "
                                     "is missing (gwas.inputs.missing_cells)")
+    gwas: Path | None = Field(None, description="a finished gwas --out: its samples and "
+                              "covariates (PCs included) are this run's (--gwas)")
+
+    def with_gwas_design(self, echo: Echo = silent):
+        """A copy whose ``covar`` is the finished GWAS's ``covariates.tsv`` (its analysed
+        samples, its covariates with the PCs): h2/rg then fit the association's model."""
+        if self.gwas is None:
+            return self
+        if self.method != "greml":
+            raise InputError("--gwas applies to --method greml (LDSC reads the summary "
+                             "statistics, which already carry the GWAS's design)")
+        if self.covar is not None:
+            raise InputError("give --gwas or --covar, not both: --gwas takes the GWAS run's "
+                             "covariates (PCs included)")
+        path = output_path("gwas", "covariates", self.gwas)
+        if not path.is_file():
+            raise InputError(f"--gwas {self.gwas}: no {path.name} there (a finished "
+                             "'rnce-bag gwas --out' holds one when it used covariates or PCs)",
+                             hint="point --gwas at a finished gwas --out, or give --covar")
+        with open(path, encoding="utf-8") as fh:
+            names = fh.readline().rstrip("\n").split("\t")[1:]
+        echo(f"--gwas {self.gwas}: the association's samples and covariates "
+             f"({', '.join(names)})")
+        return self.model_copy(update={"covar": path, "covar_name": None})
 
     def check(self) -> None:
         """The checks a flag parser cannot make (exit 2 with the flag named)."""
@@ -195,7 +219,7 @@ def run_h2(params: H2Params, echo: Echo = silent) -> Outputs:
     """``heritability.tsv``, ``<pheno>.hsq`` (GCTA layout) and, from ``bfile``, ``grm.*``."""
     from gwas.heritability.run import estimate_h2, ldsc_heritability
 
-    p = params
+    p = params.with_gwas_design(echo)
     table = _genetic_stage(
         p, "h2", "heritability",
         lambda stage: ldsc_heritability(p.sumstats, stage, p.bfile, p.ref_ld, p.w_ld,
@@ -223,7 +247,7 @@ def run_rg(params: RgParams, echo: Echo = silent) -> Outputs:
     """``rg.tsv`` and ``<p1>__<p2>.hsq`` for every pair of phenotypes."""
     from gwas.heritability.run import estimate_rg, ldsc_genetic_correlation
 
-    p = params
+    p = params.with_gwas_design(echo)
     table = _genetic_stage(
         p, "rg", "rg",
         lambda stage: ldsc_genetic_correlation(p.sumstats, stage, p.bfile, p.ref_ld, p.w_ld,

@@ -188,3 +188,36 @@ def test_rg_gcta_backend_missing_exit_3_and_bad_pairs_exit_2(runner, complete_si
                                       str(tmp_path / f"{cmd}{method}{backend}")])
             assert res.exit_code == 2, (cmd, method, backend, res.output)
             assert ("--backend" if method != "reml" else "--method") in res.output
+
+
+@pytest.mark.external
+def test_h2_and_rg_take_the_design_of_a_finished_gwas(runner, complete_sim, tmp_path):
+    """h2/rg --gwas DIR fit the association's samples and covariates, PCs included; before,
+    a standalone heritability run had another design unless the user assembled covariates
+    by hand (issue 30)."""
+    g = tmp_path / "gwas"
+    pheno = _pheno(complete_sim, tmp_path)
+    res = runner.invoke(app, ["gwas", "--bfile", str(complete_sim / "genotypes/cohort"),
+                              "--pheno", str(pheno), "--covar", str(complete_sim / "covar.tsv"),
+                              "--covar-name", "age,sex", "--engine", "plink2", "--set",
+                              "pca.n_pcs=3", "--out", str(g)])
+    assert res.exit_code == 0, res.output
+    base = ["--bfile", str(complete_sim / "genotypes/cohort"), "--pheno", str(pheno),
+            "--grm-cutoff", "0"]
+    res = runner.invoke(app, ["h2", *base, "--gwas", str(g), "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "the association's samples and covariates (age, " in said and "PC1, PC2, PC3)" in said
+    res = runner.invoke(app, ["h2", *base, "--covar", str(g / "covariates.tsv"), "--out",
+                              str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    a, b = (pd.read_csv(tmp_path / d / "heritability.tsv", sep="\t") for d in "ab")
+    pd.testing.assert_frame_equal(a, b)
+    rg = runner.invoke(app, ["rg", *base, "--gwas", str(g), "--out", str(tmp_path / "rg")])
+    assert rg.exit_code == 0, rg.output
+    both = runner.invoke(app, ["h2", *base, "--gwas", str(g), "--covar",
+                               str(complete_sim / "covar.tsv"), "--out", str(tmp_path / "c")])
+    assert both.exit_code == 2 and "--gwas or --covar, not both" in both.output
+    none = runner.invoke(app, ["h2", *base, "--gwas", str(tmp_path), "--out",
+                               str(tmp_path / "d")])
+    assert none.exit_code == 2 and "no covariates.tsv there" in none.output
