@@ -7,6 +7,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
+SSF_VENV  := $(VENV)/tools/gwas-ssf
+SSF_STAMP := $(SSF_VENV)/.installed
 # command:Debian package; chromium and its driver are for the report's browser test
 SYSTEM_TOOLS := plink2:plink2 gemma:gemma chromium:chromium chromedriver:chromium-driver
 PYTEST_ARGS ?=
@@ -22,7 +24,7 @@ help:
 	@echo "make bench  - run the benchmarks in benchmarks/"
 	@echo "make screenshot - the README's report screenshot from a finished make demo"
 
-setup: $(STAMP) system-tools
+setup: $(STAMP) $(SSF_STAMP) system-tools
 	@$(VENV)/bin/rnce-bag doctor --no-spark || true
 	@echo "setup done: '.venv/bin/rnce-bag doctor' also starts Hail's local Spark to check it"
 
@@ -34,6 +36,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet $(TORCH)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# The GWAS Catalog's own validator of GWAS-SSF files (the suite runs it on the GWAS output).
+# Its pins (pandas 1.5, pydantic 1, typer 0.7) clash with the project's, so it gets a venv of
+# its own; numpy < 2 and click < 8.2 are what those pins need but do not declare.
+$(SSF_STAMP):
+	@test -x $(SSF_VENV)/bin/python || $(PYTHON) -m venv $(SSF_VENV)
+	$(SSF_VENV)/bin/python -m pip install --quiet gwas-sumstats-tools==1.0.25 "numpy<2" \
+	  "click<8.2" six
+	@touch $(SSF_STAMP)
 
 system-tools:
 	@if command -v java >/dev/null 2>&1; then \

@@ -303,10 +303,11 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     reader = open_bed(geno.bfile) if geno.bfile else None
     for name, ssf in results.items():
         write_ssf(ssf, out / f"{file_stem(name)}.tsv.gz", {
-            "trait_description": [name], "sample_size": int(ssf["n"].max()),
+            "trait_description": [name], "samples": [{"sample_size": int(ssf["n"].max())}],
             "analysis_software": f"rnce-bag gwas --engine {cfg.engine}",
-            "covariates": [c for c in samples.covar.columns if c != "IID"]
-            + ([c for c in pcs.columns if c != "IID"] if pcs is not None else [])})
+            "adjusted_covariates": [c for c in samples.covar.columns if c != "IID"]
+            + ([c for c in pcs.columns if c != "IID"] if pcs is not None else []),
+            "minor_allele_freq_lower_limit": cfg.qc.maf})
         s = summarise(ssf, name, cfg.genome_wide_p)
         summaries.append(s)
         say("", "write_sumstats")

@@ -1,9 +1,13 @@
 """Summary statistics: the GWAS-SSF format, readers of other tools' outputs, lambda GC.
 
-GWAS-SSF (GWAS Catalog summary-statistics format v1.0): a tab-separated, gzipped table
-sorted by chromosome and position with the columns ``chromosome base_pair_location
-effect_allele other_allele beta standard_error effect_allele_frequency p_value
-variant_id rsid n``, plus a ``<file>-meta.yaml`` metadata sidecar.
+GWAS-SSF (GWAS Catalog summary-statistics format v1.0): a tab-separated table sorted by
+chromosome and position with the columns ``chromosome base_pair_location effect_allele
+other_allele beta standard_error effect_allele_frequency p_value variant_id rsid n``,
+BGZF-compressed with a tabix index (``.tsv.gz.tbi``, htslib's own code through pysam, so
+``tabix`` and LocusZoom's local files read regions of it), plus a ``<file>-meta.yaml``
+sidecar with the standard's metadata fields (``data_file_md5sum``, ``samples:
+[{sample_size}]``, ``adjusted_covariates``, ...; checked against the GWAS Catalog's own
+validator, ``gwas-ssf validate``, in the tests).
 
 Readers take other tools' outputs by column *name* (PLINK 2's default columns differ
 between versions): PLINK 2 ``.glm.linear``, REGENIE ``.regenie``, BOLT-LMM, and Hail's
@@ -14,7 +18,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import os
 import re
 from pathlib import Path
@@ -25,7 +28,7 @@ import yaml
 from scipy import stats
 
 from rnce_bag.core.errors import InputError
-from rnce_bag.core.io import atomic_open, write_text
+from rnce_bag.core.io import write_text
 from rnce_bag.core.schema import validate_frame
 
 SSF_COLUMNS = ["chromosome", "base_pair_location", "effect_allele", "other_allele", "beta",
@@ -251,19 +254,56 @@ def summarise(ssf: pd.DataFrame, phenotype: str, genome_wide: float = 5e-8) -> d
             "min_p": float(np.nanmin(p)) if p.size else float("nan")}
 
 
-def write_ssf(ssf: pd.DataFrame, path: str | os.PathLike[str], meta: dict) -> Path:
-    """Write ``<path>`` (``.tsv.gz``, reproducible bytes) and ``<stem>-meta.yaml``."""
+#: the GWAS-SSF metadata fields in the standard's canonical order (gwas-sumstats-tools'
+#: SumStatsMetadata); a caller's other keys follow
+META_ORDER = ("date_metadata_last_modified", "trait_description", "genome_assembly",
+              "coordinate_system", "samples", "data_file_name", "file_type",
+              "data_file_md5sum", "analysis_software", "adjusted_covariates",
+              "minor_allele_freq_lower_limit", "is_harmonised", "is_sorted")
+
+
+def write_ssf(ssf: pd.DataFrame, path: str | os.PathLike[str], meta: dict,
+              genome_assembly: str = "GRCh37") -> Path:
+    """Write ``<path>`` (``.tsv.gz``: BGZF, reproducible bytes), its tabix index
+    ``<path>.tbi`` and ``<stem>-meta.yaml``.
+
+    Parameters
+    ----------
+    ssf : DataFrame, shape (m, 11)
+        The GWAS-SSF columns, sorted by chromosome then position.
+    meta : dict
+        Metadata in the standard's field names (``trait_description``, ``samples``,
+        ``analysis_software``, ``adjusted_covariates``, ...); the file's own fields
+        (name, md5, type, date, assembly, coordinates, sorting) are added here.
+    """
+    import datetime
+
+    import pysam
+
     p = Path(path)
-    buf = io.StringIO()
-    ssf[SSF_COLUMNS].to_csv(buf, sep="\t", index=False, na_rep="NA", float_format="%.10g",
-                            lineterminator="\n")
-    data = gzip.compress(buf.getvalue().encode(), compresslevel=6, mtime=0)
-    with atomic_open(p, "wb") as fh:
-        fh.write(data)
+    text = ssf[SSF_COLUMNS].to_csv(sep="\t", index=False, na_rep="NA", float_format="%.10g",
+                                   lineterminator="\n")
+    plain = p.with_name(f".{p.name}.{os.getpid()}.tsv")
+    bgzf = p.with_name(f".{p.name}.{os.getpid()}.gz")
+    try:
+        plain.write_text(text, encoding="utf-8")
+        pysam.tabix_compress(str(plain), str(bgzf), force=True)
+        # 1-based, inclusive positions in column 2, sequence names in column 1, one header
+        pysam.tabix_index(str(bgzf), seq_col=0, start_col=1, end_col=1, line_skip=1,
+                          zerobased=False, force=True)
+        os.replace(f"{bgzf}.tbi", f"{p}.tbi")
+        os.replace(bgzf, p)
+    finally:
+        for leftover in (plain, bgzf, Path(f"{bgzf}.tbi")):
+            leftover.unlink(missing_ok=True)
     stem = re.sub(r"\.tsv\.gz$", "", p.name)
-    full = {"file_type": "GWAS-SSF v1.0", "data_file_name": p.name,
-            "file_md5sum": hashlib.md5(data).hexdigest(),  # noqa: S324 - GWAS-SSF asks for md5
-            "is_harmonised": False, "is_sorted": True, "genome_assembly": "GRCh37",
-            "coordinate_system": "1-based", **meta}
-    write_text(p.with_name(f"{stem}-meta.yaml"), yaml.safe_dump(full, sort_keys=False))
+    own = {"date_metadata_last_modified": datetime.date.today(),
+           "genome_assembly": genome_assembly, "coordinate_system": "1-based",
+           "data_file_name": p.name, "file_type": "GWAS-SSF v1.0",
+           "data_file_md5sum": hashlib.md5(p.read_bytes()).hexdigest(),  # noqa: S324 (the standard's)
+           "is_harmonised": False, "is_sorted": True}
+    full = {**own, **meta}
+    ordered = {k: full[k] for k in META_ORDER if k in full}
+    ordered.update({k: v for k, v in full.items() if k not in ordered})
+    write_text(p.with_name(f"{stem}-meta.yaml"), yaml.safe_dump(ordered, sort_keys=False))
     return p

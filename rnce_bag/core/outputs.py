@@ -60,6 +60,9 @@ OUTPUTS: dict[str, dict[str, Output]] = {
     },
     "gwas": {
         "sumstats": Output("{phenotype}.tsv.gz", "sumstats"),
+        "sumstats_index": Output("{phenotype}.tsv.gz.tbi", None, "tabix index of the "
+                                 "BGZF summary statistics"),
+        "sumstats_meta": Output("{phenotype}-meta.yaml", None, "GWAS-SSF metadata"),
         "summary": Output("summary.tsv", "gwas_summary"),
         "loci": Output("loci.tsv", "loci"),
         "regions": Output("regions.tsv.gz", "regions", "variants around each lead with "
