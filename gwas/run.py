@@ -35,6 +35,7 @@ from gwas.regions import REGION_COLUMNS, locus_region
 from gwas.sumstats import summarise, unambiguous_rsids, write_ssf
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import write_table, write_text
+from rnce_bag.core.logging import Heartbeat
 from rnce_bag.core.names import file_stem
 
 log = logging.getLogger(__name__)
@@ -206,8 +207,21 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     LD-pruned variants); by default ``out/work``.
 
     ``filters`` (``--keep/--remove/--extract/--exclude/--chr``, PLINK semantics) act before
-    QC in both engines; the counts each removed go to the report's ``filters``.
+    QC in both engines; the counts each removed go to the report's ``filters``. With a
+    ``progress`` callback, a step that runs over ten seconds says every 30 s how long it
+    has been running (:class:`rnce_bag.core.logging.Heartbeat`).
     """
+    args = (geno, pheno_path, pheno_names, covar_path, covar_names, cfg, out, threads)
+    if progress is None:
+        return _run_gwas(*args, None, filters, cache_dir)
+    with Heartbeat(progress) as beat:
+        return _run_gwas(*args, beat.wrap(progress), filters, cache_dir)
+
+
+def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | None,
+              covar_path: Path | None, covar_names: list[str] | None, cfg: GwasConfig,
+              out: Path, threads: int | None, progress: Progress | None,
+              filters: Filters | None, cache_dir: Path | None) -> dict:
     out = Path(os.path.abspath(out))  # engines (Spark executors) never see a relative path
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]

@@ -117,7 +117,10 @@ def init_hail(
     tmp = Path(tmp_dir) if tmp_dir else Path(tempfile.mkdtemp(prefix="rnce-bag-hail-"))
     tmp.mkdir(parents=True, exist_ok=True)
     logfile = Path(log_path) if log_path else tmp / "hail.log"
-    spark_conf = {"spark.driver.memory": f"{driver_memory_gb}g"}
+    spark_conf = {"spark.driver.memory": f"{driver_memory_gb}g",
+                  # Spark's [Stage 3:>  (0 + 2) / 2] bars fill a log with carriage returns;
+                  # the run says its steps (and how long they take) itself
+                  "spark.ui.showConsoleProgress": "true" if sys.stderr.isatty() else "false"}
     spark_conf.update(_native_blas(spark_master, native_lib_dir))
     try:
         with warnings.catch_warnings():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from typing import Protocol
 
 from rnce_bag.core.errors import InputError
@@ -84,3 +85,52 @@ def make_progress(transient: bool = False, disable: bool = False):
         transient=transient,
         disable=disable,
     )
+
+
+class Heartbeat:
+    """Says, every ``every`` seconds, how long the step announced last has been running,
+    once it has run ``after`` seconds: for steps that report nothing of their own (a Hail
+    PCA, one plink2 call), so that no step over ten seconds runs silently.
+
+    Use as a context manager around the work; :meth:`wrap` turns a progress callback into
+    one that also announces the step its message names.
+    """
+
+    def __init__(self, say: Callable[[str], None], every: float = 30.0,
+                 after: float = 10.0) -> None:
+        import threading
+
+        self._say, self.every, self.after = say, every, after
+        self._label: str | None = None
+        self._since = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def step(self, label: str) -> None:
+        import time
+
+        self._label, self._since = label, time.monotonic()
+
+    def wrap(self, progress: Callable[[str], None]) -> Callable[[str], None]:
+        def announce(msg: str) -> None:
+            self.step(msg)
+            progress(msg)
+        return announce
+
+    def _run(self) -> None:
+        import time
+
+        while not self._stop.wait(self.every):
+            label, elapsed = self._label, time.monotonic() - self._since
+            if label and elapsed >= self.after:
+                minutes, seconds = divmod(int(elapsed), 60)
+                took = f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+                self._say(f"  ... still on '{label[:60]}': {took}")
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
