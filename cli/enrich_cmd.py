@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.app import app
-from cli.options import ChrOption, ExcludeOption, ExtractOption
+from cli.options import ChrOption, ExcludeOption, ExtractOption, KeepOption, RemoveOption
 
 
 @app.command()
@@ -31,6 +31,8 @@ def enrich(
     extract: ExtractOption = None,
     exclude: ExcludeOption = None,
     chr_: ChrOption = None,
+    keep: KeepOption = None,
+    remove: RemoveOption = None,
     ld_cache: Annotated[Path | None, typer.Option("--ld-cache", help="Folder to keep LD "
                                                   "scores in and reuse (they depend on "
                                                   "--bfile and the cell-type tables, not on "
@@ -46,4 +48,4 @@ def enrich(
         EnrichParams, out=out, sumstats=sumstats, bfile=bfile, celltypes=celltypes,
         build=build, window_up_kb=window_up_kb, window_down_kb=window_down_kb,
         cluster_gap_kb=cluster_gap_kb, ldsc_seg=ldsc_seg, ld_cache=ld_cache, extract=extract,
-        exclude=exclude, chr=chr_), echo=typer.echo)
+        exclude=exclude, chr=chr_, keep=keep, remove=remove), echo=typer.echo)

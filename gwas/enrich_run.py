@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gwas.sumstats import CHI2_MEDIAN_1DF
+from rnce_bag.core.errors import InputError
 
 
 @dataclass
@@ -33,15 +34,20 @@ class EnrichResult:
 def run_enrich(sumstats: Path, bfile: str, celltypes: list[Path], out: Path,
                build: str = "GRCh37", window_up_kb: int = 35, window_down_kb: int = 10,
                cluster_gap_kb: int = 1000, ldsc_seg: bool = False,
-               ld_cache: Path | None = None, extract: list[Path] | None = None,
-               exclude: list[Path] | None = None, chr_: str | None = None) -> EnrichResult:
-    """Gene and cell-type enrichment of one trait into ``out`` (see the module)."""
+               ld_cache: Path | None = None, filters=None) -> EnrichResult:
+    """Gene and cell-type enrichment of one trait into ``out`` (see the module).
+
+    ``filters`` (:class:`gwas.filters.Filters`): ``--chr/--extract/--exclude`` choose the
+    variants tested, ``--keep/--remove`` the samples of the gene test's LD reference
+    (LDSC-SEG's LD scores use the whole fileset: with ``ldsc_seg`` they are refused).
+    """
     from gwas.enrichment import (
         celltype_enrichment,
         gene_analysis,
         gene_windows,
         read_specificity,
     )
+    from gwas.filters import Filters, filter_samples, filter_variants
     from gwas.genome_build import check_build
     from gwas.plink_io import open_bed
     from gwas.sumstats import read_sumstats
@@ -51,19 +57,28 @@ def run_enrich(sumstats: Path, bfile: str, celltypes: list[Path], out: Path,
     check_build(ssf, build, str(sumstats))
     counts: dict = {}
     n_in = len(ssf)
-    if extract or exclude or chr_:  # the variants tested (PLINK semantics)
-        from gwas.filters import Filters, filter_variants
-
+    flt = filters or Filters()
+    if flt.samples and ldsc_seg:
+        raise InputError("--keep/--remove choose the gene test's LD samples; LDSC-SEG scores "
+                         "LD on the whole --bfile",
+                         hint="drop --ldsc-seg, or give an LD reference of those samples "
+                              "(plink2 --bfile P --keep F --make-bed --out P_subset)")
+    if flt.variants:  # the variants tested (PLINK semantics)
         table = pd.DataFrame({"chromosome": ssf["chromosome"].astype(str),
                               "position": ssf["base_pair_location"].astype("int64"),
                               "variant_id": ssf["rsid"] if "rsid" in ssf.columns
                               else ssf["variant_id"]})
-        mask, counts = filter_variants(table, Filters(extract=extract, exclude=exclude,
-                                                      chr=chr_))
+        mask, counts = filter_variants(table, flt)
         ssf = ssf[mask].reset_index(drop=True)
     specs = [(path, *read_specificity(path)) for path in celltypes]  # fail fast
-    genes = gene_analysis(ssf, open_bed(bfile), gene_windows(build, window_up_kb,
-                                                             window_down_kb))
+    reader = open_bed(bfile)
+    samples = None
+    if flt.samples:
+        kept, scounts = filter_samples(reader.fam, flt)
+        counts.update(scounts)
+        samples = np.flatnonzero(kept)
+    genes = gene_analysis(ssf, reader, gene_windows(build, window_up_kb, window_down_kb),
+                          samples=samples)
     write_table(genes, out / "genes.tsv")
     tables, infos = [], []
     for path, spec, info in specs:

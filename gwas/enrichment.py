@@ -69,8 +69,9 @@ def _moment_matched_p(total: float, r: np.ndarray) -> float:
 
 
 def gene_analysis(ssf: pd.DataFrame, reader: BedReader, genes: pd.DataFrame,
-                  max_snps: int = 1000) -> pd.DataFrame:
-    """MAGMA-style mean-chi^2 gene test with LD from ``reader``.
+                  max_snps: int = 1000, samples: np.ndarray | None = None) -> pd.DataFrame:
+    """MAGMA-style mean-chi^2 gene test with LD from ``reader`` (its rows ``samples``
+    only, when given: indices into the ``.fam``).
 
     Returns
     -------
@@ -108,7 +109,7 @@ def gene_analysis(ssf: pd.DataFrame, reader: BedReader, genes: pd.DataFrame,
             if k == 1:
                 p = float(stats.chi2.sf(t, 1))
             else:
-                x = reader.read(part["row"].to_numpy())
+                x = reader.read(part["row"].to_numpy(), samples)
                 x = np.where(np.isnan(x), np.nanmean(x, axis=1, keepdims=True), x)
                 sd = x.std(axis=1)
                 x = (x - x.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1)[:, None]

@@ -269,15 +269,11 @@ def run_rg(params: RgParams, echo: Echo = silent) -> Outputs:
     return {"rg": output_path("rg", "rg", p.out)}
 
 
-class EnrichParams(StageParams):
-    """Gene-level association and cell-type enrichment of one trait (variant filters
-    only: it reads summary statistics, whose samples the GWAS chose)."""
+class EnrichParams(FilterParams):
+    """Gene-level association and cell-type enrichment of one trait: the variant filters
+    choose the variants tested; ``keep``/``remove`` choose the LD reference's samples of
+    the gene test (the summary statistics' samples were the GWAS's)."""
 
-    extract: list[Path] | None = None
-    exclude: list[Path] | None = None
-    chr: str | None = None
-
-    _lists = field_validator("extract", "exclude", mode="before")(lambda cls, v: _listed(v))
     sumstats: Path
     bfile: str
     celltypes: list[Path] = Field(min_length=1)
@@ -299,19 +295,17 @@ def run_enrich_stage(params: EnrichParams, echo: Echo = silent) -> Outputs:
                     config={"build": params.build, "window_up_kb": params.window_up_kb,
                             "window_down_kb": params.window_down_kb,
                             "cluster_gap_kb": params.cluster_gap_kb},
-                    inputs=[params.sumstats, *params.celltypes,
-                            *[p for v in (params.extract, params.exclude) for p in v or ()]],
+                    inputs=[params.sumstats, *params.celltypes, *params.filter_files()],
                     tools=()) as (stage, record):
         res = run_enrich(params.sumstats, params.bfile, params.celltypes, stage, params.build,
                          params.window_up_kb, params.window_down_kb, params.cluster_gap_kb,
-                         params.ldsc_seg, params.ld_cache, params.extract, params.exclude,
-                         params.chr)
+                         params.ldsc_seg, params.ld_cache, filters=params.filters())
         if res.filter_counts:
             record.data["config"]["filters"] = res.filter_counts
         record.add_output(output_path("enrich", "celltypes", stage))
     if res.filter_counts:
-        echo(f"--chr/--extract/--exclude: {res.n_variants[0]} of {res.n_variants[1]} variants "
-             f"kept {res.filter_counts}")
+        echo(f"filters: {res.n_variants[0]} of {res.n_variants[1]} variants kept; "
+             f"{res.filter_counts}")
     for info in res.tables:
         echo(f"{info['name']}: {info['n_genes']} genes ({info['id_type']} ids, "
              f"{info['n_unmapped']} unmapped)")

@@ -208,3 +208,39 @@ def test_enrich_tests_only_the_filtered_variants(complete_sim, tmp_path, runner)
     kept = genes["all"][genes["all"]["chromosome"] == first]
     pd.testing.assert_frame_equal(kept.reset_index(drop=True),
                                   genes["one"].reset_index(drop=True))
+
+
+@pytest.mark.external
+def test_enrich_keep_chooses_the_ld_reference_samples(complete_sim, tmp_path, runner):
+    """enrich --keep/--remove: the gene test's LD comes from those samples only (issue 30:
+    enrich had no sample filters for its LD reference); LDSC-SEG, which scores LD on the
+    whole fileset, refuses them."""
+    from gwas.config import GwasConfig
+    from gwas.enrichment import gene_analysis, gene_windows
+    from gwas.plink_io import open_bed
+    from gwas.run import GenotypeInput, run_gwas
+    from gwas.sumstats import read_sumstats
+
+    bfile = str(complete_sim / "genotypes/cohort")
+    run_gwas(GenotypeInput(bfile=bfile), complete_sim / "pheno.tsv", ["LATENT"], None, None,
+             GwasConfig.model_validate({"engine": "plink2", "pca": {"n_pcs": 0}}),
+             tmp_path / "g")
+    reader = open_bed(bfile)
+    half = reader.fam.iloc[::2]
+    (tmp_path / "half.txt").write_text("".join(f"{i}\n" for i in half["IID"]))
+    base = ["enrich", "--sumstats", str(tmp_path / "g/LATENT.tsv.gz"), "--bfile", bfile,
+            "--celltypes", str(complete_sim / "expression/celltype_specificity.tsv")]
+    res = runner.invoke(app, [*base, "--keep", str(tmp_path / "half.txt"), "--out",
+                              str(tmp_path / "e")])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(tmp_path / "e/genes.tsv", sep="\t", dtype={"chromosome": str})
+    want = gene_analysis(read_sumstats(tmp_path / "g/LATENT.tsv.gz"), reader,
+                         gene_windows("GRCh37", 35, 10), samples=np.arange(0, len(reader.fam), 2))
+    np.testing.assert_allclose(got["p"], want["p"], rtol=1e-5)  # genes.tsv: 6 digits
+    everyone = gene_analysis(read_sumstats(tmp_path / "g/LATENT.tsv.gz"), reader,
+                             gene_windows("GRCh37", 35, 10))
+    assert not np.allclose(everyone["p"], want["p"], rtol=1e-6)  # the samples mattered
+    res = runner.invoke(app, [*base, "--keep", str(tmp_path / "half.txt"), "--ldsc-seg",
+                              "--out", str(tmp_path / "f")])
+    assert res.exit_code == 2 and "LDSC-SEG scores LD on the whole --bfile" in \
+        " ".join(res.output.split())
