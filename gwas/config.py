@@ -66,6 +66,24 @@ class GwasConfig(StrictModel):
                                   "variants within this distance of each lead (kb)")
 
 
+def run_thresholds(gwas_dir) -> tuple[float, float]:
+    """The (genome-wide, suggestive) p thresholds a finished GWAS ran with (its run.json
+    config; the defaults for a folder without one): its loci, plot lines and comparison
+    classes all use these."""
+    from pathlib import Path
+
+    from rnce_bag.core.outdir import read_run_record
+
+    default = (GwasConfig.model_fields["genome_wide_p"].default,
+               GwasConfig.model_fields["suggestive_p"].default)
+    try:
+        cfg = read_run_record(Path(gwas_dir))["config"]
+        return float(cfg.get("genome_wide_p", default[0])), \
+            float(cfg.get("suggestive_p", default[1]))
+    except (KeyError, TypeError, ValueError, AttributeError, OSError):
+        return default
+
+
 def resolve_engine(cfg: GwasConfig, which=None) -> tuple[str, str]:
     """The engine a run uses and why, for ``engine: auto`` and an explicit choice alike.
 

@@ -2,7 +2,8 @@
 
 Reads the stage folders of ``rnce-bag run`` (``brain_age``, ``h2``, ``rg_*``, ``gwas``,
 ``enrich_*``, ``probe``) and lines up, per representation: brain-age MAE, GREML h2 (SE),
-rg with FS-BAG (SE, and its status when not plainly ok), genome-wide loci (p < 5e-8) with
+rg with FS-BAG (SE, and its status when not plainly ok), genome-wide loci (the GWAS's
+threshold, 5e-8 by default) with
 their nearest genes, the top cell
 type, and the probe AUCs with DeLong's p against FS. Missing stages leave their columns
 empty. Pure table building from files; the demo prints it and the report shows it.
@@ -130,8 +131,11 @@ def run_summary(out: Path) -> str:
     lines = [f"report: {out / 'report' / 'index.html'}"]
     head = format_headline(headline_table(out))
     if head:
-        lines += ["per BAG (loci: p < 5e-8; AUC p: DeLong against FS; rows marked oracle use "
-                  "the simulator's true hidden signal: ceilings, not methods):", head]
+        from gwas.config import run_thresholds
+
+        gw = run_thresholds(out / "gwas")[0]
+        lines += [f"per BAG (loci: p < {gw:g}; AUC p: DeLong against FS; rows marked oracle "
+                  "use the simulator's true hidden signal: ceilings, not methods):", head]
     m = output_path("brain_age", "metrics", out / "brain_age")
     if m.exists():
         reps = json.loads(m.read_text())["representations"]

@@ -33,8 +33,10 @@ def ld_r2(lead: np.ndarray, others: np.ndarray) -> np.ndarray:
 
 
 def clump(ssf: pd.DataFrame, reader: BedReader, p_lead: float = 5e-8, r2: float = 0.1,
-          window_kb: int = 500, samples: np.ndarray | None = None) -> pd.DataFrame:
-    """Clump ``ssf`` (GWAS-SSF) with LD from ``reader``; one row per locus.
+          window_kb: int = 500, samples: np.ndarray | None = None,
+          max_loci: int | None = None) -> pd.DataFrame:
+    """Clump ``ssf`` (GWAS-SSF) with LD from ``reader``; one row per locus, the strongest
+    first (greedy by p), at most ``max_loci``.
 
     Returns
     -------
@@ -50,6 +52,8 @@ def clump(ssf: pd.DataFrame, reader: BedReader, p_lead: float = 5e-8, r2: float 
     for _, lead in sig.iterrows():
         if lead.name in taken:
             continue
+        if max_loci is not None and len(rows) >= max_loci:
+            break
         chrom, pos = str(lead["chromosome"]), int(lead["base_pair_location"])
         near = ssf[(ssf["chromosome"] == chrom)
                    & ((ssf["base_pair_location"] - pos).abs() <= window_kb * 1000)]

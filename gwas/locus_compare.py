@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gwas.plots import GENOME_WIDE, SUGGESTIVE
+from gwas.plots import THRESHOLDS
 
 
 def _lead_row(ssf: pd.DataFrame, chromosome: str, position: int) -> pd.Series | None:
@@ -21,11 +21,13 @@ def _lead_row(ssf: pd.DataFrame, chromosome: str, position: int) -> pd.Series | 
     return hit.iloc[0] if len(hit) else None
 
 
-def replication(p: float) -> str:
-    """``genome-wide`` (p < 5e-8), ``suggestive`` (p < 1e-5), ``no`` or ``not tested``."""
+def replication(p: float, thresholds: tuple[float, float] = THRESHOLDS) -> str:
+    """``genome-wide`` (p below the first threshold, 5e-8 by default), ``suggestive``
+    (below the second, 1e-5), ``no`` or ``not tested``."""
     if p is None or not np.isfinite(p):
         return "not tested"
-    return "genome-wide" if p < GENOME_WIDE else "suggestive" if p < SUGGESTIVE else "no"
+    gw, sugg = thresholds
+    return "genome-wide" if p < gw else "suggestive" if p < sugg else "no"
 
 
 def unique_leads(loci: pd.DataFrame) -> pd.DataFrame:
@@ -39,7 +41,8 @@ def unique_leads(loci: pd.DataFrame) -> pd.DataFrame:
     return first.assign(phenotype=first["_key"].map(found)).drop(columns="_key")
 
 
-def locus_table(loci: pd.DataFrame, sumstats: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def locus_table(loci: pd.DataFrame, sumstats: dict[str, pd.DataFrame],
+                thresholds: tuple[float, float] = THRESHOLDS) -> pd.DataFrame:
     """One row per (lead locus, BAG): the lead variant's estimate in that BAG.
 
     Parameters
@@ -70,7 +73,7 @@ def locus_table(loci: pd.DataFrame, sumstats: dict[str, pd.DataFrame]) -> pd.Dat
                          "standard_error": se, "ci_low": beta - 1.96 * se,
                          "ci_high": beta + 1.96 * se, "p_value": p,
                          "replicates": "" if ph in lo["phenotype"].split(", ")
-                         else replication(p)})
+                         else replication(p, thresholds)})
     return pd.DataFrame(rows, columns=["locus", "found_in", "lead_variant", "chromosome",
                                        "position", "phenotype", "beta", "standard_error",
                                        "ci_low", "ci_high", "p_value", "replicates"])
@@ -88,7 +91,8 @@ def other_panel(region: pd.DataFrame, ssf: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare_loci(a: str, b: str, loci: pd.DataFrame, sumstats: dict[str, pd.DataFrame],
-                 regions: pd.DataFrame | None, window_kb: int, save) -> dict:
+                 regions: pd.DataFrame | None, window_kb: int, save,
+                 thresholds: tuple[float, float] = THRESHOLDS) -> dict:
     """Table rows, forest plot and stacked regional plots of every lead locus of a or b.
 
     ``save(fig, name) -> relative path`` stores a figure (the report's ``_save``).
@@ -98,7 +102,7 @@ def compare_loci(a: str, b: str, loci: pd.DataFrame, sumstats: dict[str, pd.Data
     from rnce_bag.resources import load_gene_table
 
     lo = loci[loci["phenotype"].isin([a, b])].sort_values("p_value")
-    table = locus_table(lo, {a: sumstats[a], b: sumstats[b]})
+    table = locus_table(lo, {a: sumstats[a], b: sumstats[b]}, thresholds)
     if not len(table):
         return {"rows": [], "forest": None, "regional": []}
     forest_fig = save(forest(table, f"lead variants of {a} and {b} (95% CI)"),
@@ -115,7 +119,7 @@ def compare_loci(a: str, b: str, loci: pd.DataFrame, sumstats: dict[str, pd.Data
         other = b if r["phenotype"] == a else a
         panels = {r["phenotype"]: reg, other: other_panel(reg, sumstats[other])}
         fig = regional([(a, panels[a]), (b, panels[b])], genes, str(r["chromosome"]),
-                       int(r["position"]), window_kb,
+                       int(r["position"]), window_kb, thresholds=thresholds,
                        title=f"{r['phenotype']} lead {r['lead_variant']} "
                              f"({r['nearest_gene']}): {a} above, {b} below")
         figs.append({"src": save(fig, f"regional_{file_stem(a)}_{file_stem(b)}_"

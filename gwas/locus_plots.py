@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gwas.plots import GENOME_WIDE, SUGGESTIVE, _plt
+from gwas.plots import THRESHOLDS, _plt
 from gwas.regions import R2_EDGES, genes_in_window, r2_bin, recombination_rate
 
 R2_COLOURS = ("#2c7bb6", "#8ecae6", "#4daf4a", "#fdae61", "#d7191c")
@@ -22,7 +22,8 @@ R2_LABELS = tuple(f"{lo:.1f}-{hi:.1f}" for lo, hi in zip((0.0, *R2_EDGES), (*R2_
                                                          strict=True))
 
 
-def _association_panel(ax, region: pd.DataFrame, name: str, legend: bool) -> None:
+def _association_panel(ax, region: pd.DataFrame, name: str, legend: bool,
+                       thresholds: tuple[float, float] = THRESHOLDS) -> None:
     pos = region["position"].to_numpy(dtype=float) / 1e6
     y = -np.log10(np.clip(region["p_value"].to_numpy(dtype=float), 1e-300, 1))
     lead = region["is_lead"].astype(bool).to_numpy()
@@ -42,10 +43,10 @@ def _association_panel(ax, region: pd.DataFrame, name: str, legend: bool) -> Non
         ax.annotate(str(r["rsid"] if isinstance(r["rsid"], str) else r["variant_id"]),
                     (pos[lead][0], y[lead][0]), xytext=(6, 4), textcoords="offset points",
                     fontsize=8)
-    for thr, style in ((GENOME_WIDE, "-"), (SUGGESTIVE, "--")):
+    for thr, style in zip(thresholds, ("-", "--"), strict=True):
         ax.axhline(-np.log10(thr), color="#7f7f7f", lw=0.7, ls=style, zorder=1)
     ax.set_ylabel(f"{name}\n-log10 p")
-    ax.set_ylim(0, max(float(np.nanmax(y)) if len(y) else 1, -np.log10(GENOME_WIDE)) * 1.12)
+    ax.set_ylim(0, max(float(np.nanmax(y)) if len(y) else 1, -np.log10(thresholds[0])) * 1.12)
     mids, rate = recombination_rate(region)
     if len(mids):
         rax = ax.twinx()
@@ -95,7 +96,7 @@ def _gene_track(ax, genes: pd.DataFrame, chromosome: str, start: int, end: int) 
 
 def regional(panels: list[tuple[str, pd.DataFrame]], genes: pd.DataFrame, chromosome: str,
              lead_position: int, window_kb: int = 500, title: str = "",
-             build: str = "GRCh37"):
+             build: str = "GRCh37", thresholds: tuple[float, float] = THRESHOLDS):
     """Regional association plot(s) on one x axis, a gene track below.
 
     Parameters
@@ -112,7 +113,7 @@ def regional(panels: list[tuple[str, pd.DataFrame]], genes: pd.DataFrame, chromo
                              gridspec_kw={"height_ratios": [3] * n + [1.3]})
     start, end = lead_position - window_kb * 1000, lead_position + window_kb * 1000
     for i, (name, region) in enumerate(panels):
-        _association_panel(axes[i], region, name, legend=i == 0)
+        _association_panel(axes[i], region, name, legend=i == 0, thresholds=thresholds)
     _gene_track(axes[-1], genes, chromosome, max(start, 0), end)
     axes[-1].set_xlim(max(start, 0) / 1e6, end / 1e6)
     axes[-1].set_xlabel(f"chromosome {chromosome} (Mb, {build})")

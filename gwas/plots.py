@@ -15,6 +15,9 @@ from scipy import stats
 
 GENOME_WIDE = 5e-8
 SUGGESTIVE = 1e-5
+#: (genome-wide, suggestive) p thresholds; a GWAS run's own (its config's ``genome_wide_p``
+#: and ``suggestive_p``) are passed down wherever lines are drawn or loci classed
+THRESHOLDS = (GENOME_WIDE, SUGGESTIVE)
 COLOURS = ("#1f4e79", "#7fa7d1")
 
 
@@ -69,8 +72,10 @@ def _genome_x(ssf: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, float]], n
 
 
 def manhattan(ssf: pd.DataFrame, loci: pd.DataFrame | None = None, title: str = "",
-              ax=None, invert: bool = False, thin_fraction: float = 0.1):
-    """Manhattan plot; lead loci labelled with their genes (``loci`` from loci.tsv)."""
+              ax=None, invert: bool = False, thin_fraction: float = 0.1,
+              thresholds: tuple[float, float] = THRESHOLDS):
+    """Manhattan plot; lead loci labelled with their genes (``loci`` from loci.tsv);
+    lines at the (genome-wide, suggestive) ``thresholds``."""
     plt = _plt()
     fig = None
     if ax is None:
@@ -80,10 +85,10 @@ def manhattan(ssf: pd.DataFrame, loci: pd.DataFrame | None = None, title: str = 
     y = -np.log10(np.clip(data["p_value"].to_numpy(dtype=float), 1e-300, 1))
     colours = np.where(rank % 2 == 1, COLOURS[0], COLOURS[1])
     ax.scatter(x, -y if invert else y, c=colours, s=4, linewidths=0, rasterized=True)
-    for thr, style in ((GENOME_WIDE, "-"), (SUGGESTIVE, "--")):
+    for thr, style, colour in zip(thresholds, ("-", "--"), ("#c0392b", "#7f8c8d"),
+                                  strict=True):
         v = -np.log10(thr)
-        ax.axhline(-v if invert else v, color="#c0392b" if thr == GENOME_WIDE else "#7f8c8d",
-                   lw=0.8, ls=style)
+        ax.axhline(-v if invert else v, color=colour, lw=0.8, ls=style)
     ax.set_xticks([t[1] for t in ticks], [t[0] for t in ticks], fontsize=7)
     ax.set_ylabel("-log10(p)" if not invert else "log10(p)")
     ax.set_xlabel("chromosome")
@@ -137,12 +142,13 @@ def qq(p: np.ndarray, title: str = "", ax=None):
 
 def miami(a: pd.DataFrame, b: pd.DataFrame, name_a: str, name_b: str,
           loci_a: pd.DataFrame | None = None, loci_b: pd.DataFrame | None = None,
-          shared: list[tuple[str, int]] | None = None):
+          shared: list[tuple[str, int]] | None = None,
+          thresholds: tuple[float, float] = THRESHOLDS):
     """``a`` up, ``b`` down; shared loci marked by vertical lines."""
     plt = _plt()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 5.5), sharex=True)
-    manhattan(a, loci_a, ax=top)
-    manhattan(b, loci_b, ax=bottom, invert=True)
+    manhattan(a, loci_a, ax=top, thresholds=thresholds)
+    manhattan(b, loci_b, ax=bottom, invert=True, thresholds=thresholds)
     top.set_ylabel(f"{name_a}\n-log10 p")
     bottom.set_ylabel(f"{name_b}\nlog10 p")
     if shared:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from gwas.config import run_thresholds as thresholds
 from gwas.headline import genetics_design, headline_table
 from gwas.locus_compare import compare_loci
 from gwas.run import covariate_names
@@ -113,8 +114,10 @@ def _region_window_kb(gwas_dir: Path) -> int:
 
 
 def _regional_figures(gwas_dir: Path, name: str, loci: pd.DataFrame,
-                      regions: pd.DataFrame | None, figdir: Path) -> list[dict[str, str]]:
-    """One regional plot per lead locus of ``name`` (none without regions.tsv.gz)."""
+                      regions: pd.DataFrame | None, figdir: Path,
+                      kind: str = "lead") -> list[dict[str, str]]:
+    """One regional plot per lead locus of ``name`` (none without regions.tsv.gz);
+    ``kind`` ``suggestive`` labels the plots of suggestive loci as such."""
     from gwas.locus_plots import regional
     from rnce_bag.resources import load_gene_table
 
@@ -127,8 +130,11 @@ def _regional_figures(gwas_dir: Path, name: str, loci: pd.DataFrame,
         if not len(reg):
             continue
         label = f"{lo['locus_id']} {lo['lead_variant']} ({lo.get('nearest_gene') or ''})"
+        if kind == "suggestive":
+            label = f"suggestive {label}"
         fig = regional([(str(name), reg)], genes, str(lo["chromosome"]), int(lo["position"]),
-                       window, title=f"{name}: {label}, n = {int(reg['p_value'].size)} variants")
+                       window, title=f"{name}: {label}, n = {int(reg['p_value'].size)} variants",
+                       thresholds=thresholds(gwas_dir))
         figs.append({"src": _save(fig, figdir, f"regional_{file_stem(name)}_{lo['locus_id']}"),
                      "alt": f"regional plot of {name} at {label}"})
     return figs
@@ -171,7 +177,7 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
                            "position": int(r["position"]), "genes": r.get("nearest_gene", ""),
                            "found in": {r["phenotype"]}})
     shared = [(m["chromosome"], m["position"]) for m in merged if len(m["found in"]) == 2]
-    miami = _save(plots.miami(sa, sb, a, b, la, lb, shared), figdir,
+    miami = _save(plots.miami(sa, sb, a, b, la, lb, shared, thresholds=thresholds(gdir)), figdir,
                   f"miami_{file_stem(a)}_{file_stem(b)}")
     rows = []
 
@@ -221,7 +227,8 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
                  for m in merged]
     per_locus = compare_loci(a, b, loci, {a: sa, b: sb},
                              read_output_if_exists("gwas", "regions", gdir),
-                             _region_window_kb(gdir), lambda fig, name: _save(fig, figdir, name))
+                             _region_window_kb(gdir), lambda fig, name: _save(fig, figdir, name),
+                             thresholds(gdir))
     return {"a": a, "b": b, "rows": rows, "miami": miami, "loci": loci_rows,
             "per_locus": per_locus}
 
@@ -309,15 +316,23 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                  "nearest_gene"]
         phs = []
         regions = read_output_if_exists("gwas", "regions", d)
+        suggestive = read_output_if_exists("gwas", "suggestive_loci", d)
+        gw, sugg = thresholds(d)
         for _, srow in summary.iterrows():
             name = srow["phenotype"]
             ssf = read_sumstats(output_path("gwas", "sumstats", d, phenotype=name))
             lo = loci[loci["phenotype"] == name]
+            so = suggestive[suggestive["phenotype"] == name] if suggestive is not None \
+                and not len(lo) else loci.iloc[:0]
             title = (f"{name}: n = {srow['n_samples']:,}, {srow['n_variants']:,} variants, "
                      f"lambda GC = {srow['lambda_gc']:.3f}")
             phs.append({"name": name, "regional": _regional_figures(d, name, lo, regions,
-                                                                    figdir),
-                        "manhattan": _save(plots.manhattan(ssf, lo, title), figdir,
+                                                                    figdir)
+                        + _regional_figures(d, name, so, regions, figdir, "suggestive"),
+                        "genome_wide_p": f"{gw:g}", "suggestive_p": f"{sugg:g}",
+                        "suggestive": _rows(so, lcols),
+                        "manhattan": _save(plots.manhattan(ssf, lo if len(lo) else so, title,
+                                                           thresholds=(gw, sugg)), figdir,
                                            f"manhattan_{file_stem(name)}"),
                         "qq": _save(plots.qq(ssf["p_value"].to_numpy(),
                                              f"{name}: n = {srow['n_samples']:,}"), figdir,

@@ -313,7 +313,7 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
         say(f"{counts['variants_without_rsid']} variants have no rsid that names them alone "
             "(none, '.', or shared): NA in the summary statistics, where variant_id "
             "(chromosome_position_other_effect) names them")
-    summaries, loci_all, regions_all = [], [], []
+    summaries, loci_all, regions_all, suggestive_all = [], [], [], []
     reader = open_bed(geno.bfile) if geno.bfile else None
     for name, ssf in results.items():
         write_ssf(ssf, out / f"{file_stem(name)}.tsv.gz", {
@@ -325,28 +325,32 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
         s = summarise(ssf, name, cfg.genome_wide_p)
         summaries.append(s)
         say("", "write_sumstats")
-        if reader is not None and s["n_genome_wide"]:
+        if reader is None:
+            continue
+        sample_idx = np.flatnonzero(reader.fam["IID"].astype(str).isin(samples.iids).to_numpy())
+        if s["n_genome_wide"]:
             say(f"clumping {name}", "write_sumstats")
-            sample_idx = reader.fam["IID"].astype(str).isin(samples.iids).to_numpy()
-            loci = annotate_genes(clump(ssf, reader, cfg.genome_wide_p,
-                                        samples=np.flatnonzero(sample_idx)))
-            loci.insert(0, "phenotype", name)
+            loci, regs = _loci_with_regions(ssf, name, reader, sample_idx, cfg.genome_wide_p,
+                                            cfg.region_window_kb)
             loci_all.append(loci)
-            for _, lo in loci.iterrows():  # LD with each lead for the regional plots
-                reg = locus_region(ssf, reader, lo["chromosome"], int(lo["position"]),
-                                   cfg.region_window_kb, np.flatnonzero(sample_idx))
-                reg.insert(0, "phenotype", name)
-                reg.insert(1, "locus_id", lo["locus_id"])
-                reg.insert(2, "lead_variant", lo["lead_variant"])
-                regions_all.append(reg)
+            regions_all += regs
+            say("", "loci")
+        elif s["min_p"] < cfg.suggestive_p:  # no genome-wide locus: the suggestive signals
+            say(f"no locus of {name} at p < {cfg.genome_wide_p:g}: clumping its suggestive "
+                f"signals (p < {cfg.suggestive_p:g}, the {MAX_SUGGESTIVE} strongest)",
+                "write_sumstats")
+            loci, regs = _loci_with_regions(ssf, name, reader, sample_idx, cfg.suggestive_p,
+                                            cfg.region_window_kb, MAX_SUGGESTIVE, "suggestive")
+            suggestive_all.append(loci)
+            regions_all += regs
             say("", "loci")
     summary = pd.DataFrame(summaries)
     write_table(summary, out / "summary.tsv")
     loci = pd.concat(loci_all, ignore_index=True) if loci_all else pd.DataFrame(
-        columns=["phenotype", "locus_id", "lead_variant", "chromosome", "position", "p_value",
-                 "start", "end", "n_variants", "genes", "nearest_gene",
-                 "nearest_gene_distance"])
+        columns=LOCI_COLUMNS)
     write_table(loci, out / "loci.tsv")
+    write_table(pd.concat(suggestive_all, ignore_index=True) if suggestive_all
+                else pd.DataFrame(columns=LOCI_COLUMNS), out / "loci_suggestive.tsv")
     regions = pd.concat(regions_all, ignore_index=True) if regions_all else pd.DataFrame(
         columns=REGION_COLUMNS)
     write_table(regions, out / "regions.tsv.gz", float_format="%.6g")
@@ -361,6 +365,31 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
                       "those samples per variant" if cfg.engine == "hail" else ""}
     write_text(out / "gwas_report.json", json.dumps(report, indent=2, default=str) + "\n")
     return report
+
+
+LOCI_COLUMNS = ["phenotype", "locus_id", "lead_variant", "chromosome", "position", "p_value",
+                "start", "end", "n_variants", "genes", "nearest_gene", "nearest_gene_distance"]
+#: suggestive loci clumped per phenotype without a genome-wide one (the strongest first)
+MAX_SUGGESTIVE = 10
+
+
+def _loci_with_regions(ssf: pd.DataFrame, name: str, reader, samples: np.ndarray,
+                       p_lead: float, window_kb: int, limit: int | None = None,
+                       prefix: str = "locus") -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Clumped loci of ``name`` at ``p_lead`` with genes (``limit`` strongest, ids
+    ``<prefix>1..``) and, per locus, the variants of its window with r2 to the lead."""
+    loci = annotate_genes(clump(ssf, reader, p_lead, samples=samples, max_loci=limit))
+    loci["locus_id"] = [f"{prefix}{i + 1}" for i in range(len(loci))]
+    loci.insert(0, "phenotype", name)
+    regions = []
+    for _, lo in loci.iterrows():  # LD with each lead for the regional plots
+        reg = locus_region(ssf, reader, lo["chromosome"], int(lo["position"]), window_kb,
+                           samples)
+        reg.insert(0, "phenotype", name)
+        reg.insert(1, "locus_id", lo["locus_id"])
+        reg.insert(2, "lead_variant", lo["lead_variant"])
+        regions.append(reg)
+    return loci, regions
 
 
 def _hail_blas(out: Path) -> str:

@@ -65,6 +65,8 @@ OUTPUTS: dict[str, dict[str, Output]] = {
         "sumstats_meta": Output("{phenotype}-meta.yaml", None, "GWAS-SSF metadata"),
         "summary": Output("summary.tsv", "gwas_summary"),
         "loci": Output("loci.tsv", "loci"),
+        "suggestive_loci": Output("loci_suggestive.tsv", "loci", "loci at the suggestive "
+                                  "threshold of phenotypes with no genome-wide one"),
         "regions": Output("regions.tsv.gz", "regions", "variants around each lead with "
                           "r2 to the lead (regional plots)"),
         "pcs": Output("pcs.tsv", None),
