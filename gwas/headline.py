@@ -153,11 +153,17 @@ def run_summary(out: Path) -> str:
         lines.append(genetics_design(out, int(t["n"].max())))
         lines.append("h2 (GREML): " + "; ".join(f"{r.phenotype} {r.h2:.2f} ({r.h2_se:.2f})"
                                                   for r in t.itertuples()))
-    for rg in sorted(out.glob(f"rg_*/{OUTPUTS['rg']['rg'].file}")):
+    rg_files = sorted(out.glob(f"rg_*/{OUTPUTS['rg']['rg'].file}"))
+    for rg in rg_files:
         t = read_table(rg, "genetic_correlation")
         lines += [f"rg({r.p1}, {r.p2}) = {r.rg:.2f} (SE {r.rg_se:.2f})"
                   + ("" if str(r.status) == "ok" else f" [{r.status}]")
                   for r in t.itertuples()]
+    from gwas.verdict import verdicts_from_files
+
+    h2_file = output_path("h2", "heritability", out / "h2")
+    lines += [f"verdict: {s}" for s in verdicts_from_files(
+        rg_files, [h2_file] if h2_file.exists() else [], out / "gwas")]
     t = read_output_if_exists("gwas", "summary", out / "gwas")
     if t is not None:
         lines.append("GWAS: " + "; ".join(f"{r.phenotype} lambda {r.lambda_gc:.3f}, "

@@ -24,6 +24,7 @@ from gwas.headline import genetics_design, headline_table
 from gwas.locus_compare import compare_loci
 from gwas.run import covariate_names
 from gwas.sumstats import read_sumstats
+from gwas.verdict import pair_verdict, verdict_sentence, verdicts_from_files
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_text
 from rnce_bag.core.names import file_stem
@@ -229,8 +230,12 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
                              read_output_if_exists("gwas", "regions", gdir),
                              _region_window_kb(gdir), lambda fig, name: _save(fig, figdir, name),
                              thresholds(gdir))
+    h2s = [read_table(p, "heritability") for p in found["heritability"]]
+    v = pair_verdict(a, b, pd.concat(h2s, ignore_index=True).drop_duplicates("phenotype")
+                     if h2s else None, pd.DataFrame(pair_rows) if pair_rows else None, loci,
+                     {a: sa, b: sb}, thresholds(gdir)[1])
     return {"a": a, "b": b, "rows": rows, "miami": miami, "loci": loci_rows,
-            "per_locus": per_locus}
+            "per_locus": per_locus, "verdict": verdict_sentence(v) if v else ""}
 
 
 def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
@@ -247,7 +252,10 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     ctx: dict = {"title": Path(run_dir).resolve().name, "run_dir": str(run_dir),
                  "version": __version__, "brain_age": None, "probes": None, "gwas": None,
                  "heritability": None, "rg": None, "compare": None, "celltypes": None,
-                 "headline": None}
+                 "headline": None,
+                 "verdicts": verdicts_from_files(
+                     found["rg"], found["heritability"],
+                     found["gwas"][0] if found["gwas"] else None)}
     head = headline_table(Path(run_dir))
     if not head.empty:
         h2 = read_output_if_exists("h2", "heritability", Path(run_dir) / "h2")

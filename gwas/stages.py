@@ -367,6 +367,8 @@ def run_compare(params: CompareParams, echo: Echo = silent) -> Outputs:
                    json.dumps(result, indent=2, default=str) + "\n")
         build_report(params.run, stage, compare=(a, b))
     page = output_path("compare", "page", params.out)
+    if result.get("verdict"):  # the answer first
+        echo(f"verdict: {result['verdict']}")
     for r in result["rows"]:
         echo(f"{r['quantity']}: {a} {r[a]} | {b} {r[b]} | {r['difference']}")
     echo(f"report with the comparison: {page}")
