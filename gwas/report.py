@@ -114,6 +114,29 @@ def _region_window_kb(gwas_dir: Path) -> int:
         return 500
 
 
+def _genetic_designs(found: dict, gwas_names: list[str]) -> str:
+    """What each h2 / rg run adjusted for, read from its own run record (not assumed to
+    be the GWAS's)."""
+    said = []
+    for path in [*found["heritability"], *found["rg"]]:
+        try:
+            cfg = read_run_record(path.parent).get("config") or {}
+        except (OSError, ValueError, AttributeError):
+            cfg = {}
+        if cfg.get("method") != "greml":
+            continue
+        used = cfg.get("covariates")
+        kind = "h2" if path in found["heritability"] else "rg"
+        where = f"{kind} ({path.parent.name})"
+        if used is None:
+            said.append(f"{where}: not recorded (a run before covariates were recorded)")
+        elif list(used) == list(gwas_names):
+            said.append(f"{where}: the GWAS's")
+        else:
+            said.append(f"{where}: " + (", ".join(used) if used else "none"))
+    return ("GREML covariates: " + "; ".join(said) + ".") if said else ""
+
+
 def _regional_figures(gwas_dir: Path, name: str, loci: pd.DataFrame,
                       regions: pd.DataFrame | None, figdir: Path,
                       kind: str = "lead") -> list[dict[str, str]]:
@@ -349,8 +372,8 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
         names = covariate_names(d)
         design = (f"Subjects: up to {int(summary['n_samples'].max())} with genotypes, "
                   "covariates and a phenotype (a study's brain-age stage gives every BAG the "
-                  "same subjects). Covariates, also used by GREML h2 and rg: "
-                  + (", ".join(names) if names else "none") + ".")
+                  "same subjects). GWAS covariates: " + (", ".join(names) if names else "none")
+                  + ". " + _genetic_designs(found, names))
         ctx["gwas"] = {"summary": _rows(summary, scols), "summary_columns": scols,
                        "phenotypes": phs, "design": design}
     if found["heritability"]:

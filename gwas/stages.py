@@ -172,7 +172,21 @@ class GeneticParams(FilterParams):
     def greml_config(self) -> dict:
         return {"method": self.method, "backend": self.backend,
                 "grm_cutoff": self.grm_cutoff, "filters": self.filters().config(),
-                "minus9_is_missing": self.minus9_is_missing}
+                "minus9_is_missing": self.minus9_is_missing,
+                # what the fit adjusted for, read back by the report (it used to assume the
+                # GWAS's covariates)
+                "covariates": self.covariate_names()}
+
+    def covariate_names(self) -> list[str]:
+        """The covariate columns this run adjusts for (the file's, or --covar-name)."""
+        if self.covar is None:
+            return []
+        if self.covar_name:
+            return list(self.covar_name)
+        from gwas.inputs import read_named_table
+
+        return [c for c in read_named_table(self.covar, "covariate").columns
+                if c not in ("FID", "IID")]
 
 
 class H2Params(GeneticParams):

@@ -221,3 +221,16 @@ def test_h2_and_rg_take_the_design_of_a_finished_gwas(runner, complete_sim, tmp_
     none = runner.invoke(app, ["h2", *base, "--gwas", str(tmp_path), "--out",
                                str(tmp_path / "d")])
     assert none.exit_code == 2 and "no covariates.tsv there" in none.output
+    # the report says what each GREML run adjusted for, from its own record (it used to
+    # state the GWAS's covariates for h2 and rg whatever they used)
+    res = runner.invoke(app, ["h2", *base, "--out", str(tmp_path / "bare")])
+    assert res.exit_code == 0, res.output
+    from gwas.report import build_report
+
+    import html
+
+    page = html.unescape(" ".join(build_report(tmp_path, tmp_path / "rep").read_text().split()))
+    assert "GWAS covariates: age, " in page
+    for said in ("h2 (a): the GWAS's", "h2 (b): the GWAS's", "rg (rg): the GWAS's",
+                 "h2 (bare): none"):
+        assert said in page, said
