@@ -135,12 +135,14 @@ def forest(table: pd.DataFrame, title: str = ""):
                        strict=False))
     fig, ax = plt.subplots(figsize=(6.5, 0.32 * len(t) + 1.2))
     y = np.arange(len(t))[::-1]
-    lo = t["beta"] - 1.96 * t["standard_error"]
-    hi = t["beta"] + 1.96 * t["standard_error"]
+    # arrays, not Series: matplotlib calls float() on one-element Series (a pandas
+    # FutureWarning in every compare)
+    beta = t["beta"].to_numpy(dtype=float)
+    half = 1.96 * t["standard_error"].to_numpy(dtype=float)
     for ph in phenos:
         m = (t["phenotype"] == ph).to_numpy()
-        ax.errorbar(t.loc[m, "beta"], y[m], xerr=[t.loc[m, "beta"] - lo[m], hi[m] - t.loc[m,
-                    "beta"]], fmt="o", color=colours[ph], ms=4, capsize=2, label=ph, gid=ph)
+        ax.errorbar(beta[m], y[m], xerr=[half[m], half[m]], fmt="o", color=colours[ph], ms=4,
+                    capsize=2, label=ph, gid=ph)
     ax.axvline(0, color="#555555", lw=0.7)
     ax.set_yticks(y, [f"{a} ({b})" for a, b in zip(t["locus"], t["phenotype"], strict=True)],
                   fontsize=7)

@@ -165,7 +165,11 @@ def test_forest_plot_draws_each_estimate_with_its_ci():
     t = pd.DataFrame({"locus": ["MAPT", "MAPT"], "phenotype": ["BAG_FS", "BAG_RNCE"],
                       "beta": [0.5, 0.2], "standard_error": [0.1, 0.05],
                       "p_value": [1e-9, 1e-4]})
-    ax = forest(t).axes[0]
+    import warnings
+
+    with warnings.catch_warnings():  # compare used to print pandas' FutureWarning (issue 30)
+        warnings.simplefilter("error", FutureWarning)
+        ax = forest(t).axes[0]
     from matplotlib.container import ErrorbarContainer
 
     bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
