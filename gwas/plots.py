@@ -245,9 +245,11 @@ def celltype_bars(table: pd.DataFrame):
     """-log10 p per cell type (celltypes.tsv), one panel per dataset and method, with the
     Bonferroni threshold (0.05 / number of cell types) as a line."""
     plt = _plt()
-    groups = list(table.groupby(["dataset", "method"], sort=False))
+    keys = ["trait", "dataset", "method"] if "trait" in table.columns else ["dataset", "method"]
+    groups = list(table.groupby(keys, sort=False))
     fig, axes = plt.subplots(len(groups), 1, figsize=(7, 2.6 * len(groups)), squeeze=False)
-    for ax, ((dataset, method), t) in zip(axes[:, 0], groups, strict=True):
+    for ax, (key, t) in zip(axes[:, 0], groups, strict=True):
+        *trait, dataset, method = key
         t = t.sort_values("p_value")
         y = -np.log10(np.clip(t["p_value"].to_numpy(dtype=float), 1e-300, 1))
         ax.barh(t["cell_type"].astype(str), y, color=COLOURS[0])
@@ -255,7 +257,7 @@ def celltype_bars(table: pd.DataFrame):
                    label="Bonferroni 0.05")
         ax.invert_yaxis()
         ax.set_xlabel("-log10 p (one-sided)")
-        ax.set_title(f"{dataset} ({method})", fontsize=9)
+        ax.set_title(f"{trait[0] + ': ' if trait else ''}{dataset} ({method})", fontsize=9)
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig

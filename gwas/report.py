@@ -114,6 +114,20 @@ def _region_window_kb(gwas_dir: Path) -> int:
         return 500
 
 
+def _trait_of_run(celltypes: Path) -> str:
+    """The trait of an enrich run (its record; a study's folder name otherwise)."""
+    from gwas.stages import trait_of
+
+    try:
+        record = read_run_record(celltypes.parent)
+        trait = (record.get("config") or {}).get("trait")
+        if not trait and record.get("inputs"):  # runs before the trait was recorded
+            trait = trait_of(Path(next(iter(record["inputs"]))))
+    except (OSError, ValueError, AttributeError, StopIteration):
+        trait = None
+    return str(trait or celltypes.parent.name)
+
+
 def _genetic_designs(found: dict, gwas_names: list[str]) -> str:
     """What each h2 / rg run adjusted for, read from its own run record (not assumed to
     be the GWAS's)."""
@@ -388,9 +402,12 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                       f"rg_{m}") for m in r["method"].unique()]
         ctx["rg"] = {"rows": _rows(r, cols), "columns": cols, "figures": figs}
     if found["celltypes"]:
-        ct = pd.concat([read_table(p, "celltypes") for p in found["celltypes"]])
-        cols = ["dataset", "cell_type", "method", "beta", "beta_se", "p_value", "p_fdr",
-                "n_genes"]
+        # one table per enrich run: which trait each row is of (they used to be merged
+        # without saying)
+        ct = pd.concat([read_table(p, "celltypes").assign(trait=_trait_of_run(p))
+                        for p in found["celltypes"]])
+        cols = ["trait", "dataset", "cell_type", "method", "beta", "beta_se", "p_value",
+                "p_fdr", "n_genes"]
         ctx["celltypes"] = {"rows": _rows(ct.sort_values("p_value"), cols), "columns": cols,
                             "figures": [_save(plots.celltype_bars(ct), figdir, "celltypes")]}
     if compare is None and found["gwas"]:

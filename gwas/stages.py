@@ -299,6 +299,14 @@ class EnrichParams(FilterParams):
     ld_cache: Path | None = None
 
 
+def trait_of(sumstats: Path) -> str:
+    """The trait a summary-statistics file holds, by its name (``BAG_FS.tsv.gz``)."""
+    import re
+
+    return re.sub(r"(\.tsv|\.txt|\.glm\.linear|\.regenie)?(\.gz|\.bgz)?$", "",
+                  Path(sumstats).name)
+
+
 def run_enrich_stage(params: EnrichParams, echo: Echo = silent) -> Outputs:
     """``genes.tsv`` and ``celltypes.tsv`` (one-sided p, Bonferroni and FDR)."""
     from gwas.enrich_run import run_enrich
@@ -306,7 +314,8 @@ def run_enrich_stage(params: EnrichParams, echo: Echo = silent) -> Outputs:
     out = Path(params.out)
     with staged_run(out, "enrich", writes=expected_writes("enrich"),
                     protect=[f"{params.bfile}{e}" for e in (".bed", ".bim", ".fam")],
-                    config={"build": params.build, "window_up_kb": params.window_up_kb,
+                    config={"trait": trait_of(params.sumstats), "build": params.build,
+                            "window_up_kb": params.window_up_kb,
                             "window_down_kb": params.window_down_kb,
                             "cluster_gap_kb": params.cluster_gap_kb},
                     inputs=[params.sumstats, *params.celltypes, *params.filter_files()],

@@ -88,6 +88,9 @@ def test_report_and_compare(runner, run_folder, tmp_path):
                     "BAG_FS vs BAG_RNCE"):
         assert f"<h2>{section}</h2>" in html
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    # the cell-type table says which trait each row is of (issue 30; here the enrich folder
+    # has no run record, so its name stands in)
+    assert ">trait</th>" in html and ">enrich</td>" in html
     assert "http://" not in html and "https://" not in html
     for img in ("manhattan_BAG_FS.png", "qq_BAG_RNCE.png", "h2.png", "miami_BAG_FS_BAG_RNCE.png",
                 "celltypes.png"):
