@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 from urllib.parse import quote
 
@@ -32,19 +33,54 @@ from rnce_bag.core.outdir import read_run_record, recorded_command
 from rnce_bag.core.outputs import OUTPUTS, output_path, read_output, read_output_if_exists
 from rnce_bag.core.schema import read_table
 
+#: estimates whose SE is about 0.01-0.1 (h2, rg, AUC, MAE): fixed decimals, so an h2 at
+#: its boundary reads 0.000, not 1.2e-06
+FIXED_3 = re.compile(r"^(h2|h2_se|h2_\d|h2_\d_se|h2_diff_se|rg|rg_se|intercept|intercept_se|"
+                     r"auc|auc_.*|auc_a|auc_b|auc_diff|auc_fs|ci_low|ci_high|mae|mae_.*|r|"
+                     r"lambda_gc|mean_chi2|beta|beta_se|balanced_accuracy)$")
+TASK_LABELS = {"ad_vs_cn": "AD vs CN", "conversion_2y": "conversion within 2 y",
+               "conversion_3y": "conversion within 3 y", "amyloid": "amyloid"}
+COLUMN_LABELS = {
+    "phenotype": "phenotype", "representation": "representation", "n": "n", "m": "variants",
+    "n_samples": "samples", "n_variants": "variants", "lambda_gc": "lambda GC",
+    "mean_chi2": "mean chi2", "n_genome_wide": "genome-wide variants", "min_p": "min p",
+    "locus_id": "locus", "lead_variant": "lead variant", "p_value": "p", "p_fdr": "FDR",
+    "p_bonferroni": "Bonferroni p", "nearest_gene": "nearest gene", "h2_se": "h2 SE",
+    "rg_se": "rg SE", "rg_fs": "rg with FS", "rg_fs_se": "rg SE", "rg_status": "rg status",
+    "intercept_se": "intercept SE", "beta_se": "beta SE", "n_genes": "genes",
+    "cell_type": "cell type", "n_pos": "positive", "ci_low": "95% CI low",
+    "ci_high": "95% CI high", "balanced_accuracy": "balanced accuracy",
+    "age_pos": "mean age, positive", "age_neg": "mean age, negative", "rep_a": "A",
+    "rep_b": "B", "auc_diff": "AUC A - B", "p_delong": "DeLong p", "p_holm": "Holm p",
+    "auc_fs": "AUC FS", "auc": "AUC", "mae": "MAE (y)", "h2": "h2", "rg": "rg",
+    "top_celltype": "top cell type", "n_loci": "loci", "loci_genes": "lead genes",
+}
 
-def _fmt(v) -> str:
+
+def column_label(column: str) -> str:
+    """What a table's header says for a column (``auc_ad_vs_cn`` -> ``AUC AD vs CN``)."""
+    if column in COLUMN_LABELS:
+        return COLUMN_LABELS[column]
+    for prefix, said in (("auc_", "AUC "), ("p_", "DeLong p, ")):
+        if column.startswith(prefix) and column[len(prefix):] in TASK_LABELS:
+            return said + TASK_LABELS[column[len(prefix):]]
+    return column.replace("_", " ")
+
+
+def _fmt(v, column: str | None = None) -> str:
     if v is pd.NA or v is None:
         return "NA"
     if isinstance(v, float | np.floating):
         if math.isnan(v):
             return "NA"
+        if column is not None and FIXED_3.match(column):
+            return f"{v:.3f}"
         return f"{v:.3g}" if abs(v) < 1e-3 or abs(v) >= 1e4 else f"{v:.4g}"
     return str(v)
 
 
 def _rows(df: pd.DataFrame, columns: list[str]) -> list[dict[str, str]]:
-    return [{c: _fmt(r[c]) if c in r else "" for c in columns} for _, r in df.iterrows()]
+    return [{c: _fmt(r[c], c) if c in r else "" for c in columns} for _, r in df.iterrows()]
 
 
 def collect(run_dir: str | os.PathLike[str]) -> dict:
@@ -419,5 +455,6 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
         ctx["compare"] = compare_bags(found, compare[0], compare[1], figdir)
     env = jinja2.Environment(loader=jinja2.PackageLoader("gwas", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["label"] = column_label
     html = env.get_template("report.html.j2").render(**ctx)
     return write_text(out / "index.html", html)

@@ -64,4 +64,4 @@ def test_every_claim_is_reported_with_its_numbers(run):
     assert table["status"].isin(STATUSES).all()
     html = (run / "report" / "index.html").read_text()
     for _, r in table.iterrows():
-        assert f"{r['auc']:.4g}" in html, r.to_dict()  # the report's 4 digits
+        assert f"{r['auc']:.3f}" in html, r.to_dict()  # the report's 3 decimals

@@ -63,3 +63,17 @@ def test_an_undefined_rg_is_said_as_such():
     v = pair_verdict("BAG_FS", "BAG_BARLOW", None, _rg(
         p2="BAG_BARLOW", rg=1.0, rg_se=3.52, status="ok; an h2 is ~0, so rg is undefined"), None)
     assert "rg not estimable (an h2 is ~0, so rg is undefined)" in verdict_sentence(v)
+
+
+def test_tables_say_labels_and_round_estimates_to_their_precision():
+    """Report tables read 'AUC AD vs CN', not auc_ad_vs_cn, and an h2 at zero reads 0.000,
+    not 1.2e-06 (issue 30)."""
+    from gwas.report import _fmt, column_label
+
+    assert column_label("auc_ad_vs_cn") == "AUC AD vs CN"
+    assert column_label("p_conversion_2y") == "DeLong p, conversion within 2 y"
+    assert column_label("n_genome_wide") == "genome-wide variants"
+    assert column_label("something_new") == "something new"
+    assert _fmt(1.2e-06, "h2") == "0.000" and _fmt(0.4123, "h2") == "0.412"
+    assert _fmt(0.87455, "auc_amyloid") == "0.875"
+    assert _fmt(1.2e-06, "p_value") == "1.2e-06"  # p-values keep their digits
