@@ -47,7 +47,8 @@ COLUMN_LABELS = {
     "locus_id": "locus", "lead_variant": "lead variant", "p_value": "p", "p_fdr": "FDR",
     "p_bonferroni": "Bonferroni p", "nearest_gene": "nearest gene", "h2_se": "h2 SE",
     "rg_se": "rg SE", "rg_fs": "rg with FS", "rg_fs_se": "rg SE", "rg_status": "rg status",
-    "intercept_se": "intercept SE", "beta_se": "beta SE", "n_genes": "genes",
+    "intercept": "LDSC intercept", "intercept_se": "LDSC intercept SE", "beta_se": "beta SE",
+    "n_genes": "genes",
     "cell_type": "cell type", "n_pos": "positive", "ci_low": "95% CI low",
     "ci_high": "95% CI high", "balanced_accuracy": "balanced accuracy",
     "age_pos": "mean age, positive", "age_neg": "mean age, negative", "rep_a": "A",
@@ -148,6 +149,19 @@ def _region_window_kb(gwas_dir: Path) -> int:
         return int(read_run_record(gwas_dir)["config"].get("region_window_kb", 500))
     except (KeyError, TypeError, ValueError, AttributeError):
         return 500
+
+
+def _with_ldsc_intercepts(summary: pd.DataFrame, h2_files: list[Path]
+                          ) -> tuple[pd.DataFrame, bool]:
+    """``summary`` with the LD score regression intercept (SE) of each phenotype that an
+    ``h2 --method ldsc`` run of the folder estimated (wherever LD scores were available)."""
+    rows = [read_table(p, "heritability") for p in h2_files]
+    ldsc = [t[t["method"] == "ldsc"] for t in rows]
+    ldsc = pd.concat(ldsc, ignore_index=True).drop_duplicates("phenotype") if ldsc else None
+    if ldsc is None or not len(ldsc):
+        return summary, False
+    return summary.merge(ldsc[["phenotype", "intercept", "intercept_se"]], on="phenotype",
+                         how="left"), True
 
 
 def _trait_of_run(celltypes: Path) -> str:
@@ -393,6 +407,9 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
         loci = read_output("gwas", "loci", d)
         scols = ["phenotype", "n_samples", "n_variants", "lambda_gc", "mean_chi2",
                  "n_genome_wide", "min_p"]
+        summary, with_ldsc = _with_ldsc_intercepts(summary, found["heritability"])
+        if with_ldsc:  # next to lambda GC: inflation that LD score regression attributes to
+            scols[4:4] = ["intercept", "intercept_se"]  # confounding, not polygenicity
         lcols = ["locus_id", "lead_variant", "chromosome", "position", "p_value", "genes",
                  "nearest_gene"]
         phs = []

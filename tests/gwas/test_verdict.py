@@ -77,3 +77,21 @@ def test_tables_say_labels_and_round_estimates_to_their_precision():
     assert _fmt(1.2e-06, "h2") == "0.000" and _fmt(0.4123, "h2") == "0.412"
     assert _fmt(0.87455, "auc_amyloid") == "0.875"
     assert _fmt(1.2e-06, "p_value") == "1.2e-06"  # p-values keep their digits
+
+
+def test_ldsc_intercepts_sit_next_to_lambda_where_ld_scores_were_available(tmp_path):
+    from gwas.report import _with_ldsc_intercepts
+
+    summary = pd.DataFrame({"phenotype": ["BAG_FS", "BAG_RNCE"], "lambda_gc": [1.18, 1.09]})
+    greml = tmp_path / "g.tsv"
+    pd.DataFrame({"phenotype": ["BAG_FS"], "method": ["greml"], "backend": "embedded",
+                  "h2": [0.4], "h2_se": [0.06], "status": "ok"}).to_csv(greml, sep="\t",
+                                                                         index=False)
+    assert _with_ldsc_intercepts(summary, [greml])[1] is False
+    ldsc = tmp_path / "l.tsv"
+    pd.DataFrame({"phenotype": ["BAG_FS"], "method": ["ldsc"], "backend": "embedded",
+                  "h2": [0.35], "h2_se": [0.1], "intercept": [1.02], "intercept_se": [0.008],
+                  "status": "ok"}).to_csv(ldsc, sep="\t", index=False)
+    out, found = _with_ldsc_intercepts(summary, [greml, ldsc])
+    assert found and out.set_index("phenotype").loc["BAG_FS", "intercept"] == 1.02
+    assert np.isnan(out.set_index("phenotype").loc["BAG_RNCE", "intercept"])
