@@ -93,10 +93,18 @@ def headline_table(run: Path, reference: str = "FS", oracle: bool = True) -> pd.
     return table
 
 
-def format_headline(table: pd.DataFrame, reference: str = "FS") -> str:
-    """Plain-text rendering of :func:`headline_table` (fixed-width columns)."""
+#: how a probe task reads in a header
+TASK_NAMES = {"ad_vs_cn": "AD vs CN", "conversion_2y": "conversion 2 y",
+              "conversion_3y": "conversion 3 y", "amyloid": "amyloid"}
+
+
+def headline_cells(table: pd.DataFrame, reference: str = "FS"
+                   ) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of :func:`headline_table` as people read them: an estimate with its
+    SE (or an AUC with DeLong's p) in one cell, labels for headers; the demo's text and
+    the report's table both show these (the report's fits a 1,400 px window)."""
     if table.empty:
-        return ""
+        return [], []
 
     def num(v, fmt: str) -> str:
         return "-" if pd.isna(v) else format(v, fmt)
@@ -107,7 +115,7 @@ def format_headline(table: pd.DataFrame, reference: str = "FS") -> str:
 
     head = ["BAG", "MAE y", "h2 (SE)", f"rg with {reference} (SE)", "loci (lead genes)",
             "top cell type",
-            *[f"AUC {t}" for t in PROBE_TASKS]]
+            *[f"AUC {TASK_NAMES.get(t, t)}" for t in PROBE_TASKS]]
     body = []
     for _, r in table.iterrows():
         rg = "-" if pd.isna(r.get("rg")) else f"{r['rg']:.2f} ({r['rg_se']:.2f})"
@@ -121,6 +129,14 @@ def format_headline(table: pd.DataFrame, reference: str = "FS") -> str:
                                                     else ""),
                      r["top_cell_type"] if isinstance(r.get("top_cell_type"), str) else "-",
                      *[cell(r, t) for t in PROBE_TASKS]])
+    return head, body
+
+
+def format_headline(table: pd.DataFrame, reference: str = "FS") -> str:
+    """Plain-text rendering of :func:`headline_table` (fixed-width columns)."""
+    head, body = headline_cells(table, reference)
+    if not head:
+        return ""
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
     return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True))
                      .rstrip() for line in (head, *body))

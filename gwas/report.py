@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from gwas.config import run_thresholds as thresholds
-from gwas.headline import genetics_design, headline_table
+from gwas.headline import genetics_design, headline_cells, headline_table
 from gwas.locus_compare import compare_loci
 from gwas.run import covariate_names
 from gwas.sumstats import read_sumstats
@@ -346,8 +346,9 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     head = headline_table(Path(run_dir))
     if not head.empty:
         h2 = read_output_if_exists("h2", "heritability", Path(run_dir) / "h2")
-        ctx["headline"] = {"rows": _rows(head, list(head.columns)),
-                           "columns": list(head.columns),
+        header, cells = headline_cells(head)
+        ctx["headline"] = {"rows": [dict(zip(header, c, strict=True)) for c in cells],
+                           "columns": header,
                            "figure": _save(plots.headline(head), figdir, "headline"),
                            "design": genetics_design(Path(run_dir), int(h2["n"].max()))
                            if h2 is not None and h2["n"].notna().any() else ""}

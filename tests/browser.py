@@ -40,6 +40,8 @@ class PageVisit:
     text: str = ""
     tables: list[list[list[str]]] = field(default_factory=list)  # rows of cells per table
     alert: str | None = None
+    #: tables wider than their box at this window width: first header cell, widths
+    overflowing: list[dict] = field(default_factory=list)
 
 
 def visit(page: Path, screenshot: Path | None = None, width: int = 1280) -> PageVisit:
@@ -78,6 +80,10 @@ def visit(page: Path, screenshot: Path | None = None, width: int = 1280) -> Page
         seen.tables = driver.execute_script(
             "return Array.from(document.querySelectorAll('table')).map(t => "
             "Array.from(t.rows).map(r => Array.from(r.cells).map(c => c.innerText)))")
+        seen.overflowing = driver.execute_script(
+            "return Array.from(document.querySelectorAll('div.scroll')).filter(d => "
+            "d.scrollWidth > d.clientWidth + 1).map(d => ({first: (d.querySelector('th') || "
+            "{}).innerText, scroll: d.scrollWidth, client: d.clientWidth}))")
         if screenshot is not None:
             height = driver.execute_script("return document.body.scrollHeight")
             driver.set_window_size(width, min(int(height), 2400))

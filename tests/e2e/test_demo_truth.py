@@ -65,3 +65,13 @@ def test_every_claim_is_reported_with_its_numbers(run):
     html = (run / "report" / "index.html").read_text()
     for _, r in table.iterrows():
         assert f"{r['auc']:.3f}" in html, r.to_dict()  # the report's 3 decimals
+
+
+def test_the_report_fits_a_1400_pixel_window(run):
+    """Tables people read fit without horizontal scrolling at 1,400 px (issue 30)."""
+    from tests.browser import browser_missing, visit
+
+    if browser_missing():
+        pytest.skip(browser_missing())
+    seen = visit(run / "report" / "index.html", width=1400)
+    assert seen.overflowing == [], seen.overflowing

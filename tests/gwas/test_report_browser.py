@@ -59,8 +59,15 @@ def test_report_in_headless_chromium(report_page, tmp_path):
     assert seen.requests and all(u.startswith("file://") for u in seen.requests), \
         [u for u in seen.requests if not u.startswith("file://")]
     assert EVIL in seen.text  # shown as text
-    summary = next(t for t in seen.tables if t[0][:2] == ["phenotype", "n_samples"])
+    summary = next(t for t in seen.tables if t[0][:2] == ["phenotype", "samples"])
     assert sorted(r[0] for r in summary[1:]) == sorted(["BAG_FS", "BAG_RNCE", EVIL])
     h2 = next(t for t in seen.tables if t[0][:3] == ["phenotype", "method", "backend"])
     assert len(h2) == 4 and {r[1] for r in h2[1:]} == {"greml"}
     assert (tmp_path / "page.png").stat().st_size > 20_000
+
+
+def test_tables_fit_a_1400_pixel_window(report_page):
+    """Tables people read fit the page without horizontal scrolling at 1,400 px (issue 30:
+    labels, not column names, and rounded numbers)."""
+    seen = visit(report_page, width=1400)
+    assert seen.overflowing == [], seen.overflowing
