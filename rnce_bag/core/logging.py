@@ -63,8 +63,70 @@ def configure_logging(verbose: int = 0, debug: bool = False,
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
+class LineProgress:
+    """Progress for a log, not a terminal: rich's bars print only when they stop there, so
+    a 15-minute step said nothing (issue 28). This one prints a plain line per task when
+    it starts, every ``every`` seconds while it runs (done / total, elapsed) and when it
+    ends. The subset of rich's ``Progress`` interface the stages use."""
+
+    def __init__(self, every: float = 30.0, out=None) -> None:
+        import sys
+        import time
+
+        self.every, self._out = every, out or sys.stderr
+        self._clock = time.monotonic
+        self._tasks: dict[int, dict] = {}
+
+    def _say(self, t: dict, final: bool = False) -> None:
+        elapsed = int(self._clock() - t["start"])
+        count = f"{t['done']:g}" + (f"/{t['total']:g}" if t["total"] else "")
+        self._out.write(f"  {t['description']}: {count}, {elapsed // 60}:{elapsed % 60:02d}"
+                        + (" done" if final else "") + "\n")
+        self._out.flush()
+        t["said"] = self._clock()
+
+    def add_task(self, description: str, total: float | None = None, **_) -> int:
+        key = len(self._tasks)
+        now = self._clock()
+        self._tasks[key] = {"description": description, "total": total, "done": 0,
+                            "start": now, "said": now}
+        return key
+
+    def update(self, task: int, completed: float | None = None, total: float | None = None,
+               advance: float | None = None, description: str | None = None, **_) -> None:
+        t = self._tasks[task]
+        if total is not None:
+            t["total"] = total
+        if description is not None:
+            t["description"] = description
+        t["done"] = completed if completed is not None else t["done"] + (advance or 0)
+        if t["total"] and t["done"] >= t["total"]:
+            if not t.get("ended"):
+                t["ended"] = True
+                self._say(t, final=True)
+        elif self._clock() - t["said"] >= self.every:
+            self._say(t)
+
+    def advance(self, task: int, advance: float = 1) -> None:
+        self.update(task, advance=advance)
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for t in self._tasks.values():
+            if not t.get("ended") and exc[0] is None:
+                t["ended"] = True
+                self._say(t, final=True)
+
+
 def make_progress(transient: bool = False, disable: bool = False):
-    """A rich Progress with spinner, bar, counts, rate and ETA (for the CLI)."""
+    """A rich Progress with spinner, bar, counts, rate and ETA (for the CLI); where stderr
+    is not a terminal (a log, CI, ``make demo > log``) a :class:`LineProgress`."""
+    import sys
+
+    if not disable and not sys.stderr.isatty():
+        return LineProgress()
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
