@@ -200,7 +200,8 @@ def _check_bgen_samples(bgen: str | None, sample: str | None, listed: pd.DataFra
 def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | None,
              covar_path: Path | None, covar_names: list[str] | None, cfg: GwasConfig,
              out: Path, threads: int | None = None, progress: Progress | None = None,
-             filters: Filters | None = None, cache_dir: Path | None = None) -> dict:
+             filters: Filters | None = None, cache_dir: Path | None = None,
+             engine_reason: str | None = None) -> dict:
     """Run the whole GWAS into ``out``; returns the run report (also ``gwas_report.json``).
 
     ``cache_dir`` keeps what a rerun can reuse (Hail's imported MatrixTable and its
@@ -213,15 +214,16 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
     """
     args = (geno, pheno_path, pheno_names, covar_path, covar_names, cfg, out, threads)
     if progress is None:
-        return _run_gwas(*args, None, filters, cache_dir)
+        return _run_gwas(*args, None, filters, cache_dir, engine_reason)
     with Heartbeat(progress) as beat:
-        return _run_gwas(*args, beat.wrap(progress), filters, cache_dir)
+        return _run_gwas(*args, beat.wrap(progress), filters, cache_dir, engine_reason)
 
 
 def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | None,
               covar_path: Path | None, covar_names: list[str] | None, cfg: GwasConfig,
               out: Path, threads: int | None, progress: Progress | None,
-              filters: Filters | None, cache_dir: Path | None) -> dict:
+              filters: Filters | None, cache_dir: Path | None,
+              engine_reason: str | None = None) -> dict:
     out = Path(os.path.abspath(out))  # engines (Spark executors) never see a relative path
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
@@ -236,8 +238,8 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
             progress(msg)
 
     geno.check()
-    cfg, why = with_engine(cfg)
-    say(f"engine: {cfg.engine} ({why})")
+    cfg, why = with_engine(cfg)  # the caller may have resolved it already: its reason
+    say(f"engine: {cfg.engine} ({engine_reason or why})")
     flt = filters or Filters()
     if flt.chr is not None and not parse_chromosomes(flt.chr) & set(AUTOSOMES):
         raise InputError(f"--chr {flt.chr}: the association tests autosomes (1-22) only, so "

@@ -77,7 +77,7 @@ def run_gwas_stage(params: GwasParams, echo: Echo = silent) -> Outputs:
     from rnce_bag.core.config import dump_config, load_config
     from rnce_bag.core.outdir import expected_writes, staged_run
 
-    cfg, _why = with_engine(load_config(params.config, GwasConfig, params.overrides))
+    cfg, why = with_engine(load_config(params.config, GwasConfig, params.overrides))
     geno = GenotypeInput(params.bfile, params.bgen, params.sample, params.vcf)
     geno.check()
     inputs = [p for p in (params.pheno, params.covar) if p] + params.filter_files() + (
@@ -89,7 +89,7 @@ def run_gwas_stage(params: GwasParams, echo: Echo = silent) -> Outputs:
                           params.covar_name, cfg, stage, params.threads,
                           progress=lambda s: echo(f"- {s}"), filters=params.filters(),
                           # outside the staged folder: a rerun into this --out reuses it
-                          cache_dir=Path(params.out) / CACHE_DIR)
+                          cache_dir=Path(params.out) / CACHE_DIR, engine_reason=why)
         record.add_output(output_path("gwas", "summary", stage))
     qc = report["qc"]
     echo(f"engine {cfg.engine}: {qc['samples_out']} samples, {qc['variants_out']} of "
