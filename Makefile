@@ -69,8 +69,8 @@ DEMO_OUT ?= reports/output/demo
 DEMO_PRESET ?= demo
 RB := $(VENV)/bin/rnce-bag
 
-# `rnce-bag demo` runs the shipped study rnce_bag/configs/study/demo.yaml (simulate 2,500
-# subjects, then every stage, cached and resumable; about 30 minutes on 2 cores). That
+# `rnce-bag demo` runs the shipped study rnce_bag/configs/study/demo.yaml (simulate 3,200
+# subjects, then every stage, cached and resumable; about 80 minutes on 2 cores). That
 # study picks the plink2 GWAS engine for speed (--engine hail gives the same numbers) and
 # turns the GRM relatedness cut-off off (the simulator's stretched LD makes unrelated
 # pairs exceed 0.025).
