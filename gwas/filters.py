@@ -91,10 +91,6 @@ class Filters:
     def variants(self) -> bool:
         return bool(self.extract or self.exclude or self.chr is not None)
 
-    def files(self) -> list[Path]:
-        """Every list file, in option order."""
-        return [p for name in LIST_OPTIONS for p in getattr(self, name)]
-
     def config(self) -> dict:
         return {**{k: [str(p) for p in getattr(self, k)] or None for k in LIST_OPTIONS},
                 "chr": self.chr}

@@ -289,8 +289,14 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
             ha, hb = h.loc[a], h.loc[b]
             d = ha["h2"] - hb["h2"]
             if joint is not None and ha["method"] == "greml":
-                # the bivariate fit's SE of the difference counts the two BAGs' covariance
+                # the bivariate fit's SE of the difference counts the two BAGs' covariance;
+                # with its own h2s (at small n they differ from the univariate fits')
                 diff = f"{d:+.3f} (SE {joint['h2_diff_se']:.3f}, joint bivariate GREML)"
+                if pd.notna(joint.get("h2_1")) and pd.notna(joint.get("h2_2")):
+                    j1, j2 = (float(joint["h2_1"]), float(joint["h2_2"]))
+                    ja, jb = (j1, j2) if joint["p1"] == a else (j2, j1)
+                    diff = (f"{ja - jb:+.3f} (SE {joint['h2_diff_se']:.3f}; joint bivariate "
+                            f"GREML, whose h2 are {ja:.3f} and {jb:.3f})")
             else:
                 se = math.sqrt(ha["h2_se"] ** 2 + hb["h2_se"] ** 2)
                 diff = f"{d:+.3f} (SE {se:.3f}, assuming independent estimates)"

@@ -184,6 +184,14 @@ def test_compare_bags_unit(tmp_path):
     rows = {r["quantity"]: r for r in compare_bags(found, "BAG_FS", "BAG_RNCE",
                                                    tmp_path / "fig2")["rows"]}
     assert rows["h2 (greml)"]["difference"] == "+0.180 (SE 0.030, joint bivariate GREML)"
+    # with the bivariate fit's own h2s, the difference is theirs (at small n they differ
+    # from the univariate fits': 0.125 / 0.053 vs 0.163 / 0.000 on 1000 Genomes)
+    pd.read_csv(rg, sep="\t").assign(h2_1=[0.40], h2_2=[0.25]).to_csv(rg, sep="\t",
+                                                                       index=False)
+    rows = {r["quantity"]: r for r in compare_bags(found, "BAG_FS", "BAG_RNCE",
+                                                   tmp_path / "fig3")["rows"]}
+    assert rows["h2 (greml)"]["difference"] == \
+        "+0.150 (SE 0.030; joint bivariate GREML, whose h2 are 0.400 and 0.250)"
 
 
 def test_headline_figure_draws_mae_h2_and_rg_per_representation():
