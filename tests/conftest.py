@@ -2,10 +2,10 @@
 
 Markers: ``slow`` and ``hail`` run everywhere (CI included); ``external`` runs when
 plink2 / gemma are on PATH (``make setup`` installs them) and is skipped with a
-reason otherwise; ``gpu`` is skipped without CUDA; ``extended`` (Hail on a standalone
-cluster, Hail per-chromosome files, Hail twice in one process: minutes each, each with a
-narrower default test beside it) runs only with ``RNCE_BAG_EXTENDED=1`` (``make
-test-all``), so that the default suite stays within CI's 25 minutes.
+reason otherwise; ``gpu`` is skipped without CUDA; ``extended`` (long Hail equivalence
+checks and the demo-scale planted truth: minutes each, each with a narrower default test
+beside it) runs only with ``RNCE_BAG_EXTENDED=1`` (``make test-all``), so that the
+default suite stays within CI's 25 minutes.
 """
 
 from __future__ import annotations

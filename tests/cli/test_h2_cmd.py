@@ -225,9 +225,9 @@ def test_h2_and_rg_take_the_design_of_a_finished_gwas(runner, complete_sim, tmp_
     # state the GWAS's covariates for h2 and rg whatever they used)
     res = runner.invoke(app, ["h2", *base, "--out", str(tmp_path / "bare")])
     assert res.exit_code == 0, res.output
-    from gwas.report import build_report
-
     import html
+
+    from gwas.report import build_report
 
     page = html.unescape(" ".join(build_report(tmp_path, tmp_path / "rep").read_text().split()))
     assert "GWAS covariates: age, " in page

@@ -1,5 +1,12 @@
 """Planted truth at demo scale (2,500 x 100,000; no images), PLINK 2 engine.
 
+Extended (``make test-all``): 9 minutes of the suite on 2 cores. Narrower checks stay in
+the default suite: lambda GC's computation (``tests/gwas/test_sumstats.py``), GREML
+against GEMMA on the 300-subject cohort (``tests/gwas/heritability/test_greml.py``), the
+tiny study's lambda GC and h2 ranges (``tests/e2e/test_pipeline_tiny.py``). MAPT and
+IRAG1 at demo scale are checked here and on a finished demo (``test_demo_truth.py``)
+only.
+
 Tolerances from the issue: lambda GC of a null phenotype 1.00 +/- 0.05 with PCs; a null
 phenotype confounded by the planted sub-populations is inflated without PCs; MAPT and
 IRAG1 reach p < 5e-8 for the true latent factor and the loci table names them.
@@ -47,6 +54,7 @@ def _lam(rep, name):
 
 
 @pytest.mark.slow
+@pytest.mark.extended
 @pytest.mark.external
 def test_null_calibrated_with_pcs_inflated_without(demo_gwas):
     # one null's lambda GC varies by a few percent (seen: 0.99-1.05), so six nulls are
@@ -60,6 +68,7 @@ def test_null_calibrated_with_pcs_inflated_without(demo_gwas):
 
 
 @pytest.mark.slow
+@pytest.mark.extended
 @pytest.mark.external
 def test_mapt_and_irag1_found(demo_gwas):
     loci = pd.read_csv(demo_gwas[10]["dir"] / "loci.tsv", sep="\t")
@@ -70,6 +79,7 @@ def test_mapt_and_irag1_found(demo_gwas):
 
 
 @pytest.mark.slow
+@pytest.mark.extended
 @pytest.mark.external
 def test_greml_matches_gemma_on_demo(demo_gwas, tmp_path):
     """Embedded GREML vs GEMMA's null-model PVE, same kinship and phenotype: |dh2| <= 0.01."""

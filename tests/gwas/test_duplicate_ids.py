@@ -119,6 +119,7 @@ def test_extract_with_a_shared_id_keeps_every_record(complete_sim, ambiguous, tm
 
 @pytest.mark.hail
 @pytest.mark.slow
+@pytest.mark.extended
 def test_hail_clears_the_same_rsids(complete_sim, ambiguous, tmp_path):
     _, amb = ambiguous
     rep = _gwas(complete_sim, amb, "hail", tmp_path / "hail")

@@ -93,12 +93,15 @@ def test_lock_excludes_a_second_run(tmp_path):
 def test_plan_passes_cohort_filters_to_the_genetic_stages(tmp_path):
     for name in ("keep.txt", "drop.txt", "snps.txt"):
         (tmp_path / name).write_text("x\n")
+    # a list option takes one file or several (their union, as PLINK 2 reads them)
     study = StudyConfig.model_validate({
         "cohort": {"manifest": "m.tsv", "bfile": "g", "keep": "keep.txt",
-                   "remove": "drop.txt", "extract": "snps.txt", "chr": "1-22"}})
+                   "remove": ["drop.txt", "snps.txt"], "extract": "snps.txt",
+                   "chr": "1-22"}})
     stages = {s.name: s for s in plan(study, tmp_path, tmp_path / "run")}
-    want = {"keep": tmp_path / "keep.txt", "remove": tmp_path / "drop.txt",
-            "extract": tmp_path / "snps.txt", "exclude": None, "chr": "1-22"}
+    want = {"keep": [tmp_path / "keep.txt"],
+            "remove": [tmp_path / "drop.txt", tmp_path / "snps.txt"],
+            "extract": [tmp_path / "snps.txt"], "exclude": None, "chr": "1-22"}
     for name in ("gwas", "h2"):
         params = stages[name].params
         assert {k: getattr(params, k) for k in want} == want, name
