@@ -121,3 +121,25 @@ def test_fids_that_disagree_with_the_genotypes_are_warned_about(tmp_path, caplog
     assert "IID 'b': FID 'zz' here, 'fb' there" in caplog.text
     assert "matched on IID alone" in caplog.text
     assert warn_fid_mismatch(_w(tmp_path, "q.tsv", "IID\tP\na\t1\n"), fam, "phenotype") == 0
+
+
+@pytest.mark.external
+def test_the_flag_on_the_command_line(complete_sim, tmp_path, runner):
+    """gwas --minus9-is-missing: two -9 codes are left out (n 298 instead of 300); without
+    the flag they are values (the warning is tested above)."""
+    import json
+
+    from cli.main import app
+
+    p = pd.read_csv(complete_sim / "pheno.tsv", sep="\t")[["IID", "LATENT"]]
+    p.loc[[3, 7], "LATENT"] = -9
+    p.to_csv(tmp_path / "p.tsv", sep="\t", index=False)
+    base = ["gwas", "--bfile", str(complete_sim / "genotypes/cohort"), "--pheno",
+            str(tmp_path / "p.tsv"), "--engine", "plink2", "--set", "pca.n_pcs=0"]
+    n = {}
+    for name, extra in (("as_values", []), ("missing", ["--minus9-is-missing"])):
+        res = runner.invoke(app, [*base, *extra, "--out", str(tmp_path / name)])
+        assert res.exit_code == 0, res.output
+        report = json.loads((tmp_path / name / "gwas_report.json").read_text())
+        n[name] = report["phenotypes"][0]["n_samples"]
+    assert (n["as_values"], n["missing"]) == (300, 298)
