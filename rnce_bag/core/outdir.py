@@ -432,6 +432,32 @@ def _prune_empty(root: Path, folder: Path) -> None:
 
 
 @contextmanager
+def signals_deferred() -> Iterator[None]:
+    """SIGTERM and SIGINT wait until the block ends, then act as usual: publishing a run
+    must not stop half-way, leaving some files of the new run beside the old
+    ``run.json``. Their handlers are swapped for a recorder meanwhile (masking the signal
+    would not do: any other thread of the process, a BLAS or torch worker, may receive
+    it). Only the main thread can swap handlers; elsewhere nothing changes."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    kinds = (signal.SIGTERM, signal.SIGINT)
+    old = {s: signal.signal(s, lambda signum, _frame: received.append(signum))
+           for s in kinds}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        if received:  # now, with the command's own handler
+            signal.raise_signal(received[0])
+
+
+@contextmanager
 def staged_run(out: str | os.PathLike[str], command: str, *,
                writes: Iterable[str] = (), protect: Iterable[str | os.PathLike[str]] = (),
                **record: Any) -> Iterator[tuple[Path, Any]]:
@@ -481,7 +507,8 @@ def _staged(out: Path, command: str, inputs: list, writes: Iterable[str],
         try:
             with RunRecord(stage, command, owns_folder=True, **record) as run_record:
                 yield stage, run_record
-            publish(stage, out, command, inputs)
+            with signals_deferred():  # a signal mid-publish left a mix of two runs
+                publish(stage, out, command, inputs)
         except BaseException as exc:
             if isinstance(exc, RnceBagError) and str(stage) in str(exc):
                 # the error points at a log in the run: keep it, out of the way, for reading

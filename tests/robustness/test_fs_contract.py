@@ -305,7 +305,13 @@ def test_signals_at_random_moments_keep_the_previous_run(name, sig, commands, ru
         else:
             assert code == {signal.SIGTERM: 143, signal.SIGINT: 130}[sig], \
                 proc.stderr.read().decode()[-2000:]
-            assert diff == set(), sorted(diff)[:10]
+            if str(out / "run.json") in diff and _finished(out):
+                # the signal came while the rerun published (signals wait for that to end:
+                # it once left two files of the new run beside the old run.json): a
+                # complete new run, then the exit the signal asked for
+                assert not (diff - _allowed(out)), sorted(diff)[:10]
+            else:  # never a mix: the previous run, byte for byte
+                assert diff == set(), sorted(diff)[:10]
         # the session's process group is gone: no plink2 (or its wrapper) left running
         time.sleep(0.2)
         assert not _group_alive(proc.pid)

@@ -49,3 +49,32 @@ def test_progress_in_a_log_prints_lines_while_it_runs():
     assert lines[2].startswith("  embedding: 5, ") and lines[2].endswith("done")
     assert len(lines) == 3
     assert isinstance(make_progress(), LineProgress)  # pytest's stderr is not a terminal
+
+
+def test_signals_wait_until_publishing_ends():
+    """A SIGTERM that arrives while a run publishes acts only after it (a signal mid-publish
+    left two new files beside the old run.json: found by the property test)."""
+    import os
+    import signal
+
+    import pytest
+
+    from rnce_bag.core.outdir import signals_deferred
+
+    class Stop(Exception):
+        pass
+
+    def handler(*_):
+        raise Stop
+
+    old = signal.signal(signal.SIGTERM, handler)
+    done = []
+    try:
+        with pytest.raises(Stop):
+            with signals_deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)
+                done.append("published")
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert done == ["published"]
