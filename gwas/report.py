@@ -37,7 +37,7 @@ from rnce_bag.core.schema import read_table
 #: its boundary reads 0.000, not 1.2e-06
 FIXED_3 = re.compile(r"^(h2|h2_se|h2_\d|h2_\d_se|h2_diff_se|rg|rg_se|intercept|intercept_se|"
                      r"auc|auc_.*|auc_a|auc_b|auc_diff|auc_fs|ci_low|ci_high|mae|mae_.*|r|"
-                     r"lambda_gc|mean_chi2|beta|beta_se|balanced_accuracy)$")
+                     r"lambda_gc|mean_chi2|balanced_accuracy)$")
 TASK_LABELS = {"ad_vs_cn": "AD vs CN", "conversion_2y": "conversion within 2 y",
                "conversion_3y": "conversion within 3 y", "amyloid": "amyloid"}
 COLUMN_LABELS = {

@@ -77,6 +77,7 @@ def test_tables_say_labels_and_round_estimates_to_their_precision():
     assert _fmt(1.2e-06, "h2") == "0.000" and _fmt(0.4123, "h2") == "0.412"
     assert _fmt(0.87455, "auc_amyloid") == "0.875"
     assert _fmt(1.2e-06, "p_value") == "1.2e-06"  # p-values keep their digits
+    assert _fmt(2.0e-05, "beta") == "2e-05"  # LDSC-SEG coefficients are that small
 
 
 def test_ldsc_intercepts_sit_next_to_lambda_where_ld_scores_were_available(tmp_path):
