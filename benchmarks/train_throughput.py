@@ -45,7 +45,7 @@ def child(args) -> None:
     x = torch.rand(b, n_patches, 1, side, side, side, device=dev)
     feats = torch.randn(b, 300).numpy()
     aux = AuxFeatures.fit(feats, [list(range(k * 10, k * 10 + 20)) for k in range(n_patches)],
-                          cfg.loss.max_aux_dim)
+                          cfg.loss.aux_variance, cfg.loss.max_aux_dim)
     f = torch.tensor(feats, device=dev)
     from rnce_bag.ssl.augment import augment
 
@@ -61,6 +61,7 @@ def child(args) -> None:
         opt.zero_grad()
         loss.backward()
         opt.step()
+        return float(loss.detach())
 
     def stage2_step(opt, net):
         g = torch.Generator(device=dev).manual_seed(1)
@@ -73,6 +74,7 @@ def child(args) -> None:
         opt.zero_grad()
         loss.backward()
         opt.step()
+        return float(loss.detach())
 
     def sync():
         if dev.type == "cuda":
@@ -82,13 +84,14 @@ def child(args) -> None:
     for name, net, step in (("stage1", PatchStage(model), stage1_step),
                             ("stage2", ImageStage(model), stage2_step)):
         opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=1e-4)
-        step(opt, net)  # warm-up
+        out[f"{name}_loss_first"] = step(opt, net)  # also the warm-up
         sync()
         start = time.perf_counter()
         for _ in range(args.steps):
-            step(opt, net)
+            last = step(opt, net)
         sync()
         per_step = (time.perf_counter() - start) / args.steps
+        out[f"{name}_loss_last"] = last
         out[f"{name}_subjects_per_s"] = b / per_step
         out[f"{name}_patches_per_s"] = b * n_patches / per_step
     g = torch.Generator(device=dev).manual_seed(1)
@@ -156,13 +159,16 @@ def main() -> None:
           f"{rows[0]['patch_voxels']}^3; {args.steps} steps each")
     mem = "peak_gpu_gb" if "peak_gpu_gb" in rows[0] else "peak_rss_gb"
     print(f"method\tstage1 patches/s\tstage1 subjects/s\tstage2 subjects/s\t"
-          f"augment subjects/s\t{mem}\tstage1 time / SimCLR")
+          f"augment subjects/s\t{mem}\tstage1 time / SimCLR\tstage1 loss first -> last\t"
+          f"stage2 loss first -> last")
     base = next((r for r in rows if r["method"] == "simclr"), rows[0])
     for r in rows:
         ratio = base["stage1_patches_per_s"] / r["stage1_patches_per_s"]
         print(f"{r['method']}\t{r['stage1_patches_per_s']:.1f}\t{r['stage1_subjects_per_s']:.2f}"
               f"\t{r['stage2_subjects_per_s']:.2f}\t{r['augment_subjects_per_s']:.1f}"
-              f"\t{r[mem]:.2f}\t{ratio:.3f}")
+              f"\t{r[mem]:.2f}\t{ratio:.3f}\t{r['stage1_loss_first']:.3f} -> "
+              f"{r['stage1_loss_last']:.3f}\t{r['stage2_loss_first']:.3f} -> "
+              f"{r['stage2_loss_last']:.3f}")
     if args.loader_cohort:
         rate = loader_rate(args.loader_cohort, args.config)
         print(f"cached data loader: {rate:.1f} subjects/s "

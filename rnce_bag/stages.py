@@ -180,8 +180,6 @@ def _train_locked(params: TrainParams, cfg, out: Path, main: bool, echo: Echo) -
 
     if main:
         write_text(out / "config.yaml", yaml.safe_dump(dump_config(cfg), sort_keys=False))
-        for w in cfg.rnce_warnings():
-            echo(f"warning: {w}")
     bar = make_progress(disable=not main)
     tasks: dict[int, int] = {}
 
@@ -199,10 +197,16 @@ def _train_locked(params: TrainParams, cfg, out: Path, main: bool, echo: Echo) -
                        tools=()) if main else None
     with record or contextlib.nullcontext(), bar:
         summary = train(cfg, params.manifest, params.features, out, resume=params.resume,
-                        progress=progress, cache_dir=params.cache_dir)
+                        progress=progress, cache_dir=params.cache_dir,
+                        warn=lambda w: echo(f"warning: {w}"))
         if record is not None:
             record.add_output(model)
     if main:
+        aux = summary["aux"]
+        if cfg.method == "rnce":
+            echo(f"auxiliary FreeSurfer space: {min(aux['patch_dims'])}-"
+                 f"{max(aux['patch_dims'])} components per patch, {aux['image_dim']} for the "
+                 f"image ({aux['image_variance_held']:.1%} of the features' variance)")
         echo(f"{cfg.method}: {summary['n_train']} training subjects, "
              f"{summary['steps'][1]} + {summary['steps'][2]} steps -> {model}")
     return {k: output_path("train", k, out) for k in ("model", "checkpoint", "metrics")}

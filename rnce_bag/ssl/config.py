@@ -66,9 +66,12 @@ class LossConfig(StrictModel):
     alpha: float = Field(1.0, ge=0, description="weight of the reconstruction term (R-NCE)")
     ridge: float = Field(1e-3, gt=0, description="ridge of the projections, relative to the "
                                                   "mean eigenvalue of the Gram matrix")
-    max_aux_dim: int = Field(8, ge=1, description="auxiliary features are PCA-reduced to at "
-                                                  "most this many components (fitted on the "
-                                                  "training subjects)")
+    aux_variance: float = Field(0.95, gt=0, le=1, description="each auxiliary set (a patch's "
+                                "regional features, all features for the image) is replaced by "
+                                "its fewest principal components holding this fraction of its "
+                                "variance on the training subjects (1.0: the whole span)")
+    max_aux_dim: int | None = Field(None, ge=1, description="and by at most this many "
+                                    "components (none: no cap; small CPU batches need one)")
     barlow_lambda: float = Field(5e-3, gt=0, description="Barlow Twins off-diagonal weight")
     head_dims: list[int] = Field(default_factory=list, description="projection head "
                                  "(hidden..., out) for simclr/barlow; empty: the "
@@ -124,31 +127,50 @@ class SSLConfig(StrictModel):
         own = (self.stage1 if stage == 1 else self.stage2).batch_size
         return own or self.data.batch_size
 
-    def rnce_warnings(self) -> list[str]:
+    def aux_dims(self, fitted: dict[int, int] | None = None) -> dict[int, int] | None:
+        """Auxiliary dimensions per stage: the fitted ones, else the cap (None: unknown)."""
+        if fitted is not None:
+            return fitted
+        p = self.loss.max_aux_dim
+        return None if p is None else {1: p, 2: p}
+
+    def rnce_warnings(self, fitted: dict[int, int] | None = None) -> list[str]:
         """Settings under which R-NCE's terms lose what they are for (empty when none).
 
         Per stage with batch ``B``, representation size ``d`` and ``p`` auxiliary
-        dimensions: with ``B <= d + p`` any full-rank representation spans the centred
-        batch together with the features, so the reconstruction term is informative only
-        through the ridge; and the in-batch projection removes ``p / (B - 1)`` of each
-        batch's dimensions from the contrastive term.
+        dimensions (``fitted`` per stage once the sets are fitted, else the cap
+        ``loss.max_aux_dim``; nothing to say when neither is known): with ``B <= d + p``
+        any full-rank representation spans the centred batch together with the features,
+        so the reconstruction term is informative only through the ridge, and the
+        in-batch projection, which removes ``p`` of the ``B - 1`` dimensions of each
+        centred batch, leaves the residual fewer dimensions than the representation has.
         """
-        if self.method != "rnce":
+        dims = self.aux_dims(fitted)
+        if self.method != "rnce" or dims is None:
             return []
-        d, p = self.encoder.out_dim, self.loss.max_aux_dim
+        d = self.encoder.out_dim
         out = []
         for stage in (1, 2):
-            b = self.batch_size(stage)
+            b, p = self.batch_size(stage), dims[stage]
             if b <= d + p:
                 out.append(f"stage {stage}: batch {b} does not exceed the representation "
                            f"size + auxiliary dimensions ({d} + {p}): the reconstruction term "
-                           "is nearly vacuous (only the ridge gives it a gradient); use a batch "
+                           "is nearly vacuous (only the ridge gives it a gradient) and the "
+                           f"residual of a batch has fewer than {d} dimensions; use a batch "
                            f"of at least {d + p + 1}")
-            if p / (b - 1) > 0.25:
-                out.append(f"stage {stage}: {p} auxiliary dimensions remove "
-                           f"{p / (b - 1):.0%} of each centred batch of {b} from the "
-                           "contrastive term; use a larger batch or a smaller loss.max_aux_dim")
         return out
+
+    def aux_problem(self, fitted: dict[int, int]) -> str | None:
+        """Why the fitted auxiliary sets leave no residual space (None when they do)."""
+        if self.method != "rnce":
+            return None
+        for stage in (1, 2):
+            b, p = self.batch_size(stage), fitted[stage]
+            if p >= b - 1:
+                return (f"stage {stage}: {p} auxiliary dimensions (loss.aux_variance "
+                        f"{self.loss.aux_variance}) span the whole centred batch of {b}, so "
+                        "the residual is empty")
+        return None
 
     @model_validator(mode="after")
     def _check(self) -> SSLConfig:
@@ -156,11 +178,8 @@ class SSLConfig(StrictModel):
         if d % self.aggregator.n_heads:
             raise ValueError(f"encoder.out_dim ({d}) must be divisible by aggregator.n_heads "
                              f"({self.aggregator.n_heads})")
-        if self.loss.max_aux_dim >= d:
-            raise ValueError(f"loss.max_aux_dim ({self.loss.max_aux_dim}) must be below the "
-                             f"representation size encoder.out_dim ({d})")
         smallest = min(self.batch_size(1), self.batch_size(2))
-        if self.loss.max_aux_dim >= smallest - 1:
+        if self.loss.max_aux_dim is not None and self.loss.max_aux_dim >= smallest - 1:
             raise ValueError(f"loss.max_aux_dim ({self.loss.max_aux_dim}) must be below "
                              f"the batch size - 1 ({smallest - 1}): otherwise the auxiliary "
                              "features span the whole centred batch and the residual is empty")

@@ -40,10 +40,10 @@ from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import write_text
 from rnce_bag.core.schema import read_table
 from rnce_bag.core.workers import worker_signals
-from rnce_bag.imaging.dataset import CohortDataset, FeatureScaler, align
+from rnce_bag.imaging.dataset import CohortDataset, FeatureScaler, align, patch_feature_columns
 from rnce_bag.imaging.manifest import check_t1_headers, load_manifest
 from rnce_bag.imaging.nifti import PreprocessParams
-from rnce_bag.imaging.patches import load_layout
+from rnce_bag.imaging.patches import PatchLayout, load_layout
 from rnce_bag.ssl.augment import augment
 from rnce_bag.ssl.auxiliary import AuxFeatures
 from rnce_bag.ssl.checkpoint import CHECKPOINT, MODEL, load_checkpoint, save_checkpoint
@@ -100,9 +100,25 @@ def load_training_data(cfg: SSLConfig, manifest: str | os.PathLike[str],
     layout = load_layout(cfg.data.patch_layout)
     ds = CohortDataset(list(m["IID"]), list(m["t1_path"]), scaler.transform(x), names, layout,
                        PreprocessParams(spacing=cfg.data.spacing_mm), cache_dir)
-    patch_cols = [[int(i) for i in row if i >= 0] for row in ds.patch_index.tolist()]
-    aux = AuxFeatures.fit(ds.features, patch_cols, cfg.loss.max_aux_dim)
+    aux = fit_aux(cfg, ds.features, names, layout)
+    problem = cfg.aux_problem(aux.stage_dims())
+    if problem:
+        raise InputError(f"{features}: {problem}",
+                         hint="use a larger batch (data.batch_size, stage1/stage2.batch_size), "
+                              "a smaller loss.aux_variance or a loss.max_aux_dim")
     return TrainingData(ds, scaler, aux)
+
+
+def fit_aux(cfg: SSLConfig, standardised: np.ndarray, names: list[str],
+            layout: PatchLayout) -> AuxFeatures:
+    """The auxiliary sets of ``cfg`` on training features (n, p), standardised.
+
+    Patch ``k`` gets the columns of the regions ``layout`` puts in it, the image all.
+    """
+    pos = {c: i for i, c in enumerate(names)}
+    patch_cols = [[pos[c] for c in cols] for cols in patch_feature_columns(names, layout)]
+    return AuxFeatures.fit(standardised, patch_cols, cfg.loss.aux_variance,
+                           cfg.loss.max_aux_dim)
 
 
 def _seed(*parts: int) -> int:
@@ -369,7 +385,8 @@ class Trainer:
 def train(cfg: SSLConfig, manifest: str | os.PathLike[str], features: str | os.PathLike[str],
           out_dir: str | os.PathLike[str], resume: bool = False,
           cache_dir: str | os.PathLike[str] | None = None, progress: Progress | None = None,
-          stop_after: int | None = None) -> dict[str, Any]:
+          stop_after: int | None = None, warn: Callable[[str], None] | None = None
+          ) -> dict[str, Any]:
     """Train ``cfg.method`` on the manifest's subjects into ``out_dir``.
 
     Parameters
@@ -387,6 +404,15 @@ def train(cfg: SSLConfig, manifest: str | os.PathLike[str], features: str | os.P
         Called with each step's metrics row (rank 0).
     stop_after
         Raise :class:`Interrupted` after this many steps (tests).
+    warn
+        Called with each of :meth:`SSLConfig.rnce_warnings` once the auxiliary sets are
+        fitted (rank 0).
+
+    Returns
+    -------
+    dict
+        ``steps`` per stage, ``n_train``, ``last`` metric rows per stage and ``aux``
+        (:meth:`AuxFeatures.summary`).
     """
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -394,5 +420,8 @@ def train(cfg: SSLConfig, manifest: str | os.PathLike[str], features: str | os.P
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = load_training_data(cfg, manifest, features, cache_dir or out / "cache")
+    if ctx.main:
+        for w in cfg.rnce_warnings(data.aux.stage_dims()):
+            (warn or log.warning)(w)
     trainer = Trainer(cfg, data, out, ctx, progress, stop_after)
-    return trainer.run(resume=resume)
+    return {**trainer.run(resume=resume), "aux": data.aux.summary()}

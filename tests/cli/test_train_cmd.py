@@ -53,6 +53,11 @@ def test_bad_method_and_config(runner, tiny_sim, tiny_features, tmp_path, repo_r
     assert res.exit_code == 2 and "rnce, simclr or barlow" in res.output
     res = _train(runner, tiny_sim, tiny_features, tmp_path / "b", "--set", "loss.max_aux_dim=40")
     assert res.exit_code == 2 and "max_aux_dim" in res.output
+    # without a cap, the 95%-variance sets of the widest patch fill a batch of 16: refused
+    # once fitted, with the file and the settings that fix it
+    res = _train(runner, tiny_sim, tiny_features, tmp_path / "c", "--set", "loss.max_aux_dim=null")
+    assert res.exit_code == 2, res.output
+    assert "span the whole centred batch of 16" in res.output and "aux_variance" in res.output
     res = runner.invoke(app, ["embed", "--run", str(tmp_path / "nothing"), "--manifest",
                               str(tiny_sim / "cohort.tsv"), "--out", str(tmp_path / "e")])
     assert res.exit_code == 2 and "checkpoint not found" in res.output
