@@ -13,6 +13,9 @@ import typer
 
 from cli.app import app, version_string
 from rnce_bag.core.logging import configure_logging
+from rnce_bag.core.threads import prefer_passive_waiting
+
+prefer_passive_waiting()  # torch's threads wait without spinning (rnce_bag.core.threads)
 
 
 def _version_callback(value: bool) -> None:
