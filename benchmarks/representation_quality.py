@@ -37,7 +37,8 @@ def main() -> None:
     cohort, fs_path, *embs = sys.argv[1:]
     truth = pd.read_csv(Path(cohort) / "truth" / "latent.tsv", sep="\t")
     fs = pd.read_parquet(fs_path)
-    keep = [c for c in fs.columns if c != "IID" and fs[c].std() > 0]
+    # constant columns, up to rounding (a ratio FreeSurfer writes as 1.000 for everyone)
+    keep = [c for c in fs.columns if c != "IID" and fs[c].std() > 1e-8 * (abs(fs[c].mean()) + 1)]
     reps = {"FS": fs[["IID", *keep]]}
     for item in embs:
         name, _, path = item.partition("=")

@@ -37,7 +37,9 @@ def scripts(cohort: Path) -> list[tuple[str, list[str]]]:
         ("enrichment_null.py", [str(cohort), "--replicates", "5"]),
         ("report_plots.py", ["--variants", "1000000"]),
         ("oracle_ceiling.py", ["--cohort", str(cohort), "--out", str(cohort.parent / "oracle")]),
-        ("hidden_signal_spacing.py", ["--cohort", str(cohort), "--spacing", "4", "6", "8"]),
+        ("spacing_choice.py", ["--cohort", str(cohort), "--spacing", "6", "8", "--n", "200",
+                               "--epochs", "1", "--config", "configs/ssl/tiny.yaml",
+                               "--out", str(cohort.parent / "spacing")]),
     ]
 
 
