@@ -18,15 +18,40 @@ from typer.core import TyperGroup
 
 from rnce_bag.core.errors import RnceBagError, Terminated
 
+#: the signal this invocation received (None: none). A library may turn the
+#: KeyboardInterrupt a signal raises into an error of its own (pandas' C parser reports
+#: "Calling read(nbytes) on source failed" when a read is interrupted, and drops the
+#: interrupt): with this record such an error still exits as the interruption it is.
+_RECEIVED: dict[str, int | None] = {"signal": None}
 
-def _raise_on_sigterm() -> None:
-    """Turn SIGTERM into :class:`Terminated`, so cleanup runs as for Ctrl-C."""
 
-    def handler(signum, frame):  # noqa: ARG001 - signal API
+def _raise_on_signals() -> None:
+    """SIGTERM raises :class:`Terminated` (cleanup runs as for Ctrl-C), SIGINT
+    ``KeyboardInterrupt``; both are recorded in :data:`_RECEIVED` first."""
+    _RECEIVED["signal"] = None
+
+    def on_term(signum, frame):  # noqa: ARG001 - signal API
+        _RECEIVED["signal"] = signal.SIGTERM
         raise Terminated()
 
+    def on_int(signum, frame):
+        _RECEIVED["signal"] = signal.SIGINT
+        signal.default_int_handler(signum, frame)
+
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGTERM, on_term)
+        signal.signal(signal.SIGINT, on_int)
+
+
+def _exit_if_interrupted() -> None:
+    """Exit 143 / 130 when a signal arrived, whatever error it surfaced as."""
+    sig = _RECEIVED["signal"]
+    if sig == signal.SIGTERM:
+        _echo_err("terminated (SIGTERM); rerun the same command to resume")
+        raise click.exceptions.Exit(143) from None
+    if sig == signal.SIGINT:
+        _echo_err("interrupted; rerun the same command to resume")
+        raise click.exceptions.Exit(130) from None
 
 
 def _debug_enabled(ctx: click.Context) -> bool:
@@ -42,12 +67,13 @@ class ErrorMappingGroup(TyperGroup):
     """Click group that turns rnce-bag errors into exit codes and one-line messages."""
 
     def invoke(self, ctx: click.Context):  # noqa: D401 - click API
-        _raise_on_sigterm()
+        _raise_on_signals()
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except RnceBagError as exc:
+            _exit_if_interrupted()  # e.g. a malformed-file error from an interrupted read
             if _debug_enabled(ctx):
                 _echo_err(traceback.format_exc().rstrip())
             _echo_err(f"error: {exc.message}")
@@ -65,6 +91,8 @@ class ErrorMappingGroup(TyperGroup):
         except OSError as exc:
             from rnce_bag.core.io import DISK_FULL, disk_full
 
+            _exit_if_interrupted()
+
             if exc.errno not in DISK_FULL:
                 return self._unexpected(ctx, exc)
             err = disk_full(exc.filename)
@@ -76,7 +104,9 @@ class ErrorMappingGroup(TyperGroup):
     @staticmethod
     def _unexpected(ctx: click.Context, exc: Exception):
         """Exit 1 for what rnce-bag did not expect, asking for a bug report (called from
-        an ``except`` block: the traceback is the one being handled)."""
+        an ``except`` block: the traceback is the one being handled); 143 / 130 when the
+        error came from an interruption."""
+        _exit_if_interrupted()
         if _debug_enabled(ctx):
             _echo_err(traceback.format_exc().rstrip())
         _echo_err(

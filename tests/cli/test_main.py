@@ -1,4 +1,5 @@
 import json
+import signal
 
 import pytest
 import typer
@@ -84,6 +85,17 @@ def _toy_app():
             raise InputError("file 'x.tsv', column 'age', row 3: bad", hint="fix it")
         if kind == "tool":
             raise ExternalToolError("'gcta64' not found")
+        if kind.startswith("swallowed-"):
+            # a library turns the interrupt into an error of its own (pandas' C parser:
+            # "Calling read(nbytes) on source failed"), as a SIGINT mid-read did in gwas
+            sig = signal.SIGINT if kind.endswith("int") else signal.SIGTERM
+            try:
+                signal.raise_signal(sig)
+            except KeyboardInterrupt:
+                pass
+            if kind.startswith("swallowed-input"):
+                raise InputError("pheno.tsv: malformed")
+            raise ValueError("Error tokenizing data. C error: Calling read(nbytes) failed")
         raise RuntimeError("kaboom")
 
     return toy
@@ -93,6 +105,9 @@ def _toy_app():
     ("input", 2, "error: file 'x.tsv', column 'age', row 3: bad"),
     ("tool", 3, "error: 'gcta64' not found"),
     ("other", 1, "error: unexpected RuntimeError: kaboom"),
+    ("swallowed-int", 130, "interrupted; rerun the same command to resume"),
+    ("swallowed-term", 143, "terminated (SIGTERM)"),
+    ("swallowed-input-int", 130, "interrupted"),
 ])
 def test_error_mapping(kind, code, text):
     res = CliRunner().invoke(_toy_app(), ["boom", kind])
