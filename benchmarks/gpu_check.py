@@ -33,10 +33,10 @@ ROOT = HERE.parent
 
 
 def run(cmd: list[str]) -> subprocess.CompletedProcess:
-    """Run without a shell; echo the command line and the time it took."""
+    """Run without a shell, from the repository root; echo the command and its time."""
     print("$", " ".join(cmd), flush=True)
     tic = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
     print(f"  ({time.perf_counter() - tic:.1f} s, exit {res.returncode})", flush=True)
     return res
 
@@ -82,8 +82,7 @@ def train_end_to_end(config: str, device: str, batch: int, out: Path,
          "--out", str(out / "embed")],
     ]
     for cmd in parts:
-        res = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
-        print("$", " ".join(cmd[2:]), f"-> exit {res.returncode}", flush=True)
+        res = run(cmd)
         if res.returncode != 0:
             raise RuntimeError(f"{cmd[3]} failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
     metrics = [json.loads(line) for line in (out / "train" / "metrics.jsonl").read_text()

@@ -33,12 +33,18 @@ def cv_r2(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return 1 - ss_res / ss_tot
 
 
+def varying_columns(table: pd.DataFrame) -> list[str]:
+    """Columns of a FreeSurfer feature table (IID left out) that are not constant up to
+    rounding (a ratio FreeSurfer writes as 1.000 for everyone has an SD of 2e-16)."""
+    return [c for c in table.columns
+            if c != "IID" and table[c].std() > 1e-8 * (abs(table[c].mean()) + 1)]
+
+
 def main() -> None:
     cohort, fs_path, *embs = sys.argv[1:]
     truth = pd.read_csv(Path(cohort) / "truth" / "latent.tsv", sep="\t")
     fs = pd.read_parquet(fs_path)
-    # constant columns, up to rounding (a ratio FreeSurfer writes as 1.000 for everyone)
-    keep = [c for c in fs.columns if c != "IID" and fs[c].std() > 1e-8 * (abs(fs[c].mean()) + 1)]
+    keep = varying_columns(fs)
     reps = {"FS": fs[["IID", *keep]]}
     for item in embs:
         name, _, path = item.partition("=")

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from representation_quality import cv_r2  # same folder: run as a script
+from representation_quality import cv_r2, varying_columns  # same folder: run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,8 +68,8 @@ def last_epoch_losses(metrics: Path, epochs: float) -> dict[str, float]:
 def fs_r2(embeddings: Path, features: Path) -> float:
     """Mean 5-fold R2 of the standardised FreeSurfer features from the embedding."""
     emb = pd.read_parquet(embeddings).set_index("IID")
-    fs = pd.read_parquet(features).set_index("IID").loc[emb.index]
-    fs = fs.loc[:, fs.std() > 1e-8 * (fs.mean().abs() + 1)]  # constant up to rounding: out
+    table = pd.read_parquet(features)
+    fs = table.set_index("IID").loc[emb.index, varying_columns(table)]
     y = ((fs - fs.mean()) / fs.std()).to_numpy()
     return float(np.nanmean(cv_r2(emb.to_numpy(), y)))
 

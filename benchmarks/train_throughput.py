@@ -61,7 +61,7 @@ def child(args) -> None:
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return float(loss.detach())
+        return loss.detach()  # read after the timing (a float() here syncs CUDA)
 
     def stage2_step(opt, net):
         g = torch.Generator(device=dev).manual_seed(1)
@@ -74,7 +74,7 @@ def child(args) -> None:
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return float(loss.detach())
+        return loss.detach()  # read after the timing (a float() here syncs CUDA)
 
     def sync():
         if dev.type == "cuda":
@@ -84,14 +84,14 @@ def child(args) -> None:
     for name, net, step in (("stage1", PatchStage(model), stage1_step),
                             ("stage2", ImageStage(model), stage2_step)):
         opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=1e-4)
-        out[f"{name}_loss_first"] = step(opt, net)  # also the warm-up
+        out[f"{name}_loss_first"] = float(step(opt, net))  # also the warm-up
         sync()
         start = time.perf_counter()
         for _ in range(args.steps):
             last = step(opt, net)
         sync()
         per_step = (time.perf_counter() - start) / args.steps
-        out[f"{name}_loss_last"] = last
+        out[f"{name}_loss_last"] = float(last)
         out[f"{name}_subjects_per_s"] = b / per_step
         out[f"{name}_patches_per_s"] = b * n_patches / per_step
     g = torch.Generator(device=dev).manual_seed(1)

@@ -43,15 +43,19 @@ def _raise_on_signals() -> None:
         signal.signal(signal.SIGINT, on_int)
 
 
-def _exit_if_interrupted() -> None:
-    """Exit 143 / 130 when a signal arrived, whatever error it surfaced as."""
-    sig = _RECEIVED["signal"]
+def _exit_interrupted(sig: int) -> None:
+    """Exit 143 (SIGTERM) or 130 (SIGINT) with the resume hint."""
     if sig == signal.SIGTERM:
         _echo_err("terminated (SIGTERM); rerun the same command to resume")
         raise click.exceptions.Exit(143) from None
-    if sig == signal.SIGINT:
-        _echo_err("interrupted; rerun the same command to resume")
-        raise click.exceptions.Exit(130) from None
+    _echo_err("interrupted; rerun the same command to resume")
+    raise click.exceptions.Exit(130) from None
+
+
+def _exit_if_interrupted() -> None:
+    """Exit as an interruption when a signal arrived, whatever error it surfaced as."""
+    if _RECEIVED["signal"] is not None:
+        _exit_interrupted(_RECEIVED["signal"])
 
 
 def _debug_enabled(ctx: click.Context) -> bool:
@@ -81,13 +85,11 @@ class ErrorMappingGroup(TyperGroup):
                 _echo_err(f"  hint: {exc.hint}")
             raise click.exceptions.Exit(exc.exit_code) from None
         except Terminated:
-            _echo_err("terminated (SIGTERM); rerun the same command to resume")
-            raise click.exceptions.Exit(143) from None
+            _exit_interrupted(signal.SIGTERM)
         except BrokenPipeError:  # the reader left (``rnce-bag gwas --help | head``): click
             raise  # quiets the streams and exits 1, as for the top-level help
         except KeyboardInterrupt:
-            _echo_err("interrupted; rerun the same command to resume")
-            raise click.exceptions.Exit(130) from None
+            _exit_interrupted(signal.SIGINT)
         except OSError as exc:
             from rnce_bag.core.io import DISK_FULL, disk_full
 
