@@ -47,7 +47,18 @@ def child(args) -> None:
     aux = AuxFeatures.fit(feats, [list(range(k * 10, k * 10 + 20)) for k in range(n_patches)],
                           cfg.loss.aux_variance, cfg.loss.max_aux_dim)
     f = torch.tensor(feats, device=dev)
-    from rnce_bag.ssl.augment import augment
+    from rnce_bag.imaging.nifti import PreprocessParams
+    from rnce_bag.imaging.patches import load_layout
+    from rnce_bag.ssl.augment import augment as augment_batch
+    from rnce_bag.ssl.augment import patch_bias_basis
+    from rnce_bag.ssl.train import effective_augment
+
+    layout = load_layout(cfg.data.patch_layout)
+    aug = effective_augment(cfg, layout)
+    basis = patch_bias_basis(layout, PreprocessParams(spacing=cfg.data.spacing_mm).grid).to(dev)
+
+    def augment(v, _cfg, g):  # the trainer's ranges and brain-wide bias field
+        return augment_batch(v, aug, g, basis)
 
     amp = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda")
 

@@ -207,6 +207,10 @@ def _train_locked(params: TrainParams, cfg, out: Path, main: bool, echo: Echo) -
             echo(f"auxiliary FreeSurfer space: {min(aux['patch_dims'])}-"
                  f"{max(aux['patch_dims'])} components per patch, {aux['image_dim']} for the "
                  f"image ({aux['image_variance_held']:.1%} of the features' variance)")
+        if cfg.augment.scanner is not None:
+            echo(f"augmentations from the '{cfg.augment.scanner}' scanner model at "
+                 f"{cfg.data.spacing_mm:g} mm: " + ", ".join(
+                     f"{k} {v:g}" for k, v in summary["augment"].items()))
         echo(f"{cfg.method}: {summary['n_train']} training subjects, "
              f"{summary['steps'][1]} + {summary['steps'][2]} steps -> {model}")
     return {k: output_path("train", k, out) for k in ("model", "checkpoint", "metrics")}

@@ -6,7 +6,10 @@ draws its own parameters (shared by its P patches, as one acquisition would be):
 - small affine: rotation up to ``rotate_deg`` about each axis, isotropic scale
   ``1 +/- scale``, translation up to ``translate_vox`` voxels (trilinear resampling);
 - multiplicative bias field ``exp(sum_k c_k b_k(x))`` over the nine non-constant
-  polynomials of degree <= 2 in normalised coordinates, ``c_k ~ N(0, bias_field / 3)``;
+  polynomials of degree <= 2, ``c_k ~ N(0, bias_field / 3)``: with ``bias_basis``
+  (:func:`patch_bias_basis`) one field over the brain's box, each patch getting the
+  part over its own region, as one acquisition's field would be; without it the
+  polynomials in each patch's own coordinates;
 - gamma: ``x ** exp(g)``, ``g ~ N(0, gamma)`` (intensities are >= 0 after
   preprocessing);
 - blur: a mix ``x + w (G_sigma * x - x)`` with ``w ~ U(0, 1)`` and a Gaussian of
@@ -47,11 +50,47 @@ def _rotation(angles: Tensor) -> Tensor:
     return rz @ ry @ rx
 
 
-def _poly_basis(shape: tuple[int, int, int], device) -> Tensor:
-    """(9, D, H, W): x, y, z, x^2, y^2, z^2, xy, xz, yz on [-1, 1]^3."""
-    axes = [torch.linspace(-1, 1, s, device=device) for s in shape]
+def poly_basis(axes: list[Tensor]) -> Tensor:
+    """(9, D, H, W): x, y, z, x^2, y^2, z^2, xy, xz, yz at the coordinates ``axes``
+    (three 1D tensors of lengths D, H, W)."""
     x, y, z = torch.meshgrid(*axes, indexing="ij")
     return torch.stack([x, y, z, x * x, y * y, z * z, x * y, x * z, y * z])
+
+
+def _own_basis(shape: tuple[int, int, int], device) -> Tensor:
+    """(9, D, H, W): the polynomials on [-1, 1]^3 over the patch itself."""
+    return poly_basis([torch.linspace(-1, 1, s, device=device) for s in shape])
+
+
+def patch_bias_basis(layout, grid) -> Tensor:
+    """The bias-field polynomials of each patch's voxels in brain coordinates.
+
+    The MNI152 brain box (``MNI_BRAIN_MIN`` .. ``MNI_BRAIN_MAX``) is [-1, 1]^3, so
+    :mod:`rnce_bag.ssl.scanner_model`'s field spans (its ``inu_range``) refer to the
+    brain; voxels of a patch outside the box get the polynomials' continuation.
+
+    Parameters
+    ----------
+    layout : PatchLayout
+    grid : Grid
+
+    Returns
+    -------
+    Tensor, shape (P, 9, D, H, W), float32 on the CPU
+    """
+    from rnce_bag.imaging.grid import MNI_BRAIN_MAX, MNI_BRAIN_MIN
+    from rnce_bag.imaging.patches import patch_starts, patch_voxel_size
+
+    size = patch_voxel_size(layout, grid)
+    lo, hi = MNI_BRAIN_MIN, MNI_BRAIN_MAX
+    out = []
+    for start in patch_starts(layout, grid):
+        axes = []
+        for a in range(3):
+            mm = grid.origin[a] + grid.spacing * (start[a] + torch.arange(size[a]))
+            axes.append((2 * (mm - lo[a]) / (hi[a] - lo[a]) - 1).float())
+        out.append(poly_basis(axes))
+    return torch.stack(out)
 
 
 def _gaussian_blur(x: Tensor, sigma: float) -> Tensor:
@@ -76,20 +115,29 @@ def _gaussian_blur(x: Tensor, sigma: float) -> Tensor:
     return x
 
 
-def augment(x: Tensor, cfg: AugmentConfig, generator: torch.Generator) -> Tensor:
+def augment(x: Tensor, cfg: AugmentConfig, generator: torch.Generator,
+            bias_basis: Tensor | None = None) -> Tensor:
     """One augmented view of a batch.
 
     Parameters
     ----------
     x : Tensor, shape (B, P, 1, D, H, W)
     cfg : AugmentConfig
+        Ranges in training-grid units (a scanner model resolved first,
+        :meth:`AugmentConfig.resolved`).
     generator : torch.Generator
         On ``x.device``.
+    bias_basis : Tensor, shape (P, 9, D, H, W), optional
+        :func:`patch_bias_basis` on ``x.device``: one bias field per subject over the
+        brain. Without it each patch gets the field in its own coordinates.
 
     Returns
     -------
     Tensor, same shape and dtype as ``x``
     """
+    if cfg.scanner is not None:
+        raise ValueError(f"augment.scanner '{cfg.scanner}' must be resolved to the grid "
+                         "first (AugmentConfig.resolved)")
     b, p = x.shape[:2]
     size = x.shape[3:]
     dev, g = x.device, generator
@@ -109,8 +157,12 @@ def augment(x: Tensor, cfg: AugmentConfig, generator: torch.Generator) -> Tensor
         v = F.grid_sample(v, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     if cfg.bias_field > 0:
         coef = torch.randn(b, 9, generator=g, device=dev) * (cfg.bias_field / 3)
-        field = torch.einsum("bk,kdhw->bdhw", coef, _poly_basis(tuple(size), dev)).exp()
-        v = v * per_subject(field)[:, None]
+        if bias_basis is None:
+            field = per_subject(torch.einsum("bk,kdhw->bdhw", coef,
+                                             _own_basis(tuple(size), dev)))
+        else:
+            field = torch.einsum("bk,pkdhw->bpdhw", coef, bias_basis).reshape(b * p, *size)
+        v = v * field.exp()[:, None]
     if cfg.gamma > 0:
         gam = (torch.randn(b, generator=g, device=dev) * cfg.gamma).exp()
         v = v.clamp_min(0).pow(per_subject(gam)[:, None, None, None, None])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, model_serializer, model_validator
 
 from rnce_bag.core.config import StrictModel
 
@@ -79,15 +79,52 @@ class LossConfig(StrictModel):
 
 
 class AugmentConfig(StrictModel):
-    """MRI-realistic augmentations (batched tensor ops, see :mod:`rnce_bag.ssl.augment`)."""
+    """MRI-realistic augmentations (batched tensor ops, see :mod:`rnce_bag.ssl.augment`).
 
+    Either ``scanner`` names a physical model of scan-to-scan variation
+    (:mod:`rnce_bag.ssl.scanner_model`: 'typical' or 'wide', published magnitudes in
+    physical units) and the ranges follow from it and the training grid
+    (:meth:`resolved`), or the ranges are given in training-grid units, not both.
+    """
+
+    scanner: Literal["typical", "wide"] | None = Field(
+        None, description="physical scanner model the ranges are derived from "
+                          "(rnce_bag.ssl.scanner_model); none: the ranges below as given")
     rotate_deg: float = Field(5.0, ge=0)
     scale: float = Field(0.05, ge=0, lt=0.5)
     translate_vox: float = Field(2.0, ge=0)
-    bias_field: float = Field(0.3, ge=0, description="SD of the log bias-field coefficients")
+    bias_field: float = Field(0.3, ge=0, description="3 x the SD of the log bias-field "
+                              "coefficients")
     gamma: float = Field(0.3, ge=0, description="SD of log gamma")
     noise: float = Field(0.03, ge=0, description="maximal Gaussian noise SD")
     blur_sigma: float = Field(1.0, ge=0, description="maximal blur (voxels)")
+
+    @model_validator(mode="after")
+    def _either(self) -> AugmentConfig:
+        explicit = sorted(self.model_fields_set - {"scanner"})
+        if self.scanner is not None and explicit:
+            raise ValueError(f"augment.scanner '{self.scanner}' derives every range from the "
+                             "physical model; remove "
+                             + ", ".join(f"augment.{k}" for k in explicit)
+                             + " or remove augment.scanner")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler):
+        # a scanner model is stored as its name: the ranges are derived, not settings
+        if self.scanner is not None:
+            return {"scanner": self.scanner}
+        out = handler(self)
+        out.pop("scanner", None)  # runs without a scanner model dump as they always did
+        return out
+
+    def resolved(self, spacing_mm: float, patch_mm: float) -> AugmentConfig:
+        """The ranges in training-grid units (itself when no scanner model is named)."""
+        if self.scanner is None:
+            return self
+        from rnce_bag.ssl.scanner_model import augment_ranges
+
+        return AugmentConfig(**augment_ranges(self.scanner, spacing_mm, patch_mm))
 
 
 class StageConfig(StrictModel):

@@ -44,10 +44,10 @@ from rnce_bag.imaging.dataset import CohortDataset, FeatureScaler, align, patch_
 from rnce_bag.imaging.manifest import check_t1_headers, load_manifest
 from rnce_bag.imaging.nifti import PreprocessParams
 from rnce_bag.imaging.patches import PatchLayout, load_layout
-from rnce_bag.ssl.augment import augment
+from rnce_bag.ssl.augment import augment, patch_bias_basis
 from rnce_bag.ssl.auxiliary import AuxFeatures
 from rnce_bag.ssl.checkpoint import CHECKPOINT, MODEL, load_checkpoint, save_checkpoint
-from rnce_bag.ssl.config import SSLConfig, StageConfig
+from rnce_bag.ssl.config import AugmentConfig, SSLConfig, StageConfig
 from rnce_bag.ssl.losses import SSLLoss
 from rnce_bag.ssl.model import ImageStage, PatchStage, SSLModel
 
@@ -119,6 +119,11 @@ def fit_aux(cfg: SSLConfig, standardised: np.ndarray, names: list[str],
     patch_cols = [[pos[c] for c in cols] for cols in patch_feature_columns(names, layout)]
     return AuxFeatures.fit(standardised, patch_cols, cfg.loss.aux_variance,
                            cfg.loss.max_aux_dim)
+
+
+def effective_augment(cfg: SSLConfig, layout: PatchLayout) -> AugmentConfig:
+    """The augmentation ranges on the training grid (a scanner model resolved)."""
+    return cfg.augment.resolved(cfg.data.spacing_mm, float(np.mean(layout.patch_size_mm)))
 
 
 def _seed(*parts: int) -> int:
@@ -223,6 +228,9 @@ class Trainer:
         self.steps_done = 0
         torch.manual_seed(cfg.seed)
         self.model = SSLModel(len(data.dataset.layout.patches), cfg).to(self.ctx.device)
+        self.augment_cfg = effective_augment(cfg, data.dataset.layout)
+        self.bias_basis = patch_bias_basis(data.dataset.layout,
+                                           data.dataset.params.grid).to(self.ctx.device)
         self.loss = SSLLoss(cfg.method, cfg.loss.tau, cfg.loss.alpha, cfg.loss.ridge,
                             cfg.loss.barlow_lambda)
         self.n_steps = {s: stage_steps(c, len(data.dataset), cfg.batch_size(s))
@@ -254,7 +262,8 @@ class Trainer:
         x = batch["patches"].to(self.ctx.device, non_blocking=True)
         g = torch.Generator(device=self.ctx.device)
         g.manual_seed(_seed(self.cfg.seed, stage, step, self.ctx.rank))
-        return torch.cat([augment(x, self.cfg.augment, g), augment(x, self.cfg.augment, g)])
+        a, basis = self.augment_cfg, self.bias_basis
+        return torch.cat([augment(x, a, g, basis), augment(x, a, g, basis)])
 
     def _autocast(self):
         on = self.cfg.amp and self.ctx.device.type == "cuda"
@@ -411,8 +420,8 @@ def train(cfg: SSLConfig, manifest: str | os.PathLike[str], features: str | os.P
     Returns
     -------
     dict
-        ``steps`` per stage, ``n_train``, ``last`` metric rows per stage and ``aux``
-        (:meth:`AuxFeatures.summary`).
+        ``steps`` per stage, ``n_train``, ``last`` metric rows per stage, ``aux``
+        (:meth:`AuxFeatures.summary`) and ``augment`` (the ranges on the training grid).
     """
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -424,4 +433,5 @@ def train(cfg: SSLConfig, manifest: str | os.PathLike[str], features: str | os.P
         for w in cfg.rnce_warnings(data.aux.stage_dims()):
             (warn or log.warning)(w)
     trainer = Trainer(cfg, data, out, ctx, progress, stop_after)
-    return {**trainer.run(resume=resume), "aux": data.aux.summary()}
+    return {**trainer.run(resume=resume), "aux": data.aux.summary(),
+            "augment": dump_config(trainer.augment_cfg)}
