@@ -60,3 +60,24 @@ def test_benchmark_scripts_do_not_shadow_packages():
     # hide the gwas package from the script
     names = {p.stem for p in (REPO / "benchmarks").glob("*.py")}
     assert not names & {"gwas", "cli", "rnce_bag"}
+
+
+def test_docs_live_in_the_repository():
+    """Every relative link of the README and docs/ resolves inside the repository, and
+    no text sends the reader to a folder outside it (../shared was never shipped)."""
+    import re
+
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    assert {p.name for p in pages} >= {"README.md", "ARCHITECTURE.md", "method.md"}
+    for page in pages:
+        text = page.read_text()
+        assert "../shared" not in text, page
+        for target in re.findall(r"\]\(([^)#\s]+)\)", text):
+            if "://" in target:
+                continue
+            path = (page.parent / target).resolve()
+            assert path.exists() and REPO in path.parents, (page.name, target)
+    for source in [*REPO.glob("rnce_bag/**/*.py"), *REPO.glob("gwas/**/*.py")]:
+        text = source.read_text()
+        assert "../shared" not in text and not re.search(r"(?<!docs/)ARCHITECTURE\.md",
+                                                         text), source

@@ -2,7 +2,7 @@
 
 A file is written to a temporary sibling in the same directory, flushed, fsynced and
 renamed over the target, so a reader sees either the old file or the complete new
-one, never a half-written one (convention 9 of ARCHITECTURE.md).
+one, never a half-written one (convention 8 of docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations

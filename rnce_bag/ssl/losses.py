@@ -3,7 +3,7 @@
 Shapes: representations ``h1``, ``h2`` are (B, d), the two augmented views of the same
 B subjects in the same order; auxiliary features ``a`` are (B, p).
 
-R-NCE (ARCHITECTURE.md, "The R-NCE method"):
+R-NCE (docs/method.md, "R-NCE"):
 
 - reconstruction ``L_rec(H) = ||A - P_H[A]||_F^2 / ||A||_F^2`` with the ridge projection
   ``P_X[Y] = X (X'X + lambda I)^-1 X'Y`` and ``H``, ``A`` centred over the batch, so the
