@@ -12,6 +12,12 @@ from pydantic import Field
 
 from rnce_bag.core.config import StrictModel
 
+#: the genome-wide and suggestive p thresholds, defined here once: the defaults of
+#: :class:`GwasConfig` and of every function that classes variants or draws lines; a run's
+#: own thresholds (``run_thresholds``) are passed down where they differ
+GENOME_WIDE_P = 5e-8
+SUGGESTIVE_P = 1e-5
+
 
 class QCConfig(StrictModel):
     """Variant and sample quality control thresholds."""
@@ -60,8 +66,8 @@ class GwasConfig(StrictModel):
         False, description="read -9 in phenotype and covariate files as missing (PLINK 1's "
                            "code; --minus9-is-missing); else a value, warned about"
     )
-    genome_wide_p: float = Field(5e-8, gt=0, lt=1)
-    suggestive_p: float = Field(1e-5, gt=0, lt=1)
+    genome_wide_p: float = Field(GENOME_WIDE_P, gt=0, lt=1)
+    suggestive_p: float = Field(SUGGESTIVE_P, gt=0, lt=1)
     region_window_kb: int = Field(500, ge=10, le=5000, description="regional plots: "
                                   "variants within this distance of each lead (kb)")
 
@@ -74,8 +80,7 @@ def run_thresholds(gwas_dir) -> tuple[float, float]:
 
     from rnce_bag.core.outdir import read_run_record
 
-    default = (GwasConfig.model_fields["genome_wide_p"].default,
-               GwasConfig.model_fields["suggestive_p"].default)
+    default = (GENOME_WIDE_P, SUGGESTIVE_P)
     try:
         cfg = read_run_record(Path(gwas_dir))["config"]
         return float(cfg.get("genome_wide_p", default[0])), \

@@ -18,8 +18,9 @@ import pandas as pd
 
 from rnce_bag.core.outputs import OUTPUTS, output_path, read_output_if_exists
 from rnce_bag.core.schema import read_table
+from rnce_bag.probes import TASK_LABELS, TASKS
 
-PROBE_TASKS = ("ad_vs_cn", "conversion_2y", "conversion_3y", "amyloid")
+PROBE_TASKS = TASKS
 
 
 ORACLE_LABEL = " (oracle: reads truth)"
@@ -94,8 +95,7 @@ def headline_table(run: Path, reference: str = "FS", oracle: bool = True) -> pd.
 
 
 #: how a probe task reads in a header
-TASK_NAMES = {"ad_vs_cn": "AD vs CN", "conversion_2y": "conversion 2 y",
-              "conversion_3y": "conversion 3 y", "amyloid": "amyloid"}
+TASK_NAMES = {t: label.replace(" within", "") for t, label in TASK_LABELS.items()}
 
 
 def headline_cells(table: pd.DataFrame, reference: str = "FS"

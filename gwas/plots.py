@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-GENOME_WIDE = 5e-8
-SUGGESTIVE = 1e-5
+from gwas.config import GENOME_WIDE_P as GENOME_WIDE
+from gwas.config import SUGGESTIVE_P as SUGGESTIVE
+
 #: (genome-wide, suggestive) p thresholds; a GWAS run's own (its config's ``genome_wide_p``
 #: and ``suggestive_p``) are passed down wherever lines are drawn or loci classed
 THRESHOLDS = (GENOME_WIDE, SUGGESTIVE)

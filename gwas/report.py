@@ -32,14 +32,13 @@ from rnce_bag.core.names import file_stem
 from rnce_bag.core.outdir import read_run_record, recorded_command
 from rnce_bag.core.outputs import OUTPUTS, output_path, read_output, read_output_if_exists
 from rnce_bag.core.schema import read_table
+from rnce_bag.probes import TASK_LABELS
 
 #: estimates whose SE is about 0.01-0.1 (h2, rg, AUC, MAE): fixed decimals, so an h2 at
 #: its boundary reads 0.000, not 1.2e-06
 FIXED_3 = re.compile(r"^(h2|h2_se|h2_\d|h2_\d_se|h2_diff_se|rg|rg_se|intercept|intercept_se|"
                      r"auc|auc_.*|auc_a|auc_b|auc_diff|auc_fs|ci_low|ci_high|mae|mae_.*|r|"
                      r"lambda_gc|mean_chi2|balanced_accuracy)$")
-TASK_LABELS = {"ad_vs_cn": "AD vs CN", "conversion_2y": "conversion within 2 y",
-               "conversion_3y": "conversion within 3 y", "amyloid": "amyloid"}
 COLUMN_LABELS = {
     "phenotype": "phenotype", "representation": "representation", "n": "n", "m": "variants",
     "n_samples": "samples", "n_variants": "variants", "lambda_gc": "lambda GC",

@@ -27,6 +27,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from gwas.config import GENOME_WIDE_P
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import write_text
 from rnce_bag.core.schema import validate_frame
@@ -243,7 +244,7 @@ def lambda_gc(p: np.ndarray) -> float:
     return float(np.median(stats.chi2.isf(p, 1)) / CHI2_MEDIAN_1DF)
 
 
-def summarise(ssf: pd.DataFrame, phenotype: str, genome_wide: float = 5e-8) -> dict:
+def summarise(ssf: pd.DataFrame, phenotype: str, genome_wide: float = GENOME_WIDE_P) -> dict:
     """Samples, variants, lambda GC, mean chi2 and genome-wide significant count."""
     p = ssf["p_value"].to_numpy(dtype=float)
     chi2 = stats.chi2.isf(p[np.isfinite(p)], 1)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gwas.config import SUGGESTIVE_P
+
 #: |difference| / SE beyond which one BAG is said to be more heritable (two-sided 5%)
 Z_95 = 1.959963984540054
 
@@ -69,7 +71,7 @@ def _replicated(leads: pd.DataFrame, other: pd.DataFrame | None, threshold: floa
 
 def pair_verdict(a: str, b: str, h2: pd.DataFrame | None, rg: pd.DataFrame | None,
                  loci: pd.DataFrame | None, sumstats: dict[str, pd.DataFrame] | None = None,
-                 suggestive_p: float = 1e-5) -> PairVerdict | None:
+                 suggestive_p: float = SUGGESTIVE_P) -> PairVerdict | None:
     """The verdict on ``a`` vs ``b`` from ``heritability.tsv``, ``rg.tsv`` rows and
     ``loci.tsv`` (``sumstats``: phenotype -> GWAS-SSF, for replication); ``None`` when
     neither h2 nor rg of the pair was estimated."""
@@ -150,7 +152,7 @@ def verdicts_from_files(rg_files, h2_files, gwas_dir=None) -> list[str]:
     rg_all = pd.concat(rg, ignore_index=True)
     h2 = [read_table(p, "heritability") for p in h2_files]
     h2_all = pd.concat(h2, ignore_index=True).drop_duplicates("phenotype") if h2 else None
-    loci, sumstats, sugg = None, {}, 1e-5
+    loci, sumstats, sugg = None, {}, SUGGESTIVE_P
     if gwas_dir is not None and Path(gwas_dir).is_dir():
         loci = read_output_if_exists("gwas", "loci", gwas_dir)
         sugg = run_thresholds(gwas_dir)[1]

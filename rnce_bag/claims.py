@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from rnce_bag.probes import TASKS
+
 GENERIC_SSL = ("SIMCLR", "BARLOW")
 METHOD = "RNCE"
 REFERENCE = "FS"
-CLAIM_1_TASKS = ("ad_vs_cn", "conversion_2y", "conversion_3y", "amyloid")
-CLAIM_2_TASKS = ("conversion_2y", "conversion_3y")
+CLAIM_1_TASKS = TASKS
+CLAIM_2_TASKS = tuple(t for t in TASKS if t.startswith("conversion"))
 
 
 def _pair(pairs: pd.DataFrame, task: str, ref: str, rep: str) -> dict | None:

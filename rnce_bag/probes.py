@@ -31,7 +31,11 @@ import pandas as pd
 from rnce_bag.core.errors import InputError
 from rnce_bag.delong import auc_ci, delong_paired_test
 
+#: the probe tasks, defined here once (claims, the report and the headline import them)
 TASKS = ("ad_vs_cn", "conversion_2y", "conversion_3y", "amyloid")
+#: how a task reads in tables and captions
+TASK_LABELS = {"ad_vs_cn": "AD vs CN", "conversion_2y": "conversion within 2 y",
+               "conversion_3y": "conversion within 3 y", "amyloid": "amyloid"}
 #: the row every probe table holds: age and sex only (what a model needs no image for)
 BASELINE = "AGE_SEX"
 #: the embeddings' dimension: wider representations also get a row at this dimension
