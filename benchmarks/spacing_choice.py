@@ -28,7 +28,6 @@ Usage: python benchmarks/spacing_choice.py --cohort SIM [--features FEATURES.par
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import time
@@ -36,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from representation_quality import cv_r2, varying_columns  # same folder: run as a script
+from ssl_eval import fs_r2, last_epoch_losses  # same folder: run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,29 +48,6 @@ def subset_manifest(cohort: Path, n: int, out: Path) -> Path:
     path = out / "manifest.tsv"
     m.to_csv(path, sep="\t", index=False, na_rep="NA")
     return path
-
-
-def last_epoch_losses(metrics: Path, epochs: float) -> dict[str, float]:
-    """Mean NT-Xent / reconstruction over the last epoch of each stage."""
-    rows = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
-    out = {}
-    for stage in (1, 2):
-        r = [x for x in rows if x["stage"] == stage]
-        last = r[-max(1, int(len(r) / max(epochs, 1))):]
-        for term in ("nce", "rec"):
-            vals = [x[term] for x in last if term in x]
-            if vals:
-                out[f"s{stage}_{term}"] = float(np.mean(vals))
-    return out
-
-
-def fs_r2(embeddings: Path, features: Path) -> float:
-    """Mean 5-fold R2 of the standardised FreeSurfer features from the embedding."""
-    emb = pd.read_parquet(embeddings).set_index("IID")
-    table = pd.read_parquet(features)
-    fs = table.set_index("IID").loc[emb.index, varying_columns(table)]
-    y = ((fs - fs.mean()) / fs.std()).to_numpy()
-    return float(np.nanmean(cv_r2(emb.to_numpy(), y)))
 
 
 def step_time(config: Path, spacing: float, batch: int = 8, repeats: int = 3) -> float:

@@ -61,3 +61,27 @@ def test_bad_method_and_config(runner, tiny_sim, tiny_features, tmp_path, repo_r
     res = runner.invoke(app, ["embed", "--run", str(tmp_path / "nothing"), "--manifest",
                               str(tiny_sim / "cohort.tsv"), "--out", str(tmp_path / "e")])
     assert res.exit_code == 2 and "checkpoint not found" in res.output
+
+
+def test_scanner_model_through_the_cli(runner, tiny_sim, tiny_features, tmp_path, repo_root,
+                                       monkeypatch):
+    """A config naming a scanner model trains with the derived ranges (printed); naming it
+    beside explicit ranges is exit 2, saying which fields to remove."""
+    import re
+
+    monkeypatch.chdir(repo_root)
+    res = _train(runner, tiny_sim, tiny_features, tmp_path / "a", "--set",
+                 "augment.scanner=wide")
+    assert res.exit_code == 2, res.output
+    assert "remove augment.bias_field" in " ".join(res.output.split())
+    text = (repo_root / "configs/ssl/tiny.yaml").read_text()
+    config = tmp_path / "scanner.yaml"
+    config.write_text(re.sub(r"(?ms)^augment:.*?(?=^stage1:)", "augment:\n  scanner: typical\n",
+                             text))
+    res = runner.invoke(app, ["train", "--manifest", str(tiny_sim / "cohort.tsv"),
+                              "--features", str(tiny_features), "--out", str(tmp_path / "b"),
+                              "--config", str(config), *SMALL])
+    assert res.exit_code == 0, res.output
+    out = " ".join(res.output.split())
+    assert "augmentations from the 'typical' scanner model at 8 mm" in out
+    assert "translate_vox 0.25" in out and "noise 0.03" in out  # 2 mm / 8 mm; native SD
