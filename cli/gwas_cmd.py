@@ -39,7 +39,8 @@ def gwas(
                                                          "use (default all).")] = None,
     engine: Annotated[str | None, typer.Option("--engine", help="auto (default: plink2 on "
                                                "one machine when installed, else or for a "
-                                               "Spark cluster hail), hail or plink2.")]
+                                               "Spark cluster hail) or a registered engine "
+                                               "(gwas/engines: plink2, hail, ...).")]
     = None,
     spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL "
                                                      "for Hail (default local[*]).")] = None,

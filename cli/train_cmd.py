@@ -9,6 +9,7 @@ import typer
 
 from cli.app import app
 from cli.options import SetOption
+from rnce_bag.ssl.methods import choices, names
 
 
 @app.command()
@@ -22,7 +23,7 @@ def train(
                                       "model.pt).")],
     config: Annotated[Path | None, typer.Option("--config", help="YAML (configs/ssl/: tiny, "
                                                 "demo, paper).")] = None,
-    method: Annotated[str | None, typer.Option("--method", help="rnce, simclr or barlow "
+    method: Annotated[str | None, typer.Option("--method", help=f"{choices()} "
                                                "(overrides the config).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from "
                                          "its last checkpoint.")] = False,
@@ -43,9 +44,8 @@ def train(
     from rnce_bag.core.stage import make_params
     from rnce_bag.stages import TrainParams, run_train
 
-    if method is not None and method not in ("rnce", "simclr", "barlow"):
-        raise typer.BadParameter(f"{method!r}: expected rnce, simclr or barlow",
-                                 param_hint="--method")
+    if method is not None and method not in names():
+        raise typer.BadParameter(f"{method!r}: expected {choices()}", param_hint="--method")
     run_train(make_params(TrainParams, out=out, manifest=manifest, features=features,
                           config=config, method=method, resume=resume, overwrite=overwrite,
                           cache_dir=cache_dir, overrides=set_ or []), echo=typer.echo)

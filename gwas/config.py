@@ -6,11 +6,15 @@ quantitative trait.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from gwas.engines import check_choice
 from rnce_bag.core.config import StrictModel
+
+#: ``auto`` or a registered engine's name (:mod:`gwas.engines`)
+EngineChoice = Annotated[str, AfterValidator(check_choice)]
 
 #: the genome-wide and suggestive p thresholds, defined here once: the defaults of
 #: :class:`GwasConfig` and of every function that classes variants or draws lines; a run's
@@ -55,10 +59,11 @@ class HailConfig(StrictModel):
 class GwasConfig(StrictModel):
     """Everything ``rnce-bag gwas`` reads from YAML."""
 
-    engine: Literal["auto", "hail", "plink2"] = Field(
-        "auto", description="auto: PLINK 2 on one machine when plink2 is installed (the same "
-                            "numbers as Hail, tested; many times faster), Hail for a Spark "
-                            "cluster or without plink2 (resolve_engine)")
+    engine: EngineChoice = Field(
+        "auto", description="a registered engine (gwas.engines) or auto: PLINK 2 on one "
+                            "machine when plink2 is installed (the same numbers as Hail, "
+                            "tested; many times faster), Hail for a Spark cluster or "
+                            "without plink2 (resolve_engine)")
     qc: QCConfig = QCConfig()
     pca: PCAConfig = PCAConfig()
     hail: HailConfig = HailConfig()

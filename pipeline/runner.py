@@ -45,6 +45,7 @@ from rnce_bag.core.outdir import (
     remove_entry,
     remove_owned,
 )
+from rnce_bag.core.plugins import plugin_files
 from rnce_bag.core.stage import StageParams, write_params
 
 REPO_PACKAGES = ("rnce_bag", "gwas", "cli", "pipeline")
@@ -92,7 +93,8 @@ def run_child(kind: str, params: StageParams, params_file: Path,
 
 
 def code_version() -> str:
-    """SHA-256 of every source file of the three packages (any code change reruns)."""
+    """SHA-256 of every source file of the three packages and of the plug-ins (any code
+    change reruns)."""
     h = hashlib.sha256()
     root = Path(__file__).resolve().parents[1]
     for pkg in REPO_PACKAGES:
@@ -101,6 +103,9 @@ def code_version() -> str:
                     and "__pycache__" not in p.parts:
                 h.update(str(p.relative_to(root)).encode())
                 h.update(p.read_bytes())
+    for p in plugin_files():  # RNCE_BAG_PLUGINS: methods and engines outside the packages
+        h.update(str(p).encode())
+        h.update(p.read_bytes())
     return h.hexdigest()
 
 

@@ -13,7 +13,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from gwas.config import EngineChoice
 from rnce_bag.core.config import StrictModel
+from rnce_bag.ssl import methods as ssl_methods
+from rnce_bag.ssl.config import Method
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 STAGE_ORDER = ("simulate", "features", "train", "embed", "brain_age", "probe", "gwas", "h2",
@@ -52,8 +55,9 @@ class CohortBlock(StrictModel):
 
 class TrainBlock(StrictModel):
     config: str = "configs/ssl/tiny.yaml"
-    methods: list[Literal["rnce", "simclr", "barlow"]] = Field(
-        default_factory=lambda: ["rnce", "simclr", "barlow"])
+    methods: list[Method] = Field(default_factory=ssl_methods.names,
+                                  description="registered methods (rnce_bag.ssl.methods); "
+                                              "default: all of them")
     set: list[str] = Field(default_factory=list)
 
 
@@ -62,7 +66,7 @@ class StagesBlock(StrictModel):
     train: TrainBlock = TrainBlock()
     brain_age_config: str | None = None
     brain_age_set: list[str] = Field(default_factory=list)
-    gwas_engine: Literal["auto", "plink2", "hail"] = "auto"  # gwas.config.resolve_engine
+    gwas_engine: EngineChoice = "auto"  # gwas.config.resolve_engine
     gwas_config: str | None = None
     gwas_set: list[str] = Field(default_factory=list)
     covar_names: list[str] | None = Field(None, description="GWAS covariates (default: all "
@@ -73,8 +77,8 @@ class StagesBlock(StrictModel):
         default_factory=lambda: ["FS+RNCE"],
         description="concatenated representations, each its own BAG (FS+RNCE -> BAG_FS_RNCE)")
     rg_pairs: list[tuple[str, str]] = Field(
-        default_factory=lambda: [("FS", "RNCE"), ("FS", "SIMCLR"), ("FS", "BARLOW"),
-                                 ("FS", "FS_RNCE")],
+        default_factory=lambda: [("FS", m.representation) for m in ssl_methods.methods()]
+        + [("FS", "FS_RNCE")],
         description="representation pairs for genetic correlation (FS-BAG against each)")
     enrich_phenotypes: list[str] = Field(default_factory=lambda: ["FS", "RNCE"])
     enrich_ldsc_seg: bool = Field(True, description="also run LDSC-SEG (LD scores from the "

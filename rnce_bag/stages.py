@@ -13,13 +13,13 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field
 
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.outputs import output_path
 from rnce_bag.core.stage import Echo, Outputs, StageParams, silent
+from rnce_bag.ssl.config import Method
 
 
 class SimulateParams(StageParams):
@@ -108,7 +108,7 @@ class TrainParams(StageParams):
     manifest: Path
     features: Path
     config: Path | None = None
-    method: Literal["rnce", "simclr", "barlow"] | None = None
+    method: Method | None = None
     resume: bool = False
     overwrite: bool = False
     cache_dir: Path | None = None
@@ -176,6 +176,7 @@ def _train_locked(params: TrainParams, cfg, out: Path, main: bool, echo: Echo) -
     from rnce_bag.core.io import write_text
     from rnce_bag.core.logging import make_progress
     from rnce_bag.core.provenance import RunRecord
+    from rnce_bag.ssl.methods import get as get_method
     from rnce_bag.ssl.train import train
 
     if main:
@@ -203,7 +204,7 @@ def _train_locked(params: TrainParams, cfg, out: Path, main: bool, echo: Echo) -
             record.add_output(model)
     if main:
         aux = summary["aux"]
-        if cfg.method == "rnce":
+        if get_method(cfg.method).uses_auxiliary:
             echo(f"auxiliary FreeSurfer space: {min(aux['patch_dims'])}-"
                  f"{max(aux['patch_dims'])} components per patch, {aux['image_dim']} for the "
                  f"image ({aux['image_variance_held']:.1%} of the features' variance)")

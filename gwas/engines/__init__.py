@@ -1,1 +1,197 @@
-"""Association engines: Hail (engine of record) and PLINK 2 (one-machine speed)."""
+"""Association engines, one module each, behind one interface: the registry.
+
+An engine is a :class:`GwasEngine` declared as ``ENGINE`` in a module of this package
+(``plink2.py``: PLINK 2 subprocesses on one machine; ``hail.py``: Hail on Spark, local
+or a cluster). Its ``run`` takes an :class:`EngineRequest` (the genotypes, the matched
+samples, the settings) and does QC, ancestry PCs and the association, returning an
+:class:`EngineResult`: per phenotype a GWAS-SSF table (:func:`gwas.sumstats.to_ssf`),
+the QC counts, the PCs and anything the run report should add. Everything before
+(inputs, filters, sample matching) and after (rsids, GWAS-SSF files, loci, regions,
+report) is shared (:mod:`gwas.run`), so the engines' outputs are the same tables and the
+report has no engine branches. Adding one (REGENIE, say) is one new module here (see
+``docs/ARCHITECTURE.md``, "Adding an engine"); a module elsewhere declaring ``ENGINE``
+is a plug-in (:mod:`rnce_bag.core.plugins`, ``RNCE_BAG_PLUGINS``).
+
+Modules without ``ENGINE`` (helpers such as :mod:`gwas.engines.hail_blas`) are not
+engines. Declarations import nothing heavy: Hail loads when its engine runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+from rnce_bag.core.plugins import declared
+
+#: progress callback: ``say(message, step=None)``; with ``step``, the time since the last
+#: booking goes to that step of the report's ``timings_s``
+Say = Callable[..., None]
+
+
+@dataclass
+class EngineRequest:
+    """What every engine is given.
+
+    Attributes
+    ----------
+    geno : gwas.genotype_input.GenotypeInput
+        The genotype source (one file or a per-chromosome template).
+    fam : pandas.DataFrame
+        ``FID IID`` of the genotyped samples left by ``--keep/--remove``, file order.
+    samples : gwas.inputs.SampleSet
+        Samples with genotypes, covariates and a phenotype (their tables, genotype order).
+    cfg : gwas.config.GwasConfig
+        The run's settings (QC, PCA, engine-specific blocks), engine resolved.
+    out, work, cache : Path
+        The run folder (absolute), its work folder, and where reusable intermediate
+        results may be kept between runs.
+    threads : int or None
+    say : Say
+    variant_keep : pandas.DataFrame or None
+        ``chromosome position variant_id ref alt`` of the variants the filters keep
+        (None: no variant filter).
+    shared_ids : set of str
+        Variant IDs the input gives to several records; an engine that meets more adds to
+        it (those get no rsid in the output).
+    """
+
+    geno: Any
+    fam: pd.DataFrame
+    samples: Any
+    cfg: Any
+    out: Path
+    work: Path
+    cache: Path
+    threads: int | None
+    say: Say
+    variant_keep: pd.DataFrame | None = None
+    shared_ids: set[str] = field(default_factory=set)
+
+
+@dataclass
+class EngineResult:
+    """What every engine returns.
+
+    Attributes
+    ----------
+    results : dict of str to pandas.DataFrame
+        Per phenotype, the association as GWAS-SSF columns (:func:`gwas.sumstats.to_ssf`).
+    counts : dict of str to int
+        QC counts (``samples_in``, ``samples_out``, ``variants_in``, ``variants_out``,
+        each filter's removals).
+    pcs : pandas.DataFrame or None
+        ``IID PC1..PCk`` of the analysed samples (None without PCA).
+    report : dict
+        Extra fields for ``gwas_report.json`` (e.g. Hail's BLAS), always including
+        ``note``: what a reader comparing engines should know ('' when nothing).
+    """
+
+    results: dict[str, pd.DataFrame]
+    counts: dict[str, int]
+    pcs: pd.DataFrame | None
+    report: dict[str, Any] = field(default_factory=lambda: {"note": ""})
+
+
+@dataclass(frozen=True)
+class GwasEngine:
+    """One association engine.
+
+    Attributes
+    ----------
+    name : str
+        ``--engine`` value.
+    title : str
+        How progress messages and the report write it.
+    run : callable
+        ``run(request: EngineRequest) -> EngineResult``.
+    order : int
+        Position in listings.
+    """
+
+    name: str
+    title: str
+    run: Callable[[EngineRequest], EngineResult]
+    order: int = 100
+
+
+_REGISTRY: dict[str, GwasEngine] = {}
+_DISCOVERED = False
+
+
+def _discover() -> None:
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    _DISCOVERED = True
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        engine = getattr(module, "ENGINE", None)
+        if isinstance(engine, GwasEngine):
+            register(engine)
+    for engine in declared("ENGINE"):
+        if not isinstance(engine, GwasEngine):
+            raise TypeError(f"a plug-in's ENGINE is not a GwasEngine: {engine!r}")
+        register(engine)
+
+
+def register(engine: GwasEngine) -> GwasEngine:
+    """Add ``engine`` to the registry (a second engine of the same name is refused)."""
+    if engine.name == "auto" or not engine.name.isidentifier():
+        raise ValueError(f"engine name {engine.name!r}: an identifier other than 'auto'")
+    if engine.name in _REGISTRY and _REGISTRY[engine.name] is not engine:
+        raise ValueError(f"an engine named {engine.name!r} is already registered")
+    _REGISTRY[engine.name] = engine
+    return engine
+
+
+def unregister(name: str) -> None:
+    """Remove an engine added by :func:`register` (tests)."""
+    _REGISTRY.pop(name, None)
+
+
+def engines() -> list[GwasEngine]:
+    """Every registered engine, in order."""
+    _discover()
+    return sorted(_REGISTRY.values(), key=lambda e: (e.order, e.name))
+
+
+def names() -> list[str]:
+    """The registered engine names, in order."""
+    return [e.name for e in engines()]
+
+
+def get(name: str) -> GwasEngine:
+    """The engine called ``name`` (ValueError naming the known ones otherwise)."""
+    _discover()
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown engine {name!r}: expected auto, {', '.join(names())}")
+    return _REGISTRY[name]
+
+
+def check_choice(name: str) -> str:
+    """``name`` when it is ``auto`` or a registered engine (pydantic validators)."""
+    if name != "auto":
+        get(name)
+    return name
+
+
+def covariates_with_pcs(samples, pcs: pd.DataFrame | None) -> pd.DataFrame:
+    """The samples' covariates with the PCs joined on IID (the association's design)."""
+    cov = samples.covar
+    if pcs is None:
+        return cov
+    return cov.merge(pcs, on="IID", how="inner")
+
+
+def analysed(samples, pcs: pd.DataFrame | None, kept) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Phenotypes and covariates (with PCs) of the samples QC kept: (pheno, covar)."""
+    covar = covariates_with_pcs(samples, pcs)
+    kept = set(kept)
+    return samples.pheno[samples.pheno["IID"].isin(kept)], covar[covar["IID"].isin(kept)]

@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from gwas.engines import EngineRequest, EngineResult, GwasEngine, analysed
 from rnce_bag.core.errors import ExternalToolError, InputError
 from rnce_bag.core.tools import find_executable
 
@@ -464,3 +465,71 @@ def hail_linear_regression(hl, mt, pheno, covar, work: Path, block_size: int = 6
                                     else float("nan"))
         out[name] = df
     return out
+
+
+def blas_used(out: Path) -> str:
+    """``native`` or ``java`` (F2J, ~20x slower block products): what the driver's
+    ``hail.log`` says. On a local master that is all of Hail; a remote cluster's executors
+    log their own BLAS, so ``unused`` or ``native`` there says nothing about them."""
+    from gwas.engines.hail_blas import blas_from_log
+
+    path = out / "hail.log"
+    used = blas_from_log(path.read_text(errors="replace")) if path.exists() else "unused"
+    if used == "java":
+        log.warning("Hail used pure-Java BLAS (no loadable libgfortran.so.3 and no C "
+                    "compiler to build the shim): LD pruning and PCA run ~20x slower")
+    return used
+
+
+def run(req: EngineRequest) -> EngineResult:
+    """Import, QC, PCs and ``linear_regression_rows`` with Hail (the engine interface,
+    :mod:`gwas.engines`)."""
+    import hashlib
+
+    from gwas.sumstats import to_ssf
+
+    cfg, geno, work, cache, say = req.cfg, req.geno, req.work, req.cache, req.say
+    # every path handed to Hail is absolute (or a URI): Spark executors resolve a relative
+    # one in their own working folder, which on a cluster is not ours
+    tmp_dir = absolute(cfg.hail.tmp_dir) if cfg.hail.tmp_dir else str(work / "hail-tmp")
+    check_shared_tmp(cfg.hail.spark_master, tmp_dir, explicit=bool(cfg.hail.tmp_dir))
+    hl = init_hail(cfg.hail.spark_master, tmp_dir=tmp_dir, log_path=req.out / "hail.log",
+                   driver_memory_gb=cfg.hail.driver_memory_gb, quiet=cfg.hail.quiet,
+                   native_lib_dir=cfg.hail.native_lib_dir)
+    say("importing genotypes (Hail)", "inputs")
+    parts = geno.per_file(autosomes=True)
+
+    def files(kind: str) -> list[str] | None:  # absolute: executors resolve them
+        return [absolute(getattr(g, kind)) for g in parts] if getattr(geno, kind) else None
+
+    sample = absolute(parts[0].sample) if geno.sample else None
+    mt = import_genotypes(hl, cache, files("bfile"), files("bgen"), sample, files("vcf"))
+    say("QC (Hail)", "import")
+    mt, counts = hail_qc(hl, mt, req.samples.iids, cfg.qc, work, req.variant_keep)
+    say("", "qc")
+    pcs = None
+    if cfg.pca.n_pcs > 0:
+        say(f"{cfg.pca.n_pcs} ancestry PCs (Hail hwe_normalized_pca)")
+        key = None
+        if req.variant_keep is None:  # a filtered variant set is not worth a cache entry
+            ident = json.dumps([import_key(files("bfile"), files("bgen"),
+                                           parts[0].sample if geno.sample else None,
+                                           files("vcf")),
+                                sorted(map(str, mt.s.collect())), cfg.qc.model_dump(),
+                                cfg.pca.model_dump(exclude={"n_pcs"})])
+            key = hashlib.sha1(ident.encode()).hexdigest()[:12]
+        pcs = hail_pca(hl, mt, cfg.pca, cache, key)
+        say("", "pca")
+    pheno, covar = analysed(req.samples, pcs, mt.s.collect())
+    say("association (Hail linear_regression_rows)")
+    raw = hail_linear_regression(hl, mt, pheno, covar, work)
+    say("", "association")
+    results = {k: to_ssf(v, f"Hail results for {k}") for k, v in raw.items()}
+    say("", "read_results")
+    return EngineResult(results, counts, pcs, {
+        "hail_blas": blas_used(req.out),
+        "note": "Hail mean-imputes missing genotype calls per variant; PLINK 2 drops those "
+                "samples per variant"})
+
+
+ENGINE = GwasEngine("hail", "Hail", run, order=10)

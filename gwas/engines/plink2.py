@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gwas.config import GwasConfig
+from gwas.engines import EngineRequest, EngineResult, GwasEngine, analysed
 from gwas.inputs import SampleSet
 from rnce_bag.core.errors import ExternalToolError, InputError
 from rnce_bag.core.tools import require_tool, run_tool
@@ -391,3 +392,77 @@ def glm(geno: Sources, keep: Path, extract: Path, pheno: pd.DataFrame, covar: pd
             out[name].append(path)
     return out
 
+
+
+def input_variants(geno, work: Path, threads: int | None = None) -> pd.DataFrame:
+    """``chromosome position variant_id ref alt`` of every input variant (for the filters).
+
+    A PLINK 1 fileset is read from its ``.bim``; BGEN and VCF through PLINK 2 (IDs assigned
+    to '.' as in the association).
+    """
+    from gwas.plink_io import open_bed
+
+    if geno.bfile:
+        bim = open_bed(geno.bfile).bim
+        return pd.DataFrame({"chromosome": bim["chromosome"].to_numpy(),
+                             "position": bim["position"].astype(np.int64).to_numpy(),
+                             "variant_id": bim["id"].to_numpy(),
+                             # PLINK 2 reads A2 as REF, A1 as ALT
+                             "ref": bim["a2"].to_numpy(), "alt": bim["a1"].to_numpy()})
+    return pd.concat([variant_table(genotype_args(None, g.bgen, g.sample, g.vcf),
+                                    work / "filters" / str(i), threads)
+                      for i, g in enumerate(geno.per_file())], ignore_index=True)
+
+
+def run(req: EngineRequest) -> EngineResult:
+    """QC, PCs and ``--glm`` with PLINK 2 (the engine interface, :mod:`gwas.engines`)."""
+    from gwas.sumstats import from_plink2_glm
+
+    cfg, work, threads, say, samples = req.cfg, req.work, req.threads, req.say, req.samples
+    variant_keep, fam = req.variant_keep, req.fam
+    parts = req.geno.per_file(autosomes=True)
+    args = [genotype_args(g.bfile, g.bgen, g.sample, g.vcf) for g in parts]
+    if not req.geno.bfile:  # the IDs PLINK 2 itself assigns to BGEN/VCF samples
+        fam = sample_ids(args[0], work / "qc", threads)
+    check_quantitative(samples.pheno)  # before any plink2 work
+    say("QC (plink2)", "inputs")
+    original = None  # chrom:pos:ref:alt -> the input's ID, when keyed on alleles
+    try:
+        kept, extract, counts = qc(args, fam, samples, cfg, work / "qc", threads, variant_keep)
+    except AmbiguousIds:
+        # '.' or one ID on several records: --extract/--exclude and QC cannot key on the ID,
+        # so PLINK 2 names every variant chrom:pos:ref:alt; the output keeps the input IDs
+        table = input_variants(req.geno, work, threads)
+        shared_ids = table["variant_id"].astype(str)
+        n_shared = int((shared_ids.duplicated(keep=False) | (shared_ids == ".")).sum())
+        say(f"{n_shared} variants have an ID shared with another ('.' included): variants "
+            "are keyed on chromosome:position:alleles")
+        args = [genotype_args(g.bfile, g.bgen, g.sample, g.vcf, keyed=True) for g in parts]
+        original = dict(zip(allele_key(table), table["variant_id"], strict=True))
+        # IDs of several records: no rsid in the output
+        req.shared_ids.update(shared_ids.loc[shared_ids.duplicated(keep=False)])
+        if variant_keep is not None:
+            variant_keep = variant_keep.assign(variant_id=allele_key(variant_keep))
+        kept, extract, counts = qc(args, fam, samples, cfg, work / "qc", threads, variant_keep)
+        counts["variants_ids_shared"] = n_shared
+    say("", "qc")
+    keep = work / "qc" / "keep.tsv"
+    pcs = None
+    if cfg.pca.n_pcs > 0:
+        say(f"{cfg.pca.n_pcs} ancestry PCs (plink2)")
+        pcs = pca(args, keep, extract, cfg, len(kept), work / "qc", threads)
+        say("", "pca")
+    pheno, covar = analysed(samples, pcs, kept)
+    say("association (plink2 --glm)")
+    paths = glm(args, keep, extract, pheno, covar, fam, work, threads)
+    say("", "association")
+    results = {name: pd.concat([from_plink2_glm(p) for p in ps], ignore_index=True)
+               for name, ps in paths.items()}
+    if original is not None:  # the input's own IDs back
+        for ssf in results.values():
+            ssf["rsid"] = ssf["rsid"].map(original).fillna(ssf["rsid"])
+    say("", "read_results")
+    return EngineResult(results, counts, pcs)
+
+
+ENGINE = GwasEngine("plink2", "PLINK 2", run, order=0)

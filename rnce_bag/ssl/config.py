@@ -7,13 +7,15 @@ paper's GPU configuration (``paper``).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_serializer, model_validator
+from pydantic import AfterValidator, Field, model_serializer, model_validator
 
 from rnce_bag.core.config import StrictModel
+from rnce_bag.ssl.methods import check_name, get
 
-Method = Literal["rnce", "simclr", "barlow"]
+#: a registered method's name (:mod:`rnce_bag.ssl.methods`)
+Method = Annotated[str, AfterValidator(check_name)]
 
 
 class DataConfig(StrictModel):
@@ -74,8 +76,8 @@ class LossConfig(StrictModel):
                                     "components (none: no cap; small CPU batches need one)")
     barlow_lambda: float = Field(5e-3, gt=0, description="Barlow Twins off-diagonal weight")
     head_dims: list[int] = Field(default_factory=list, description="projection head "
-                                 "(hidden..., out) for simclr/barlow; empty: the "
-                                 "representation itself")
+                                 "(hidden..., out) for the methods that use one (simclr, "
+                                 "barlow); empty: the representation itself")
 
 
 class AugmentConfig(StrictModel):
@@ -183,7 +185,7 @@ class SSLConfig(StrictModel):
         centred batch, leaves the residual fewer dimensions than the representation has.
         """
         dims = self.aux_dims(fitted)
-        if self.method != "rnce" or dims is None:
+        if not get(self.method).uses_auxiliary or dims is None:
             return []
         d = self.encoder.out_dim
         out = []
@@ -199,7 +201,7 @@ class SSLConfig(StrictModel):
 
     def aux_problem(self, fitted: dict[int, int]) -> str | None:
         """Why the fitted auxiliary sets leave no residual space (None when they do)."""
-        if self.method != "rnce":
+        if not get(self.method).uses_auxiliary:
             return None
         for stage in (1, 2):
             b, p = self.batch_size(stage), fitted[stage]

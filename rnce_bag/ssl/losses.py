@@ -136,21 +136,21 @@ def rnce_loss(h1: Tensor, h2: Tensor, a: Tensor | None, tau: float, alpha: float
 
 
 class SSLLoss(nn.Module):
-    """The configured method's loss: ``forward(z1, z2, a) -> {"loss", terms...}``."""
+    """The configured method's loss: ``forward(z1, z2, a) -> {"loss", terms...}``.
+
+    The loss itself is the method's declaration (:mod:`rnce_bag.ssl.methods`); this
+    module only binds it to the run's loss settings.
+    """
 
     def __init__(self, method: str, tau: float = 0.1, alpha: float = 1.0, ridge: float = 1e-3,
                  barlow_lambda: float = 5e-3) -> None:
+        from rnce_bag.ssl.config import LossConfig
+        from rnce_bag.ssl.methods import get
+
         super().__init__()
-        self.method, self.tau, self.alpha = method, tau, alpha
-        self.ridge, self.barlow_lambda = ridge, barlow_lambda
+        self.method = get(method)
+        self.settings = LossConfig(tau=tau, alpha=alpha, ridge=ridge,
+                                   barlow_lambda=barlow_lambda)
 
     def forward(self, z1: Tensor, z2: Tensor, a: Tensor | None = None) -> dict[str, Tensor]:
-        if self.method == "rnce":
-            return rnce_loss(z1, z2, a, self.tau, self.alpha, self.ridge)
-        if self.method == "simclr":
-            loss = nt_xent(z1, z2, self.tau)
-            return {"loss": loss, "nce": loss}
-        if self.method == "barlow":
-            loss = barlow_twins(z1, z2, self.barlow_lambda)
-            return {"loss": loss, "barlow": loss}
-        raise ValueError(f"'SSLLoss': unknown method {self.method!r}")
+        return self.method.loss(z1, z2, a, self.settings)

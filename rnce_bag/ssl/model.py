@@ -1,9 +1,10 @@
 """The full model: patch encoders -> aggregator, with optional projection heads.
 
-The same architecture serves R-NCE, SimCLR and Barlow Twins; only the loss differs.
-R-NCE applies its loss to the representations themselves (its reconstruction term
-needs them to span the FreeSurfer space); SimCLR and Barlow Twins go through the
-configured projection heads (one per patch at stage 1, one for the image).
+The same architecture serves every method (:mod:`rnce_bag.ssl.methods`); only the loss
+differs. A method declared without a projection head (R-NCE: its reconstruction term
+needs the representations themselves to span the FreeSurfer space) applies its loss to
+the representations; the others go through the configured projection heads (one per
+patch at stage 1, one for the image).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from torch import Tensor, nn
 from rnce_bag.ssl.aggregator import Aggregator, ProjectionHead
 from rnce_bag.ssl.config import SSLConfig
 from rnce_bag.ssl.encoders import PatchEncoderBank
+from rnce_bag.ssl.methods import get
 
 
 class SSLModel(nn.Module):
@@ -22,7 +24,7 @@ class SSLModel(nn.Module):
     def __init__(self, n_patches: int, cfg: SSLConfig) -> None:
         super().__init__()
         d = cfg.encoder.out_dim
-        dims = [] if cfg.method == "rnce" else list(cfg.loss.head_dims)
+        dims = list(cfg.loss.head_dims) if get(cfg.method).projection_head else []
         self.encoders = PatchEncoderBank(n_patches, cfg.encoder)
         self.aggregator = Aggregator(n_patches, d, cfg.aggregator)
         self.patch_heads = nn.ModuleList([ProjectionHead(d, dims) for _ in range(n_patches)])

@@ -166,7 +166,7 @@ def test_executors_get_the_library_folder(monkeypatch, tmp_path):
 
 
 def test_gwas_report_says_which_blas_hail_used(tmp_path, caplog):
-    from gwas.run import _hail_blas
+    from gwas.engines.hail import blas_used as _hail_blas
 
     assert _hail_blas(tmp_path) == "unused"  # no hail.log: the session started elsewhere
     (tmp_path / "hail.log").write_text(
