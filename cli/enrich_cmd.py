@@ -9,6 +9,7 @@ import typer
 
 from cli.app import app
 from cli.options import ChrOption, ExcludeOption, ExtractOption, KeepOption, RemoveOption
+from gwas.config import CLUSTER_GAP_KB, GENE_WINDOW_DOWN_KB, GENE_WINDOW_UP_KB
 
 
 @app.command()
@@ -22,10 +23,12 @@ def enrich(
     out: Annotated[Path, typer.Option("--out", help="Output directory.")],
     build: Annotated[str, typer.Option(help="Genome build of the sumstats: GRCh37 or GRCh38.")]
     = "GRCh37",
-    window_up_kb: Annotated[int, typer.Option(help="Gene window upstream (kb).")] = 35,
-    window_down_kb: Annotated[int, typer.Option(help="Gene window downstream (kb).")] = 10,
+    window_up_kb: Annotated[int, typer.Option(help="Gene window upstream (kb).")]
+    = GENE_WINDOW_UP_KB,
+    window_down_kb: Annotated[int, typer.Option(help="Gene window downstream (kb).")]
+    = GENE_WINDOW_DOWN_KB,
     cluster_gap_kb: Annotated[int, typer.Option(help="Genes closer than this share a cluster "
-                                                "for the robust SEs.")] = 1000,
+                                                "for the robust SEs.")] = CLUSTER_GAP_KB,
     ldsc_seg: Annotated[bool, typer.Option("--ldsc-seg/--no-ldsc-seg", help="Also run LDSC-SEG "
                                            "(LD scores from --bfile; slower).")] = False,
     extract: ExtractOption = None,

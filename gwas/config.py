@@ -16,11 +16,22 @@ from rnce_bag.core.config import StrictModel
 #: ``auto`` or a registered engine's name (:mod:`gwas.engines`)
 EngineChoice = Annotated[str, AfterValidator(check_choice)]
 
-#: the genome-wide and suggestive p thresholds, defined here once: the defaults of
-#: :class:`GwasConfig` and of every function that classes variants or draws lines; a run's
-#: own thresholds (``run_thresholds``) are passed down where they differ
+#: the GWAS's thresholds and windows, defined here once: the defaults of the configs, the
+#: CLI and every function that classes variants, clumps, draws lines or builds windows; a
+#: run's own settings (``run_thresholds``, ``region_window_kb``) are passed down where
+#: they differ
 GENOME_WIDE_P = 5e-8
 SUGGESTIVE_P = 1e-5
+#: lead loci: variants within CLUMP_WINDOW_KB of a lead with r2 above CLUMP_R2 join its clump
+CLUMP_R2 = 0.1
+CLUMP_WINDOW_KB = 500
+#: regional plots: variants within this distance of each lead
+REGION_WINDOW_KB = 500
+#: gene windows of the enrichment (MAGMA's convention: 35 kb upstream, 10 kb downstream)
+#: and the distance below which genes share a cluster for its robust standard errors
+GENE_WINDOW_UP_KB = 35
+GENE_WINDOW_DOWN_KB = 10
+CLUSTER_GAP_KB = 1000
 
 
 class QCConfig(StrictModel):
@@ -73,7 +84,7 @@ class GwasConfig(StrictModel):
     )
     genome_wide_p: float = Field(GENOME_WIDE_P, gt=0, lt=1)
     suggestive_p: float = Field(SUGGESTIVE_P, gt=0, lt=1)
-    region_window_kb: int = Field(500, ge=10, le=5000, description="regional plots: "
+    region_window_kb: int = Field(REGION_WINDOW_KB, ge=10, le=5000, description="regional plots: "
                                   "variants within this distance of each lead (kb)")
 
 

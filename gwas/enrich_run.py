@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gwas.config import CLUSTER_GAP_KB, GENE_WINDOW_DOWN_KB, GENE_WINDOW_UP_KB
 from gwas.sumstats import CHI2_MEDIAN_1DF
 from rnce_bag.core.errors import InputError
 
@@ -32,8 +33,9 @@ class EnrichResult:
 
 
 def run_enrich(sumstats: Path, bfile: str, celltypes: list[Path], out: Path,
-               build: str = "GRCh37", window_up_kb: int = 35, window_down_kb: int = 10,
-               cluster_gap_kb: int = 1000, ldsc_seg: bool = False,
+               build: str = "GRCh37", window_up_kb: int = GENE_WINDOW_UP_KB,
+               window_down_kb: int = GENE_WINDOW_DOWN_KB,
+               cluster_gap_kb: int = CLUSTER_GAP_KB, ldsc_seg: bool = False,
                ld_cache: Path | None = None, filters=None) -> EnrichResult:
     """Gene and cell-type enrichment of one trait into ``out`` (see the module).
 

@@ -33,14 +33,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gwas.config import CLUSTER_GAP_KB, GENE_WINDOW_DOWN_KB, GENE_WINDOW_UP_KB
 from gwas.plink_io import BedReader
 from rnce_bag.core.errors import InputError
 from rnce_bag.resources import gene_table_path, load_gene_table
 
 log = logging.getLogger(__name__)
 
-UPSTREAM_KB = 35
-DOWNSTREAM_KB = 10
+UPSTREAM_KB = GENE_WINDOW_UP_KB
+DOWNSTREAM_KB = GENE_WINDOW_DOWN_KB
 
 
 def gene_windows(build: str = "GRCh37", up_kb: int = UPSTREAM_KB,
@@ -236,7 +237,7 @@ def _clusters(genes: pd.DataFrame, gap: int = 1_000_000) -> np.ndarray:
 
 
 def celltype_enrichment(genes_res: pd.DataFrame, spec: pd.DataFrame, dataset: str,
-                        cluster_gap_kb: int = 1000) -> pd.DataFrame:
+                        cluster_gap_kb: int = CLUSTER_GAP_KB) -> pd.DataFrame:
     """Gene-property regression per cell type (see module docstring).
 
     Returns ``dataset cell_type method beta beta_se p_value p_bonferroni p_fdr n_genes``.

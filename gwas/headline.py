@@ -211,7 +211,7 @@ def genetics_design(out: Path, n: int) -> str:
         who = f"normative subjects ({rule})"
     else:
         who = f"{who} subjects" + (", diagnosis as a covariate" if who == "all" else "")
-    from gwas.run import covariate_names
+    from gwas.inputs import covariate_names
 
     names = covariate_names(out / "gwas")
     return (f"genetics: {n} {who}; GWAS, GREML and rg covariates: "

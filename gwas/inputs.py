@@ -291,6 +291,18 @@ class SampleSet:
     dropped: dict[str, int] = field(default_factory=dict)
 
 
+def covariate_names(gwas_dir: Path) -> list[str]:
+    """The covariates a finished GWAS used (the header of its declared ``covariates``
+    output: the association's covariates with PCs, which GREML h2 and rg reuse)."""
+    from rnce_bag.core.outputs import output_path
+
+    path = output_path("gwas", "covariates", Path(gwas_dir))
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as fh:
+        return fh.readline().rstrip("\n").split("\t")[1:]
+
+
 def match_samples(genotype_iids: list[str], pheno: pd.DataFrame, covar: pd.DataFrame | None,
                   source: str = "inputs", filtered: Sequence[str] = ()) -> SampleSet:
     """Genotyped samples with all covariates and at least one phenotype, in genotype order.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gwas.config import GENOME_WIDE_P
+from gwas.config import CLUMP_R2, CLUMP_WINDOW_KB, GENOME_WIDE_P
 from gwas.plink_io import BedReader
 from rnce_bag.resources import load_gene_table
 
@@ -33,8 +33,8 @@ def ld_r2(lead: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.nan_to_num(r**2)
 
 
-def clump(ssf: pd.DataFrame, reader: BedReader, p_lead: float = GENOME_WIDE_P, r2: float = 0.1,
-          window_kb: int = 500, samples: np.ndarray | None = None,
+def clump(ssf: pd.DataFrame, reader: BedReader, p_lead: float = GENOME_WIDE_P,
+          r2: float = CLUMP_R2, window_kb: int = CLUMP_WINDOW_KB, samples: np.ndarray | None = None,
           max_loci: int | None = None) -> pd.DataFrame:
     """Clump ``ssf`` (GWAS-SSF) with LD from ``reader``; one row per locus, the strongest
     first (greedy by p), at most ``max_loci``.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gwas.config import REGION_WINDOW_KB
 from gwas.plots import THRESHOLDS, _plt
 from gwas.regions import R2_EDGES, genes_in_window, r2_bin, recombination_rate
 
@@ -95,7 +96,7 @@ def _gene_track(ax, genes: pd.DataFrame, chromosome: str, start: int, end: int) 
 
 
 def regional(panels: list[tuple[str, pd.DataFrame]], genes: pd.DataFrame, chromosome: str,
-             lead_position: int, window_kb: int = 500, title: str = "",
+             lead_position: int, window_kb: int = REGION_WINDOW_KB, title: str = "",
              build: str = "GRCh37", thresholds: tuple[float, float] = THRESHOLDS):
     """Regional association plot(s) on one x axis, a gene track below.
 

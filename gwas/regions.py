@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gwas.config import REGION_WINDOW_KB
 from gwas.loci import ld_r2
 
 #: upper edges of LocusZoom's r^2 bins: [0, 0.2), [0.2, 0.4), ..., [0.8, 1]
@@ -62,7 +63,8 @@ def centimorgans(position: np.ndarray, genetic: np.ndarray) -> tuple[np.ndarray,
 
 
 def locus_region(ssf: pd.DataFrame, reader, chromosome: str, position: int,
-                 window_kb: int = 500, samples: np.ndarray | None = None) -> pd.DataFrame:
+                 window_kb: int = REGION_WINDOW_KB, samples: np.ndarray | None = None
+                 ) -> pd.DataFrame:
     """Variants of ``ssf`` within ``window_kb`` of the lead at ``chromosome:position``.
 
     Parameters

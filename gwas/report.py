@@ -20,10 +20,11 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from gwas.config import REGION_WINDOW_KB
 from gwas.config import run_thresholds as thresholds
 from gwas.headline import genetics_design, headline_cells, headline_table
+from gwas.inputs import covariate_names
 from gwas.locus_compare import compare_loci
-from gwas.run import covariate_names
 from gwas.sumstats import read_sumstats
 from gwas.verdict import pair_verdict, verdict_sentence, verdicts_from_files
 from rnce_bag.core.errors import InputError
@@ -145,7 +146,7 @@ def _save(fig, figdir: Path, name: str) -> FigureLink:
 def _region_window_kb(gwas_dir: Path) -> int:
     """The window the GWAS stage drew its regions with (its run.json config)."""
     try:
-        return int(read_run_record(gwas_dir)["config"].get("region_window_kb", 500))
+        return int(read_run_record(gwas_dir)["config"].get("region_window_kb", REGION_WINDOW_KB))
     except (KeyError, TypeError, ValueError, AttributeError):
         return 500
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gwas.config import GwasConfig, with_engine
-from gwas.engines import EngineRequest, covariates_with_pcs
+from gwas.engines import EngineRequest, check_result, covariates_with_pcs
 from gwas.engines import get as get_engine
 from gwas.filters import Filters, filter_samples, filter_variants, parse_chromosomes
 from gwas.genotype_files import AUTOSOMES
@@ -33,13 +33,10 @@ from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import write_table, write_text
 from rnce_bag.core.logging import Heartbeat
 from rnce_bag.core.names import file_stem
+from rnce_bag.core.outputs import output_path
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
-
-#: the association's covariates (with PCs), which GREML h2 and rg reuse
-COVARIATES_FILE = "covariates.tsv"
-
 
 def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | None,
              covar_path: Path | None, covar_names: list[str] | None, cfg: GwasConfig,
@@ -138,8 +135,8 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
     engine = get_engine(cfg.engine)
     cache = Path(os.path.abspath(cache_dir)) if cache_dir else work
     cache.mkdir(parents=True, exist_ok=True)
-    result = engine.run(EngineRequest(geno, fam, samples, cfg, out, work, cache, threads, say,
-                                      variant_keep, shared))
+    result = check_result(engine, engine.run(EngineRequest(
+        geno, fam, samples, cfg, out, work, cache, threads, say, variant_keep, shared)))
     results, counts, pcs = result.results, result.counts, result.pcs
     if other is not None:  # known up front for PLINK 1 input, whatever the engine counts
         counts.setdefault("variants_not_autosomal", other)
@@ -152,7 +149,7 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
     used = covariates_with_pcs(samples, pcs)
     if used is not None and used.shape[1] > 1:
         # exactly the covariates of the association, for h2/rg on the same model
-        write_table(used, out / COVARIATES_FILE, float_format="%.10g")
+        write_table(used, output_path("gwas", "covariates", out), float_format="%.10g")
     for name in list(results):  # rsid NA where it names no single variant ('.', shared)
         results[name], no_rsid = unambiguous_rsids(results[name], shared)
         counts["variants_without_rsid"] = max(no_rsid, counts.get("variants_without_rsid", 0))
@@ -236,14 +233,3 @@ def _loci_with_regions(ssf: pd.DataFrame, name: str, reader, samples: np.ndarray
         reg.insert(2, "lead_variant", lo["lead_variant"])
         regions.append(reg)
     return loci, regions
-
-
-def covariate_names(gwas_dir: Path) -> list[str]:
-    """The covariates a finished GWAS used (the header of its ``covariates.tsv``)."""
-    path = Path(gwas_dir) / COVARIATES_FILE
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8") as fh:
-        return fh.readline().rstrip("\n").split("\t")[1:]
-
-

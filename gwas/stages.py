@@ -14,7 +14,13 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from gwas.config import GwasConfig, with_engine
+from gwas.config import (
+    CLUSTER_GAP_KB,
+    GENE_WINDOW_DOWN_KB,
+    GENE_WINDOW_UP_KB,
+    GwasConfig,
+    with_engine,
+)
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.outputs import output_path
 from rnce_bag.core.stage import Echo, Outputs, StageParams, silent
@@ -292,9 +298,9 @@ class EnrichParams(FilterParams):
     bfile: str
     celltypes: list[Path] = Field(min_length=1)
     build: Literal["GRCh37", "GRCh38"] = "GRCh37"
-    window_up_kb: int = Field(35, ge=0)
-    window_down_kb: int = Field(10, ge=0)
-    cluster_gap_kb: int = Field(1000, ge=0)
+    window_up_kb: int = Field(GENE_WINDOW_UP_KB, ge=0)
+    window_down_kb: int = Field(GENE_WINDOW_DOWN_KB, ge=0)
+    cluster_gap_kb: int = Field(CLUSTER_GAP_KB, ge=0)
     ldsc_seg: bool = False
     ld_cache: Path | None = None
 

@@ -104,3 +104,63 @@ def test_thresholds_and_probe_tasks_are_defined_once():
     assert files(5e-8) == ["gwas/config.py"], found[5e-8]
     assert [f for f in files(1e-5) if f.startswith("gwas/")] == ["gwas/config.py"], found[1e-5]
     assert set(files("conversion_3y")) == {"rnce_bag/probes.py"}, found["conversion_3y"]
+
+
+def _literals(packages=("rnce_bag", "gwas", "cli", "pipeline")):
+    """(file:line, value) of every constant in the packages' code (the simulator's own
+    constants aside)."""
+    import ast
+
+    for package in packages:
+        for source in sorted((REPO / package).rglob("*.py")):
+            if "simulate" in source.parts:
+                continue
+            for node in ast.walk(ast.parse(source.read_text())):
+                if isinstance(node, ast.Constant):
+                    yield f"{source.relative_to(REPO)}:{node.lineno}", node.value
+
+
+def test_methods_are_named_in_their_own_module_only():
+    """A method's name is written once, in its module of rnce_bag/ssl/methods (issue 31):
+    the configs, the CLI and a study's defaults ask the registry."""
+    where = {"simclr": set(), "barlow": set()}
+    for at, value in _literals():
+        if value in where:
+            where[value].add(at.split(":")[0])
+    assert where == {"simclr": {"rnce_bag/ssl/methods/simclr.py"},
+                     "barlow": {"rnce_bag/ssl/methods/barlow.py"}}
+
+
+def test_windows_and_brain_age_defaults_are_defined_once():
+    """The gene windows (35/10 kb), the clustering gap (1,000 kb), the clumping and regional
+    windows (500 kb) and the cross-fitting folds appear as literals only where they are
+    defined (issue 31, item 3)."""
+    import ast
+
+    def integer_defaults(path, suffix):
+        """Integer literals given as the default of a parameter or field named *suffix."""
+        tree = ast.parse((REPO / path).read_text())
+        found = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.arguments):
+                args = node.posonlyargs + node.args
+                pairs = list(zip(args[len(args) - len(node.defaults):], node.defaults))
+                pairs += [(a, d) for a, d in zip(node.kwonlyargs, node.kw_defaults) if d]
+                found += [d.value for a, d in pairs if a.arg.endswith(suffix)
+                          and isinstance(d, ast.Constant) and type(d.value) is int]
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
+                    and node.target.id.endswith(suffix) and isinstance(node.value, ast.Call) \
+                    and getattr(node.value.func, "id", None) == "Field" and node.value.args \
+                    and isinstance(node.value.args[0], ast.Constant):
+                found.append(node.value.args[0].value)
+        return found
+
+    for path in ("gwas/enrich_run.py", "gwas/stages.py", "cli/enrich_cmd.py",
+                 "gwas/enrichment.py", "gwas/loci.py", "gwas/regions.py",
+                 "gwas/locus_plots.py", "gwas/config.py"):
+        if path != "gwas/config.py":
+            assert not {35, 10, 1000, 500} & set(integer_defaults(path, "_kb")), path
+    # in the config only the LD-pruning window of the PCA is a literal (its one place)
+    assert integer_defaults("gwas/config.py", "_kb") == [1000]
+    assert integer_defaults("rnce_bag/brainage/regressor.py", "_splits") == []
+    assert integer_defaults("rnce_bag/brainage/regressor.py", "_repeats") == []

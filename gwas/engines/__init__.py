@@ -121,6 +121,22 @@ class GwasEngine:
     order: int = 100
 
 
+#: the QC counts every engine reports (the stage's summary line and the report read them)
+QC_COUNTS = ("samples_in", "samples_out", "variants_in", "variants_out",
+             "variants_removed_call_rate", "variants_removed_maf", "variants_removed_hwe")
+
+
+def check_result(engine: GwasEngine, result: EngineResult) -> EngineResult:
+    """``result`` itself when it keeps the interface (TypeError naming what is missing)."""
+    missing = [k for k in QC_COUNTS if k not in result.counts]
+    if missing or not isinstance(result.results, dict):
+        raise TypeError(f"engine {engine.name!r} returned "
+                        + (f"no QC count {', '.join(missing)}" if missing
+                           else "results that are not a dict of tables")
+                        + " (gwas.engines.EngineResult)")
+    return result
+
+
 _REGISTRY: dict[str, GwasEngine] = {}
 _DISCOVERED = False
 

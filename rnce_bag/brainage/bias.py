@@ -19,12 +19,13 @@ Shapes: ``age`` and ``pred`` are (n,) arrays in years.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import get_args
 
 import numpy as np
 
-Method = Literal["beheshti", "cole", "smith", "smith_quadratic", "none"]
-METHODS: tuple[str, ...] = ("beheshti", "cole", "smith", "smith_quadratic", "none")
+from rnce_bag.brainage.config import BiasMethod as Method
+
+METHODS: tuple[str, ...] = get_args(Method)
 
 
 def _check(age: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,15 +8,21 @@ from pydantic import Field
 
 from rnce_bag.core.config import StrictModel
 
+#: the regressors, bias corrections and cross-fitting defaults, defined here once (the
+#: estimator and the bias functions import them; this module stays free of sklearn)
+Regressor = Literal["ridge", "kernel_ridge", "gbm"]
+BiasMethod = Literal["beheshti", "cole", "smith", "smith_quadratic", "none"]
+N_SPLITS = 5
+N_REPEATS = 2
+
 
 class BrainAgeConfig(StrictModel):
     """Regressor, cross-fitting, bias correction and the normative training filter."""
 
-    regressor: Literal["ridge", "kernel_ridge", "gbm"] = "ridge"
-    n_splits: int = Field(5, ge=2, le=20)
-    n_repeats: int = Field(2, ge=1, le=20)
-    bias_correction: Literal["beheshti", "cole", "smith", "smith_quadratic", "none"] = \
-        "beheshti"
+    regressor: Regressor = "ridge"
+    n_splits: int = Field(N_SPLITS, ge=2, le=20)
+    n_repeats: int = Field(N_REPEATS, ge=1, le=20)
+    bias_correction: BiasMethod = "beheshti"
     train_filter: dict[str, list[str]] = Field(
         default_factory=lambda: {"diagnosis": ["CN"]},
         description="manifest column -> allowed values for the normative training subjects")

@@ -11,8 +11,6 @@ Shapes: ``X`` (n, p) features, ``age`` (n,) years.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.model_selection import KFold
@@ -20,7 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
 
-Regressor = Literal["ridge", "kernel_ridge", "gbm"]
+from rnce_bag.brainage.config import N_REPEATS, N_SPLITS, Regressor
 
 
 def make_regressor(kind: Regressor, random_state: int = 0) -> Pipeline:
@@ -71,7 +69,8 @@ class BrainAgeModel(RegressorMixin, BaseEstimator):
         ``n_splits * n_repeats`` fitted fold models.
     """
 
-    def __init__(self, regressor: Regressor = "ridge", n_splits: int = 5, n_repeats: int = 2,
+    def __init__(self, regressor: Regressor = "ridge", n_splits: int = N_SPLITS,
+                 n_repeats: int = N_REPEATS,
                  random_state: int = 0) -> None:
         self.regressor = regressor
         self.n_splits = n_splits

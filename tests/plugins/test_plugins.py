@@ -149,3 +149,11 @@ def test_a_study_runs_the_plugin_method_and_engine(plugins, tmp_path):
     report = yaml.safe_load((run / "gwas" / "gwas_report.json").read_text())
     assert report["engine"] == "numpy"
     assert {p["phenotype"] for p in report["phenotypes"]} >= {"BAG_FS", "BAG_VICREG"}
+
+
+def test_an_engine_result_without_the_qc_counts_is_refused():
+    from gwas.engines import EngineResult, GwasEngine, check_result
+
+    engine = GwasEngine("broken", "Broken", lambda req: None)
+    with pytest.raises(TypeError, match="'broken'.*variants_removed_hwe"):
+        check_result(engine, EngineResult({}, {"samples_in": 1}, None))
