@@ -13,18 +13,31 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from gwas.config import GwasConfig, with_engine
-from gwas.engines import EngineRequest, check_result, covariates_with_pcs
+from gwas.engines import (
+    EngineRequest,
+    EngineResult,
+    GwasEngine,
+    check_result,
+    covariates_with_pcs,
+)
 from gwas.engines import get as get_engine
 from gwas.filters import Filters, filter_samples, filter_variants, parse_chromosomes
 from gwas.genotype_files import AUTOSOMES
 from gwas.genotype_input import GenotypeInput
-from gwas.inputs import load_covariates, load_phenotypes, match_samples, warn_fid_mismatch
+from gwas.inputs import (
+    SampleSet,
+    load_covariates,
+    load_phenotypes,
+    match_samples,
+    warn_fid_mismatch,
+)
 from gwas.loci import annotate_genes, clump
 from gwas.plink_io import open_bed
 from gwas.regions import REGION_COLUMNS, locus_region
@@ -60,28 +73,71 @@ def run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | Non
         return _run_gwas(*args, beat.wrap(progress), filters, cache_dir, engine_reason)
 
 
+class _Clock:
+    """Progress messages, and the time of each step: ``say(msg, step)`` books the time
+    since the last booking to ``step`` (the report's ``timings_s``)."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress, self.timings = progress, {}
+        self._last = time.perf_counter()
+
+    def __call__(self, msg: str, step: str | None = None) -> None:
+        if step is not None:
+            now = time.perf_counter()
+            self.timings[step] = round(self.timings.get(step, 0.0) + now - self._last, 2)
+            self._last = now
+        if self.progress is not None and msg:
+            self.progress(msg)
+
+
+@dataclass
+class _Inputs:
+    """The samples and variants a GWAS analyses, after the filters and sample matching."""
+
+    fam: pd.DataFrame            # FID IID of the genotyped samples the filters keep
+    samples: SampleSet
+    filter_counts: dict[str, int]
+    missing_chroms: list[str]    # autosomes a per-chromosome template has no file for
+    shared: set[str]             # variant IDs the input gives to several records
+    not_autosomal: int | None    # variants outside 1-22 (known up front for PLINK 1 input)
+    variant_keep: pd.DataFrame | None
+
+
 def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | None,
               covar_path: Path | None, covar_names: list[str] | None, cfg: GwasConfig,
               out: Path, threads: int | None, progress: Progress | None,
               filters: Filters | None, cache_dir: Path | None,
               engine_reason: str | None = None) -> dict:
     out = Path(os.path.abspath(out))  # engines (Spark executors) never see a relative path
-    timings: dict[str, float] = {}
-    clock = [time.perf_counter()]
-
-    def say(msg: str, step: str | None = None) -> None:
-        """Report progress; with ``step``, book the time since the last booking to it."""
-        if step is not None:
-            now = time.perf_counter()
-            timings[step] = round(timings.get(step, 0.0) + now - clock[0], 2)
-            clock[0] = now
-        if progress is not None and msg:
-            progress(msg)
-
+    say = _Clock(progress)
     geno.check()
     cfg, why = with_engine(cfg)  # the caller may have resolved it already: its reason
     say(f"engine: {cfg.engine} ({engine_reason or why})")
     flt = filters or Filters()
+    work = out / "work"
+    inputs = _inputs(geno, pheno_path, pheno_names, covar_path, covar_names, cfg, flt, work,
+                     threads, say)
+    engine, result = _associate(geno, inputs, cfg, out, work, cache_dir, threads, say)
+    _write_design(inputs.samples, result.pcs, out)
+    summaries, n_loci = _write_results(geno, inputs, result, engine.name, cfg, out, say)
+    report = {"engine": engine.name, "samples_dropped": inputs.samples.dropped,
+              "qc": result.counts, "genotype_files": len(geno.per_file()),
+              "chromosomes_missing": inputs.missing_chroms,
+              "filters": {**flt.config(), "removed": inputs.filter_counts},
+              "timings_s": say.timings,
+              "n_pcs": 0 if result.pcs is None else result.pcs.shape[1] - 1,
+              "phenotypes": summaries, "n_loci": n_loci,
+              **{k: v for k, v in result.report.items() if k != "note"},
+              "note": result.report.get("note", "")}
+    write_text(out / "gwas_report.json", json.dumps(report, indent=2, default=str) + "\n")
+    return report
+
+
+def _inputs(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | None,
+            covar_path: Path | None, covar_names: list[str] | None, cfg: GwasConfig,
+            flt: Filters, work: Path, threads: int | None, say: _Clock) -> _Inputs:
+    """The filters (``--keep/--remove``, ``--chr/--extract/--exclude``), the phenotype and
+    covariate files read, and the samples with all of them matched."""
     if flt.chr is not None and not parse_chromosomes(flt.chr) & set(AUTOSOMES):
         raise InputError(f"--chr {flt.chr}: the association tests autosomes (1-22) only, so "
                          "this selects no variant", hint="e.g. --chr 1-22 or --chr 17; X is "
@@ -96,12 +152,12 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
             + (f" ({'; '.join(unmatched)})" if unmatched else ""), "inputs")
     filtered_out = fam.loc[~kept_samples, "IID"].astype(str).tolist()
     fam = fam[kept_samples].reset_index(drop=True)
-    other = None  # variants outside chromosomes 1-22 (known up front for PLINK 1 input)
+    other = None
     missing_chroms = geno.missing_autosomes()
     if missing_chroms:
         say(f"no genotype file for chromosome(s) {', '.join(missing_chroms)}: the scan covers "
             "the other chromosomes only", "inputs")
-    shared: set[str] = set()  # variant IDs the input gives to several records
+    shared: set[str] = set()
     if geno.bfile:
         bim = open_bed(geno.bfile).bim
         shared = set(bim.loc[bim["id"].duplicated(keep=False), "id"])
@@ -119,7 +175,6 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
     samples = match_samples(fam["IID"].astype(str).tolist(), pheno, covar,
                             source=" / ".join(str(p) for p in (pheno_path, covar_path) if p),
                             filtered=filtered_out)
-    work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
     say(f"{len(samples.iids)} samples with genotypes, covariates and a phenotype", "inputs")
     variant_keep = None
@@ -132,37 +187,56 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
         say(f"--chr/--extract/--exclude: {int(mask.sum())} of {len(table)} variants kept",
             "inputs")
         variant_keep = table.loc[mask, ["chromosome", "position", "variant_id", "ref", "alt"]]
+    return _Inputs(fam, samples, filter_counts, missing_chroms, shared, other, variant_keep)
+
+
+def _associate(geno: GenotypeInput, inputs: _Inputs, cfg: GwasConfig, out: Path, work: Path,
+               cache_dir: Path | None, threads: int | None, say: _Clock
+               ) -> tuple[GwasEngine, EngineResult]:
+    """QC, PCs and the association by the configured engine (:mod:`gwas.engines`), with
+    the rsids that name no single variant cleared."""
     engine = get_engine(cfg.engine)
-    cache = Path(os.path.abspath(cache_dir)) if cache_dir else work
-    cache.mkdir(parents=True, exist_ok=True)
+    cache = Path(os.path.abspath(cache_dir)) if cache_dir else work  # made by who uses it
     result = check_result(engine, engine.run(EngineRequest(
-        geno, fam, samples, cfg, out, work, cache, threads, say, variant_keep, shared)))
-    results, counts, pcs = result.results, result.counts, result.pcs
-    if other is not None:  # known up front for PLINK 1 input, whatever the engine counts
-        counts.setdefault("variants_not_autosomal", other)
+        geno, inputs.fam, inputs.samples, cfg, out, work, cache, threads, say,
+        inputs.variant_keep, inputs.shared)))
+    counts = result.counts
+    if inputs.not_autosomal is not None:  # known up front for PLINK 1 input
+        counts.setdefault("variants_not_autosomal", inputs.not_autosomal)
     if counts.get("variants_not_biallelic"):
         say(f"{counts['variants_not_biallelic']} multi-allelic variants left out (the "
             "association tests one ALT allele; split them first, e.g. bcftools norm -m -any, "
             "to test each)")
-    if pcs is not None:
-        write_table(pcs, out / "pcs.tsv")
-    used = covariates_with_pcs(samples, pcs)
-    if used is not None and used.shape[1] > 1:
-        # exactly the covariates of the association, for h2/rg on the same model
-        write_table(used, output_path("gwas", "covariates", out), float_format="%.10g")
-    for name in list(results):  # rsid NA where it names no single variant ('.', shared)
-        results[name], no_rsid = unambiguous_rsids(results[name], shared)
+    for name in list(result.results):  # rsid NA where it names no single variant
+        result.results[name], no_rsid = unambiguous_rsids(result.results[name], inputs.shared)
         counts["variants_without_rsid"] = max(no_rsid, counts.get("variants_without_rsid", 0))
     if counts.get("variants_without_rsid"):
         say(f"{counts['variants_without_rsid']} variants have no rsid that names them alone "
             "(none, '.', or shared): NA in the summary statistics, where variant_id "
             "(chromosome_position_other_effect) names them")
+    return engine, result
+
+
+def _write_design(samples: SampleSet, pcs: pd.DataFrame | None, out: Path) -> None:
+    """The PCs and exactly the covariates of the association, for h2/rg on the same model."""
+    if pcs is not None:
+        write_table(pcs, out / "pcs.tsv")
+    used = covariates_with_pcs(samples, pcs)
+    if used is not None and used.shape[1] > 1:
+        write_table(used, output_path("gwas", "covariates", out), float_format="%.10g")
+
+
+def _write_results(geno: GenotypeInput, inputs: _Inputs, result: EngineResult, engine: str,
+                   cfg: GwasConfig, out: Path, say: _Clock) -> tuple[list[dict], int]:
+    """GWAS-SSF files, the summary, lead (or suggestive) loci and their regions; returns
+    the per-phenotype summaries and the number of genome-wide loci."""
+    samples, pcs = inputs.samples, result.pcs
     summaries, loci_all, regions_all, suggestive_all = [], [], [], []
     reader = open_bed(geno.bfile) if geno.bfile else None
-    for name, ssf in results.items():
+    for name, ssf in result.results.items():
         write_ssf(ssf, out / f"{file_stem(name)}.tsv.gz", {
             "trait_description": [name], "samples": [{"sample_size": int(ssf["n"].max())}],
-            "analysis_software": f"rnce-bag gwas --engine {engine.name}",
+            "analysis_software": f"rnce-bag gwas --engine {engine}",
             "adjusted_covariates": [c for c in samples.covar.columns if c != "IID"]
             + ([c for c in pcs.columns if c != "IID"] if pcs is not None else []),
             "minor_allele_freq_lower_limit": cfg.qc.maf})
@@ -188,8 +262,7 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
             suggestive_all.append(loci)
             regions_all += regs
             say("", "loci")
-    summary = pd.DataFrame(summaries)
-    write_table(summary, out / "summary.tsv")
+    write_table(pd.DataFrame(summaries), out / "summary.tsv")
     loci = pd.concat(loci_all, ignore_index=True) if loci_all else pd.DataFrame(
         columns=LOCI_COLUMNS)
     write_table(loci, out / "loci.tsv")
@@ -198,16 +271,7 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
     regions = pd.concat(regions_all, ignore_index=True) if regions_all else pd.DataFrame(
         columns=REGION_COLUMNS)
     write_table(regions, out / "regions.tsv.gz", float_format="%.6g")
-    report = {"engine": engine.name, "samples_dropped": samples.dropped, "qc": counts,
-              "genotype_files": len(geno.per_file()), "chromosomes_missing": missing_chroms,
-              "filters": {**flt.config(), "removed": filter_counts},
-              "timings_s": timings,
-              "n_pcs": 0 if pcs is None else pcs.shape[1] - 1,
-              "phenotypes": summaries, "n_loci": int(len(loci)),
-              **{k: v for k, v in result.report.items() if k != "note"},
-              "note": result.report.get("note", "")}
-    write_text(out / "gwas_report.json", json.dumps(report, indent=2, default=str) + "\n")
-    return report
+    return summaries, int(len(loci))
 
 
 LOCI_COLUMNS = ["phenotype", "locus_id", "lead_variant", "chromosome", "position", "p_value",

@@ -144,8 +144,9 @@ def test_windows_and_brain_age_defaults_are_defined_once():
         for node in ast.walk(tree):
             if isinstance(node, ast.arguments):
                 args = node.posonlyargs + node.args
-                pairs = list(zip(args[len(args) - len(node.defaults):], node.defaults))
-                pairs += [(a, d) for a, d in zip(node.kwonlyargs, node.kw_defaults) if d]
+                pairs = list(zip(args[len(args) - len(node.defaults):], node.defaults, strict=True))
+                pairs += [(a, d) for a, d in zip(node.kwonlyargs, node.kw_defaults, strict=True)
+                          if d]
                 found += [d.value for a, d in pairs if a.arg.endswith(suffix)
                           and isinstance(d, ast.Constant) and type(d.value) is int]
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \

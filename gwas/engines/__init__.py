@@ -51,7 +51,8 @@ class EngineRequest:
         The run's settings (QC, PCA, engine-specific blocks), engine resolved.
     out, work, cache : Path
         The run folder (absolute), its work folder, and where reusable intermediate
-        results may be kept between runs.
+        results may be kept between runs (an engine that uses it creates it: it may lie
+        outside the run folder, which a failed run must not leave behind).
     threads : int or None
     say : Say
     variant_keep : pandas.DataFrame or None

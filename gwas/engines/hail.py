@@ -489,6 +489,7 @@ def run(req: EngineRequest) -> EngineResult:
     from gwas.sumstats import to_ssf
 
     cfg, geno, work, cache, say = req.cfg, req.geno, req.work, req.cache, req.say
+    cache.mkdir(parents=True, exist_ok=True)
     # every path handed to Hail is absolute (or a URI): Spark executors resolve a relative
     # one in their own working folder, which on a cluster is not ours
     tmp_dir = absolute(cfg.hail.tmp_dir) if cfg.hail.tmp_dir else str(work / "hail-tmp")
