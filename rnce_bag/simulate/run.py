@@ -26,6 +26,7 @@ import logging
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -144,8 +145,40 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
     order = rng["population"].permutation(n)  # cohort row i is msprime individual order[i]
     pop = np.where(order < n_a, "A", "B")
     cohort = simulate_cohort(cfg.cohort, cfg.disease, pop, rng["cohort"])
+    chroms, variants = _chromosomes(cfg, n, n_a, n_b, rng, progress)
+    genes = load_gene_table("GRCh37")
+    genes = genes[genes["chromosome"].isin(AUTOSOMES)].drop_duplicates("symbol")
+    symbols = sorted(genes["symbol"].unique())
+    spec_table, specific = specificity_table(symbols, rng["celltypes"])
+    causal = choose_causal(variants, genes, specific, cfg.genetics, rng["causal"])
+    causal_dos, missing_rate = _write_genotypes(cfg, out, chroms, variants, order, cohort,
+                                                causal["row"].to_numpy(), rng, progress)
+    lat = _latents(cfg, cohort, pop, causal, causal_dos, rng)
+    anat = true_anatomy(lat.brain_age, lat.severity, cohort["eTIV"].to_numpy(),
+                        rng["anatomy"])
+    fs = measured(anat, rng["freesurfer"])
+    _write_freesurfer(out, cohort, fs, rng["freesurfer"], progress)
+    sites = _site_effects(cfg.cohort.n_sites, rng["sites"]).set_index("site")
+    if cfg.images.write:
+        _write_images(cfg, out, cohort, anat, lat.severity, lat.hidden, sites, rng["images"],
+                      progress)
+    _write_manifest(cfg, out, cohort, fs)
+    # the expression reference (input of enrichment, as FUMA's tables are), then truth
+    (out / "expression").mkdir()
+    write_table(spec_table, out / "expression" / "celltype_specificity.tsv")
+    tdir = out / "truth"
+    tdir.mkdir()
+    cv = _causal_truth(cfg, variants, causal, causal_dos, lat)
+    write_table(cv, tdir / "causal_variants.tsv")
+    write_table(_latent_truth(cohort, pop, lat, anat), tdir / "latent.tsv")
+    truth = _truth_record(cfg, n, len(variants), n_a, n_b, missing_rate, lat, cv, specific,
+                          sites, cohort)
+    write_text(tdir / "truth.json", json.dumps(truth, indent=2, sort_keys=False) + "\n")
 
-    # genotypes
+
+def _chromosomes(cfg: SimulateConfig, n: int, n_a: int, n_b: int, rng: dict,
+                 progress: Progress) -> tuple[list, pd.DataFrame]:
+    """The coalescent per chromosome and the variant table (rsids, allele counts, MAF)."""
     done = [0]
 
     def chrom_done(_c: str) -> None:
@@ -159,17 +192,19 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
     rs_start = int(rng["genotypes"].integers(1_000_000, 5_000_000))
     variants.insert(1, "rsid", [f"rs{rs_start + 7 * i}" for i in range(m)])
     variants["maf"] = np.minimum(variants["a1_count"], 2 * n - variants["a1_count"]) / (2 * n)
+    return chroms, variants
 
-    genes = load_gene_table("GRCh37")
-    genes = genes[genes["chromosome"].isin(AUTOSOMES)].drop_duplicates("symbol")
-    symbols = sorted(genes["symbol"].unique())
-    spec_table, specific = specificity_table(symbols, rng["celltypes"])
-    causal = choose_causal(variants, genes, specific, cfg.genetics, rng["causal"])
 
-    # one pass per chromosome: dosages -> .bed (with missing calls), causal columns
+def _write_genotypes(cfg: SimulateConfig, out: Path, chroms: list, variants: pd.DataFrame,
+                     order: np.ndarray, cohort: pd.DataFrame, causal_rows: np.ndarray,
+                     rng: dict, progress: Progress) -> tuple[np.ndarray, float]:
+    """One pass per chromosome: dosages -> ``genotypes/cohort.bed`` (with missing calls)
+    and the causal variants' dosages (n, k); returns those and the missing-call rate."""
+    from rnce_bag.simulate.plink import write_bed, write_bim, write_fam
+
+    n, m = len(cohort), len(variants)
     var_rate, sample_mult = genotypes.missingness_model(m, n, cfg.genotypes.missing_rate,
                                                         rng["missing"])
-    causal_rows = causal["row"].to_numpy()
     causal_dos = np.zeros((n, causal_rows.size), dtype=np.int8)
     missing_count = [0]
 
@@ -189,15 +224,34 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
 
     gdir = out / "genotypes"
     gdir.mkdir()
-    genotypes_bed = gdir / "cohort.bed"
-    from rnce_bag.simulate.plink import write_bed, write_bim, write_fam
-
-    write_bed(genotypes_bed, blocks())
+    write_bed(gdir / "cohort.bed", blocks())
     write_bim(gdir / "cohort.bim", variants["chromosome"], variants["rsid"], variants["cm"],
               variants["position"], variants["a1"], variants["a2"])
     write_fam(gdir / "cohort.fam", cohort["FID"], cohort["IID"], cohort["sex"])
+    return causal_dos, missing_count[0] / (n * m)
 
-    # latent factors
+
+@dataclass
+class _Latent:
+    """The planted latent factors per subject (n,) and the causal effects (k,)."""
+
+    g: np.ndarray
+    beta_std: np.ndarray
+    beta_allele: np.ndarray
+    e: np.ndarray
+    latent: np.ndarray
+    age: np.ndarray
+    severity: np.ndarray
+    brain_age: np.ndarray
+    wm: dict
+    wm_age: np.ndarray
+    hidden: np.ndarray
+
+
+def _latents(cfg: SimulateConfig, cohort: pd.DataFrame, pop: np.ndarray,
+             causal: pd.DataFrame, causal_dos: np.ndarray, rng: dict) -> _Latent:
+    """Genetic value, environment and brain age; the image-only white-matter signal."""
+    n = len(cohort)
     h2 = cfg.genetics.h2
     g, beta_std, beta_allele = genetic_value(causal_dos, causal["variance"].to_numpy(), h2,
                                              rng["effects"])
@@ -211,12 +265,15 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
               + cfg.disease.wm_disease_years * cohort["wm_pathology"].to_numpy()
               + cfg.genetics.wm_noise_years * rng["hidden"].normal(0, 1, n))
     hidden = _zscore(wm_age)  # the image's white-matter signal, SD units
+    return _Latent(g, beta_std, beta_allele, e, latent, age, severity, brain_age, wm, wm_age,
+                   hidden)
 
-    # anatomy -> FreeSurfer stats
-    anat = true_anatomy(brain_age, severity, cohort["eTIV"].to_numpy(), rng["anatomy"])
-    fs = measured(anat, rng["freesurfer"])
+
+def _write_freesurfer(out: Path, cohort: pd.DataFrame, fs, fs_rng: np.random.Generator,
+                      progress: Progress) -> None:
+    """``freesurfer/<IID>/stats/{aseg,lh.aparc,rh.aparc}.stats`` per subject."""
+    n = len(cohort)
     glob = freesurfer.global_measures(fs)
-    fs_rng = rng["freesurfer"]
     for i, iid in enumerate(cohort["IID"]):
         stats = out / "freesurfer" / iid / "stats"
         stats.mkdir(parents=True)
@@ -227,12 +284,8 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
         if (i + 1) % 50 == 0 or i + 1 == n:
             progress("writing FreeSurfer stats", i + 1, n)
 
-    # images
-    sites = _site_effects(cfg.cohort.n_sites, rng["sites"]).set_index("site")
-    if cfg.images.write:
-        _write_images(cfg, out, cohort, anat, severity, hidden, sites, rng["images"], progress)
 
-    # manifest
+def _write_manifest(cfg: SimulateConfig, out: Path, cohort: pd.DataFrame, fs) -> None:
     manifest = cohort.copy()
     manifest["eTIV"] = fs.etiv
     manifest["t1_path"] = [f"images/{i}.nii.gz" for i in manifest["IID"]] if cfg.images.write \
@@ -240,38 +293,50 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
     manifest["freesurfer_dir"] = [f"freesurfer/{i}" for i in manifest["IID"]]
     write_table(manifest[MANIFEST_COLUMNS], out / "cohort.tsv")
 
-    # the expression reference (input of enrichment, as FUMA's tables are), then truth
-    (out / "expression").mkdir()
-    write_table(spec_table, out / "expression" / "celltype_specificity.tsv")
-    tdir = out / "truth"
-    tdir.mkdir()
-    cv = variants.loc[causal_rows, ["rsid", "chromosome", "position", "a1", "a2", "maf"]]
+
+def _causal_truth(cfg: SimulateConfig, variants: pd.DataFrame, causal: pd.DataFrame,
+                  causal_dos: np.ndarray, lat: _Latent) -> pd.DataFrame:
+    """``truth/causal_variants.tsv``: each causal variant, its gene, category and effect."""
+    cv = variants.loc[causal["row"].to_numpy(),
+                      ["rsid", "chromosome", "position", "a1", "a2", "maf"]]
     cv = cv.reset_index(drop=True)
     cv.insert(0, "variant_id", cv["chromosome"] + ":" + cv["position"].astype(str) + ":"
               + cv["a2"] + ":" + cv["a1"])
     cv["a1_freq"] = causal_dos.mean(axis=0) / 2
     cv["gene"] = causal["gene"].to_numpy()
     cv["category"] = causal["category"].to_numpy()
-    cv["variance_share"] = causal_dos.astype(float).std(axis=0) ** 2 * beta_allele**2
-    cv["beta_std"] = beta_std
-    cv["beta_a1"] = beta_allele
-    cv["beta_a1_years"] = beta_allele * cfg.cohort.brain_age_sd_years
-    write_table(cv, tdir / "causal_variants.tsv")
-    lat = pd.DataFrame({
-        "IID": cohort["IID"], "population": pop, "genetic_value": g, "environment": e,
-        "latent_factor": latent, "age": age, "true_brain_age": brain_age,
-        "true_brain_age_gap": brain_age - age, "disease_severity": severity,
-        "hidden_signal": hidden, "eTIV_true": anat.etiv,
+    cv["variance_share"] = causal_dos.astype(float).std(axis=0) ** 2 * lat.beta_allele**2
+    cv["beta_std"] = lat.beta_std
+    cv["beta_a1"] = lat.beta_allele
+    cv["beta_a1_years"] = lat.beta_allele * cfg.cohort.brain_age_sd_years
+    return cv
+
+
+def _latent_truth(cohort: pd.DataFrame, pop: np.ndarray, lat: _Latent, anat) -> pd.DataFrame:
+    """``truth/latent.tsv``: every planted per-subject quantity."""
+    wm = lat.wm
+    return pd.DataFrame({
+        "IID": cohort["IID"], "population": pop, "genetic_value": lat.g,
+        "environment": lat.e, "latent_factor": lat.latent, "age": lat.age,
+        "true_brain_age": lat.brain_age, "true_brain_age_gap": lat.brain_age - lat.age,
+        "disease_severity": lat.severity, "hidden_signal": lat.hidden,
+        "eTIV_true": anat.etiv,
         "wm_genetic_value": wm["wm_genetic_value"], "wm_environment": wm["wm_environment"],
         "wm_factor": wm["wm_factor"], "wm_pathology": cohort["wm_pathology"].to_numpy(),
-        "wm_brain_age": wm_age, "apoe4": cohort["apoe4"].to_numpy(),
+        "wm_brain_age": lat.wm_age, "apoe4": cohort["apoe4"].to_numpy(),
         "wm_process": cohort["wm_process"].to_numpy(),
         "conversion_hazard": cohort["conversion_hazard"].to_numpy(),
         **true_regions(anat),
     })
-    write_table(lat, tdir / "latent.tsv")
-    total = g + e
-    truth = {
+
+
+def _truth_record(cfg: SimulateConfig, n: int, m: int, n_a: int, n_b: int,
+                  missing_rate: float, lat: _Latent, cv: pd.DataFrame, specific: dict,
+                  sites: pd.DataFrame, cohort: pd.DataFrame) -> dict:
+    """``truth/truth.json``: the settings, the models as formulas and what was realised."""
+    g, wm, h2 = lat.g, lat.wm, cfg.genetics.h2
+    total = g + lat.e
+    return {
         "seed": cfg.seed,
         "preset": cfg.preset,
         "config": dump_config(cfg),
@@ -281,7 +346,7 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
         "n_pop_b": n_b,
         "h2_target": h2,
         "h2_realised": float(np.var(g) / np.var(total)),
-        "missing_call_rate": missing_count[0] / (n * m),
+        "missing_call_rate": missing_rate,
         "brain_age_model": {
             "brain_age": "age + brain_age_sd_years * latent_factor + disease_years * severity",
             "brain_age_sd_years": cfg.cohort.brain_age_sd_years,
@@ -335,7 +400,6 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
                        "measurement_noise": {"volume_sd": 0.03, "thickness_sd": 0.02,
                                              "etiv_sd": 0.02}},
     }
-    write_text(tdir / "truth.json", json.dumps(truth, indent=2, sort_keys=False) + "\n")
 
 
 def _write_images(cfg, out, cohort, anat, severity, hidden, sites, rng, progress) -> None:
