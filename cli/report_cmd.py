@@ -17,7 +17,7 @@ def report(
                                              "RUN/report).")] = None,
 ) -> None:
     """One self-contained HTML page (index.html + figures/) for everything in the run."""
-    from gwas.stages import ReportParams, run_report
+    from report.stages import ReportParams, run_report
     from rnce_bag.core.stage import make_params
 
     run_report(make_params(ReportParams, out=out or run / "report", run=run), echo=typer.echo)
@@ -32,7 +32,7 @@ def compare(
                                              "RUN/compare).")] = None,
 ) -> None:
     """Miami plot, shared and unique loci, h2, rg, lambda GC and probe AUCs of two BAGs."""
-    from gwas.stages import CompareParams, run_compare
+    from report.stages import CompareParams, run_compare
     from rnce_bag.core.stage import make_params
 
     run_compare(make_params(CompareParams, out=out or run / "compare", run=run, a=a, b=b),

@@ -50,7 +50,7 @@ def run(
 
     study = load_config(config, StudyConfig)
     _run_study(study, config.resolve().parent, out, from_, only)
-    from gwas.headline import run_summary
+    from report.headline import run_summary
 
     typer.echo(run_summary(out))
 
@@ -73,6 +73,6 @@ def demo(
         raise InputError(f"--preset {preset!r}: expected {' or '.join(DEMO_PRESETS)}")
     study = load_config(preset_path("study", preset), StudyConfig)
     _run_study(study, Path.cwd(), out, from_, None)
-    from gwas.headline import run_summary
+    from report.headline import run_summary
 
     typer.echo(run_summary(out))

@@ -294,9 +294,10 @@ class SampleSet:
 def covariate_names(gwas_dir: Path) -> list[str]:
     """The covariates a finished GWAS used (the header of its declared ``covariates``
     output: the association's covariates with PCs, which GREML h2 and rg reuse)."""
+    from gwas.stages import GWAS
     from rnce_bag.core.outputs import output_path
 
-    path = output_path("gwas", "covariates", Path(gwas_dir))
+    path = output_path(GWAS, "covariates", Path(gwas_dir))
     if not path.exists():
         return []
     with open(path, encoding="utf-8") as fh:

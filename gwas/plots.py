@@ -271,7 +271,7 @@ HEADLINE_COLOURS = {"reference": "#E69F00", "method": "#0072B2", "oracle": "#999
 def headline(table: pd.DataFrame, reference: str = "FS"):
     """The answer first: per representation, brain-age MAE, GREML h2 (+/- SE) and rg with
     the reference BAG (95% CI), one horizontal bar or point per row of
-    :func:`gwas.headline.headline_table`; oracle rows grey and hatched."""
+    :func:`report.headline.headline_table`; oracle rows grey and hatched."""
     plt = _plt()
     t = table.reset_index(drop=True)
     names = t["representation"].astype(str).tolist()

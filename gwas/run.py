@@ -41,6 +41,7 @@ from gwas.inputs import (
 from gwas.loci import annotate_genes, clump
 from gwas.plink_io import open_bed
 from gwas.regions import REGION_COLUMNS, locus_region
+from gwas.stages import GWAS
 from gwas.sumstats import summarise, unambiguous_rsids, write_ssf
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import write_table, write_text
@@ -223,7 +224,7 @@ def _write_design(samples: SampleSet, pcs: pd.DataFrame | None, out: Path) -> No
         write_table(pcs, out / "pcs.tsv")
     used = covariates_with_pcs(samples, pcs)
     if used is not None and used.shape[1] > 1:
-        write_table(used, output_path("gwas", "covariates", out), float_format="%.10g")
+        write_table(used, output_path(GWAS, "covariates", out), float_format="%.10g")
 
 
 def _write_results(geno: GenotypeInput, inputs: _Inputs, result: EngineResult, engine: str,

@@ -22,7 +22,7 @@ from gwas.config import (
     with_engine,
 )
 from rnce_bag.core.errors import InputError
-from rnce_bag.core.outputs import output_path
+from rnce_bag.core.outputs import Output, StageSpec, output_path
 from rnce_bag.core.stage import Echo, Outputs, StageParams, silent
 
 #: a gwas --out's folder of what reruns reuse (Hail's MatrixTable and pruned variants)
@@ -88,7 +88,7 @@ def run_gwas_stage(params: GwasParams, echo: Echo = silent) -> Outputs:
     geno.check()
     inputs = [p for p in (params.pheno, params.covar) if p] + params.filter_files() + (
         [p for p in bfile_paths(params.bfile) if p.suffix != ".bed"] if params.bfile else [])
-    with staged_run(params.out, "gwas", writes=expected_writes("gwas"),
+    with staged_run(params.out, "gwas", writes=expected_writes(GWAS),
                     protect=geno.files(), config=dump_config(cfg),
                     inputs=inputs) as (stage, record):
         report = run_gwas(geno, params.pheno, params.pheno_name, params.covar,
@@ -96,7 +96,7 @@ def run_gwas_stage(params: GwasParams, echo: Echo = silent) -> Outputs:
                           progress=lambda s: echo(f"- {s}"), filters=params.filters(),
                           # outside the staged folder: a rerun into this --out reuses it
                           cache_dir=Path(params.out) / CACHE_DIR, engine_reason=why)
-        record.add_output(output_path("gwas", "summary", stage))
+        record.add_output(output_path(GWAS, "summary", stage))
     qc = report["qc"]
     echo(f"engine {cfg.engine}: {qc['samples_out']} samples, {qc['variants_out']} of "
          f"{qc['variants_in']} variants after QC (call rate "
@@ -108,13 +108,31 @@ def run_gwas_stage(params: GwasParams, echo: Echo = silent) -> Outputs:
         echo(f"{s['phenotype']}: lambda GC {s['lambda_gc']:.3f}, {s['n_genome_wide']} "
              f"variants p < {cfg.genome_wide_p:g}, min p {s['min_p']:.3g}")
     out = Path(params.out)
-    echo(f"{report['n_loci']} lead loci -> {output_path('gwas', 'loci', out)}")
-    paths = {k: output_path("gwas", k, out)
+    echo(f"{report['n_loci']} lead loci -> {output_path(GWAS, 'loci', out)}")
+    paths = {k: output_path(GWAS, k, out)
              for k in ("summary", "loci", "pcs", "covariates", "report")}
     for s in report["phenotypes"]:
-        paths[f"sumstats:{s['phenotype']}"] = output_path("gwas", "sumstats", out,
+        paths[f"sumstats:{s['phenotype']}"] = output_path(GWAS, "sumstats", out,
                                                           phenotype=s["phenotype"])
     return paths
+
+
+GWAS = StageSpec("gwas", {
+    "sumstats": Output("{phenotype}.tsv.gz", "sumstats"),
+    "sumstats_index": Output("{phenotype}.tsv.gz.tbi", None, "tabix index of the "
+                             "BGZF summary statistics"),
+    "sumstats_meta": Output("{phenotype}-meta.yaml", None, "GWAS-SSF metadata"),
+    "summary": Output("summary.tsv", "gwas_summary"),
+    "loci": Output("loci.tsv", "loci"),
+    "suggestive_loci": Output("loci_suggestive.tsv", "loci", "loci at the suggestive "
+                              "threshold of phenotypes with no genome-wide one"),
+    "regions": Output("regions.tsv.gz", "regions", "variants around each lead with "
+                      "r2 to the lead (regional plots)"),
+    "pcs": Output("pcs.tsv", None),
+    "covariates": Output("covariates.tsv", "gwas_covar",
+                         "the association's covariates with PCs (h2 and rg reuse them)"),
+    "report": Output("gwas_report.json"),
+}, GwasParams, run_gwas_stage)
 
 
 class GeneticParams(FilterParams):
@@ -149,7 +167,7 @@ class GeneticParams(FilterParams):
         if self.covar is not None:
             raise InputError("give --gwas or --covar, not both: --gwas takes the GWAS run's "
                              "covariates (PCs included)")
-        path = output_path("gwas", "covariates", self.gwas)
+        path = output_path(GWAS, "covariates", self.gwas)
         if not path.is_file():
             raise InputError(f"--gwas {self.gwas}: no {path.name} there (a finished "
                              "'rnce-bag gwas --out' holds one when it used covariates or PCs)",
@@ -203,31 +221,31 @@ class RgParams(GeneticParams):
     """Genetic correlation of every pair of phenotypes."""
 
 
-def _genetic_stage(params: GeneticParams, kind: str, table: str, ldsc, greml):
+def _genetic_stage(params: GeneticParams, spec: StageSpec, table: str, ldsc, greml):
     """Run ``ldsc(stage)`` or ``greml(stage, grm, ids, m, prefix)`` in a staged ``out``
     (the GRM built or read first); returns the table the function wrote."""
     from gwas.heritability.run import build_grm
     from rnce_bag.core.outdir import staged_run
 
     params.check()
-    writes = [output_path(kind, table, ".").name]
+    writes = [output_path(spec, table, ".").name]
     if params.method == "ldsc":
         config, inputs = {"method": params.method, "backend": params.backend}, params.sumstats
     else:
         config = params.greml_config()
         inputs = [p for p in (params.pheno, params.covar) if p] + params.filter_files()
-        if params.bfile and kind == "h2":
+        if params.bfile and spec.kind == "h2":
             writes += [f"grm{ext}" for ext in (".grm.bin", ".grm.id", ".grm.N.bin")]
     protect = [f"{prefix}{ext}" for prefix in (params.bfile, params.grm) if prefix
                for ext in (".bed", ".bim", ".fam", ".grm.bin", ".grm.id", ".grm.N.bin")]
-    with staged_run(params.out, kind, writes=writes, protect=protect, config=config,
+    with staged_run(params.out, spec.kind, writes=writes, protect=protect, config=config,
                     inputs=inputs) as (stage, record):
         if params.method == "ldsc":
             result = ldsc(stage)
         else:
             result = greml(stage, *build_grm(params.bfile, params.grm, stage,
                                              filters=params.filters()))
-        record.add_output(output_path(kind, table, stage))
+        record.add_output(output_path(spec, table, stage))
     return result
 
 
@@ -241,7 +259,7 @@ def run_h2(params: H2Params, echo: Echo = silent) -> Outputs:
 
     p = params.with_gwas_design(echo)
     table = _genetic_stage(
-        p, "h2", "heritability",
+        p, H2, "heritability",
         lambda stage: ldsc_heritability(p.sumstats, stage, p.bfile, p.ref_ld, p.w_ld,
                                         p.backend),
         lambda stage, mat, ids, m, prefix: estimate_h2(
@@ -257,10 +275,16 @@ def run_h2(params: H2Params, echo: Echo = silent) -> Outputs:
                                                else f"  [{r['status']}]"))
         else:
             echo(f"{r['phenotype']}: {r['status']}")
-    paths = {"heritability": output_path("h2", "heritability", p.out)}
+    paths = {"heritability": output_path(H2, "heritability", p.out)}
     if p.method == "greml" and p.bfile:
-        paths["grm"] = output_path("h2", "grm", p.out)
+        paths["grm"] = output_path(H2, "grm", p.out)
     return paths
+
+
+H2 = StageSpec("h2", {
+    "heritability": Output("heritability.tsv", "heritability"),
+    "grm": Output("grm", None, "binary GRM prefix (GREML from --bfile)"),
+}, H2Params, run_h2)
 
 
 def run_rg(params: RgParams, echo: Echo = silent) -> Outputs:
@@ -269,7 +293,7 @@ def run_rg(params: RgParams, echo: Echo = silent) -> Outputs:
 
     p = params.with_gwas_design(echo)
     table = _genetic_stage(
-        p, "rg", "rg",
+        p, RG, "rg",
         lambda stage: ldsc_genetic_correlation(p.sumstats, stage, p.bfile, p.ref_ld, p.w_ld,
                                                p.backend),
         lambda stage, mat, ids, _m, prefix: estimate_rg(
@@ -286,7 +310,12 @@ def run_rg(params: RgParams, echo: Echo = silent) -> Outputs:
                  + ("" if r["status"] == "ok" else f"  [{r['status']}]"))
         else:
             echo(f"{r['p1']} x {r['p2']}: {r['status']}")
-    return {"rg": output_path("rg", "rg", p.out)}
+    return {"rg": output_path(RG, "rg", p.out)}
+
+
+RG = StageSpec("rg", {
+    "rg": Output("rg.tsv", "genetic_correlation"),
+}, RgParams, run_rg)
 
 
 class EnrichParams(FilterParams):
@@ -318,7 +347,7 @@ def run_enrich_stage(params: EnrichParams, echo: Echo = silent) -> Outputs:
     from gwas.enrich_run import run_enrich
     from rnce_bag.core.outdir import expected_writes, staged_run
     out = Path(params.out)
-    with staged_run(out, "enrich", writes=expected_writes("enrich"),
+    with staged_run(out, "enrich", writes=expected_writes(ENRICH),
                     protect=[f"{params.bfile}{e}" for e in (".bed", ".bim", ".fam")],
                     config={"trait": trait_of(params.sumstats), "build": params.build,
                             "window_up_kb": params.window_up_kb,
@@ -331,7 +360,7 @@ def run_enrich_stage(params: EnrichParams, echo: Echo = silent) -> Outputs:
                          params.ldsc_seg, params.ld_cache, filters=params.filters())
         if res.filter_counts:
             record.data["config"]["filters"] = res.filter_counts
-        record.add_output(output_path("enrich", "celltypes", stage))
+        record.add_output(output_path(ENRICH, "celltypes", stage))
     if res.filter_counts:
         echo(f"filters: {res.n_variants[0]} of {res.n_variants[1]} variants kept; "
              f"{res.filter_counts}")
@@ -342,68 +371,14 @@ def run_enrich_stage(params: EnrichParams, echo: Echo = silent) -> Outputs:
     for _, r in res.celltypes.sort_values("p_value").head(5).iterrows():
         echo(f"{r['dataset']} {r['cell_type']} ({r['method']}): beta {r['beta']:+.3g} "
              f"(SE {r['beta_se']:.3g}), p = {r['p_value']:.3g}, FDR {r['p_fdr']:.3g}")
-    return {k: output_path("enrich", k, out) for k in ("genes", "celltypes")}
+    return {k: output_path(ENRICH, k, out) for k in ("genes", "celltypes")}
 
 
-class ReportParams(StageParams):
-    """The HTML page of a run folder."""
-
-    run: Path
-
-
-def run_report(params: ReportParams, echo: Echo = silent) -> Outputs:
-    """``index.html`` and ``figures/`` (PNG + SVG) for everything in ``run``."""
-    from gwas.report import build_report, collect
-    from rnce_bag.core.outdir import expected_writes, staged_run
-    collect(params.run)  # a run folder with something to report, before --out is made
-    with staged_run(params.out, "report", writes=expected_writes("report"),
-                    protect=[params.run / "run.json"], config={"run": str(params.run)},
-                    tools=()) as (stage, _):
-        build_report(params.run, stage)
-    page = output_path("report", "page", params.out)
-    echo(f"report: {page}")
-    return {"page": page}
+ENRICH = StageSpec("enrich", {
+    "genes": Output("genes.tsv", "genes"),
+    "celltypes": Output("celltypes.tsv", "celltypes"),
+}, EnrichParams, run_enrich_stage)
 
 
-class CompareParams(StageParams):
-    """Two BAGs of a run side by side (``rnce-bag compare``)."""
-
-    run: Path
-    a: str
-    b: str
-
-
-def run_compare(params: CompareParams, echo: Echo = silent) -> Outputs:
-    """``compare.json``, the Miami plot and a report page with the comparison."""
-    import json
-
-    from gwas.report import build_report, collect, compare_bags
-    from rnce_bag.core.io import ensure_writable_dir, write_text
-    from rnce_bag.core.outdir import expected_writes, staged_run
-    a, b = params.a, params.b
-    if not a.strip() or not b.strip():
-        raise InputError("--a and --b name the two phenotypes to compare; one is empty",
-                         hint="e.g. --a BAG_FS --b BAG_RNCE")
-    if a == b:
-        raise InputError(f"--a and --b are both {a!r}: a comparison needs two different "
-                         "phenotypes", hint="e.g. --a BAG_FS --b BAG_RNCE")
-    with staged_run(params.out, "compare", writes=expected_writes("compare"),
-                    protect=[params.run / "run.json"],
-                    config={"run": str(params.run), "a": a, "b": b}, tools=()) as (stage, _):
-        result = compare_bags(collect(params.run), a, b,
-                              ensure_writable_dir(stage / "figures"))
-        write_text(output_path("compare", "result", stage),
-                   json.dumps(result, indent=2, default=str) + "\n")
-        build_report(params.run, stage, compare=(a, b))
-    page = output_path("compare", "page", params.out)
-    if result.get("verdict"):  # the answer first
-        echo(f"verdict: {result['verdict']}")
-    for r in result["rows"]:
-        echo(f"{r['quantity']}: {a} {r[a]} | {b} {r[b]} | {r['difference']}")
-    echo(f"report with the comparison: {page}")
-    return {"result": output_path("compare", "result", params.out), "page": page}
-
-
-__all__ = ["BACKENDS", "CompareParams", "EnrichParams", "GwasParams", "H2Params",
-           "ReportParams", "RgParams", "run_compare", "run_enrich_stage", "run_gwas_stage",
-           "run_h2", "run_report", "run_rg"]
+__all__ = ["BACKENDS", "EnrichParams", "GwasParams", "H2Params", "RgParams",
+           "run_enrich_stage", "run_gwas_stage", "run_h2", "run_rg"]

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gwas.config import SUGGESTIVE_P
+from gwas.stages import GWAS
 
 #: |difference| / SE beyond which one BAG is said to be more heritable (two-sided 5%)
 Z_95 = 1.959963984540054
@@ -154,10 +155,10 @@ def verdicts_from_files(rg_files, h2_files, gwas_dir=None) -> list[str]:
     h2_all = pd.concat(h2, ignore_index=True).drop_duplicates("phenotype") if h2 else None
     loci, sumstats, sugg = None, {}, SUGGESTIVE_P
     if gwas_dir is not None and Path(gwas_dir).is_dir():
-        loci = read_output_if_exists("gwas", "loci", gwas_dir)
+        loci = read_output_if_exists(GWAS, "loci", gwas_dir)
         sugg = run_thresholds(gwas_dir)[1]
         for ph in set(rg_all["p1"]) | set(rg_all["p2"]):
-            path = output_path("gwas", "sumstats", gwas_dir, phenotype=ph)
+            path = output_path(GWAS, "sumstats", gwas_dir, phenotype=ph)
             if path.exists():
                 sumstats[ph] = read_sumstats(path)
     out = []

@@ -13,7 +13,7 @@ input of training, model selection or any other stage. Three BAGs:
 - ``ORACLE_HIDDEN``: the true hidden signal alone.
 
 The output folder is laid out like a study run (``brain_age/``, ``probe/``, ``gwas/``,
-``h2/``, ``rg_*``), so :func:`gwas.headline.headline_table` reads it as it reads a study.
+``h2/``, ``rg_*``), so :func:`report.headline.headline_table` reads it as it reads a study.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ from pathlib import Path
 
 from pydantic import Field
 
+from gwas.stages import GWAS, H2
 from rnce_bag.core.errors import InputError, StageError
-from rnce_bag.core.outputs import output_path
+from rnce_bag.core.outputs import Output, StageSpec, output_path
 from rnce_bag.core.stage import Echo, Outputs, StageParams, silent
+from rnce_bag.stages import BRAIN_AGE, FEATURES, SIMULATE
 
 REPS = ("FS", "ORACLE_FS_HIDDEN", "ORACLE_HIDDEN")
 
@@ -50,12 +52,12 @@ def oracle_tables(cohort: Path, out: Path, features: Path | None = None) -> dict
     from rnce_bag.stages import FeaturesParams
 
     out.mkdir(parents=True, exist_ok=True)
-    fs_path = features or output_path("features", "features", out / "features")
+    fs_path = features or output_path(FEATURES, "features", out / "features")
     if not fs_path.exists():
         _child("features", FeaturesParams(out=out / "features", manifest=output_path(
-            "simulate", "manifest", cohort)), out / ".params")
+            SIMULATE, "manifest", cohort)), out / ".params")
     fs = read_table(fs_path)
-    truth = read_table(output_path("simulate", "truth_latent", cohort)).set_index("IID")
+    truth = read_table(output_path(SIMULATE, "truth_latent", cohort)).set_index("IID")
     hidden = truth.loc[fs["IID"].astype(str), "hidden_signal"].astype(float).to_numpy()
     feats = fs.drop(columns=["IID"]).to_numpy(dtype=float)
     both = pd.DataFrame(np.column_stack([feats, hidden]),
@@ -79,8 +81,8 @@ def run_oracle(cohort: Path, out: Path, features: Path | None = None, grm: str |
 
     paths = oracle_tables(cohort, out, features)
     reps = [f"{name}={paths[name]}" for name in REPS]
-    manifest = output_path("simulate", "manifest", cohort)
-    bfile = str(output_path("simulate", "bfile", cohort))
+    manifest = output_path(SIMULATE, "manifest", cohort)
+    bfile = str(output_path(SIMULATE, "bfile", cohort))
     params_dir = out / ".params"
     progress("brain-age")
     _child("brain_age", BrainAgeParams(out=out / "brain_age", manifest=manifest,
@@ -89,17 +91,17 @@ def run_oracle(cohort: Path, out: Path, features: Path | None = None, grm: str |
         progress("probe")
         _child("probe", ProbeParams(out=out / "probe", manifest=manifest, features=reps),
                params_dir)
-    pheno = output_path("brain_age", "pheno", out / "brain_age")
+    pheno = output_path(BRAIN_AGE, "pheno", out / "brain_age")
     progress("gwas")
     _child("gwas", GwasParams(out=out / "gwas", bfile=bfile, pheno=pheno,
-                              covar=output_path("brain_age", "covar", out / "brain_age"),
+                              covar=output_path(BRAIN_AGE, "covar", out / "brain_age"),
                               threads=threads, overrides=["engine=plink2"]), params_dir)
-    covar = output_path("gwas", "covariates", out / "gwas")
+    covar = output_path(GWAS, "covariates", out / "gwas")
     progress("h2")
     source = {"grm": grm} if grm else {"bfile": bfile}
     _child("h2", H2Params(out=out / "h2", **source, pheno=pheno, covar=covar, grm_cutoff=0),
            params_dir)
-    grm = grm or str(output_path("h2", "grm", out / "h2"))
+    grm = grm or str(output_path(H2, "grm", out / "h2"))
     for other in REPS[1:]:
         progress(f"rg FS x {other}")
         _child("rg", RgParams(out=out / f"rg_{other.lower()}", grm=grm, pheno=pheno,
@@ -119,11 +121,11 @@ class OracleParams(StageParams):
 
 def run_oracle_stage(params: OracleParams, echo: Echo = silent) -> Outputs:
     """``brain_age/``, ``probe/``, ``gwas/``, ``h2/``, ``rg_*/`` and ``oracle.tsv``."""
-    from gwas.headline import headline_table
+    from report.headline import headline_table
     from rnce_bag.core.io import write_table
     from rnce_bag.core.outdir import staged_run
 
-    if not output_path("simulate", "truth_latent", params.cohort).is_file():
+    if not output_path(SIMULATE, "truth_latent", params.cohort).is_file():
         raise InputError(f"{params.cohort}: no truth/latent.tsv; the oracle needs a cohort "
                          "written by 'rnce-bag simulate'",
                          hint="real cohorts have no oracle rows")
@@ -133,10 +135,15 @@ def run_oracle_stage(params: OracleParams, echo: Echo = silent) -> Outputs:
         run_oracle(params.cohort, stage, params.features, params.grm, params.threads,
                    params.probes, progress=lambda msg: echo(f"- oracle: {msg}"))
         table = headline_table(stage)
-        write_table(table, output_path("oracle", "oracle", stage))
-        record.add_output(output_path("oracle", "oracle", stage))
+        write_table(table, output_path(ORACLE, "oracle", stage))
+        record.add_output(output_path(ORACLE, "oracle", stage))
     for _, r in table.iterrows():
         label = "" if r["representation"] == "FS" else " (ORACLE: reads truth)"
         echo(f"BAG_{r['representation']}{label}: MAE {r['mae']:.2f}, h2 {r['h2']:.3f} "
              f"({r['h2_se']:.3f})")
-    return {"oracle": output_path("oracle", "oracle", Path(params.out))}
+    return {"oracle": output_path(ORACLE, "oracle", Path(params.out))}
+
+
+ORACLE = StageSpec("oracle", {
+    "oracle": Output("oracle.tsv", None),
+}, OracleParams, run_oracle_stage)

@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from gwas.stages import GWAS, H2
 from pipeline.runner import Stage
 from pipeline.study import STAGE_ORDER, StudyConfig
 from rnce_bag.core.outputs import output_path
 from rnce_bag.core.stage import StageParams
+from rnce_bag.stages import BRAIN_AGE, EMBED, FEATURES, SIMULATE
 
 
 def covariate_columns(covar: Path, names: list[str] | None) -> list[str]:
@@ -82,10 +84,10 @@ class _Planner:
             base = self.folder("simulate")
             self.add("simulate", "simulate", SimulateParams(
                 out=base, preset=sim.preset, overrides=[*sim.set, f"seed={sim.seed}"]))
-            manifest = output_path("simulate", "manifest", base)
-            bfile = str(output_path("simulate", "bfile", base))
+            manifest = output_path(SIMULATE, "manifest", base)
+            bfile = str(output_path(SIMULATE, "bfile", base))
             geno: dict = {"bfile": bfile}
-            celltypes = [output_path("simulate", "celltypes", base)]
+            celltypes = [output_path(SIMULATE, "celltypes", base)]
             ext: list[Path] = []
             up = ["simulate"]
         else:
@@ -116,7 +118,7 @@ class _Planner:
         from rnce_bag.stages import EmbedParams, FeaturesParams, TrainParams
 
         s, folder = self.s, self.folder
-        features = output_path("features", "features", folder("features"))
+        features = output_path(FEATURES, "features", folder("features"))
         if self.runs("features"):
             self.add("features", "features", FeaturesParams(
                 out=folder("features"), manifest=co.manifest, atlases=s.features_atlases),
@@ -136,7 +138,7 @@ class _Planner:
                         manifest=co.manifest, cache_dir=folder("cache")), co.ext[:1],
                         [f"train_{m}"])
                     reps[get_method(m).representation] = output_path(
-                        "embed", "embeddings", folder(f"embed_{m}"))
+                        EMBED, "embeddings", folder(f"embed_{m}"))
         return reps, ["features", *[f"embed_{m}" for m in s.train.methods if trained]]
 
     def phenotypes(self, co: _Cohort, reps: dict[str, Path], rep_deps: list[str]
@@ -169,9 +171,9 @@ class _Planner:
         from gwas.stages import EnrichParams, GwasParams, H2Params, RgParams
 
         s, folder, up, ext, ld = self.s, self.folder, co.up, co.ext, co.ld
-        pheno = output_path("brain_age", "pheno", folder("brain_age"))
-        bag_covar = output_path("brain_age", "covar", folder("brain_age"))
-        covariates = output_path("gwas", "covariates", folder("gwas"))
+        pheno = output_path(BRAIN_AGE, "pheno", folder("brain_age"))
+        bag_covar = output_path(BRAIN_AGE, "covar", folder("brain_age"))
+        covariates = output_path(GWAS, "covariates", folder("gwas"))
         if self.runs("gwas"):
             config = self.preset_rel(s.gwas_config) if s.gwas_config else None
             names = s.covar_names
@@ -184,7 +186,7 @@ class _Planner:
                 overrides=[*s.gwas_set, f"engine={s.gwas_engine}"], **co.filters),
                 [*ext[1:], *co.flt_inputs, *([config] if config else [])],
                 [*up, "brain_age"], dynamic=with_covariates)
-        grm = output_path("h2", "grm", folder("h2"))
+        grm = output_path(H2, "grm", folder("h2"))
         if self.runs("h2") and ld:
             self.add("h2", "h2", H2Params(
                 out=folder("h2"), bfile=ld, pheno=pheno, covar=covariates,
@@ -210,7 +212,7 @@ class _Planner:
                 # computation serves every enrich stage of the study
                 self.add(f"enrich_{name.lower()}", "enrich", EnrichParams(
                     out=folder(f"enrich_{name.lower()}"),
-                    sumstats=output_path("gwas", "sumstats", folder("gwas"),
+                    sumstats=output_path(GWAS, "sumstats", folder("gwas"),
                                          phenotype=f"BAG_{name.upper()}"),
                     bfile=ld, celltypes=co.celltypes, build=self.study.cohort.build,
                     ldsc_seg=s.enrich_ldsc_seg,
@@ -220,8 +222,8 @@ class _Planner:
 
     def closing(self, co: _Cohort, grm: Path) -> None:
         """The oracle (simulated cohorts only) and the report over every stage."""
-        from gwas.stages import ReportParams
         from pipeline.oracle import OracleParams
+        from report.stages import ReportParams
 
         folder = self.folder
         if self.study.simulate is not None and self.runs("oracle") and self.runs("features"):
@@ -229,7 +231,7 @@ class _Planner:
             with_h2 = self.runs("h2")
             self.add("oracle", "oracle", OracleParams(
                 out=folder("oracle"), cohort=self.root / "simulate",
-                features=output_path("features", "features", folder("features")),
+                features=output_path(FEATURES, "features", folder("features")),
                 grm=str(grm) if with_h2 else None), [],
                 [*co.up, "features", *(["h2"] if with_h2 else [])])
         if self.runs("report"):

@@ -1,37 +1,38 @@
-"""Stage kind -> (params model, stage function): what ``rnce-bag stage --params FILE``
-runs and what the pipeline builds params for.
+"""The stages of a study, in order: the list of the stages' own declarations.
 
-Entries name their module so that looking a kind up imports only that stage's models
-(torch and Hail stay inside the stage functions).
+Each stage is declared once, next to its function (:class:`rnce_bag.core.outputs.StageSpec`:
+kind, params model, function, outputs with their schemas). The stage list, the stage
+order of a study and the registry of every output derive from :data:`PIPELINE`; adding a
+stage is its declaration plus its place here (and its plan step in
+:mod:`pipeline.plan`). Importing this module imports the stage modules, which hold only
+their models and declarations: torch and Hail stay inside the stage functions.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from gwas.stages import ENRICH, GWAS, H2, RG
+from pipeline.oracle import ORACLE
+from report.stages import COMPARE, REPORT
 from rnce_bag.core.errors import InputError
+from rnce_bag.core.outputs import Output, StageSpec
 from rnce_bag.core.stage import Echo, Outputs, StageParams
+from rnce_bag.stages import BRAIN_AGE, EMBED, FEATURES, PROBE, SIMULATE, TRAIN
 
-#: kind -> (module, params model, function); kinds follow pipeline.study.STAGE_ORDER
-STAGES: dict[str, tuple[str, str, str]] = {
-    "simulate": ("rnce_bag.stages", "SimulateParams", "run_simulate"),
-    "features": ("rnce_bag.stages", "FeaturesParams", "run_features"),
-    "train": ("rnce_bag.stages", "TrainParams", "run_train"),
-    "embed": ("rnce_bag.stages", "EmbedParams", "run_embed"),
-    "brain_age": ("rnce_bag.stages", "BrainAgeParams", "run_brain_age"),
-    "probe": ("rnce_bag.stages", "ProbeParams", "run_probe"),
-    "gwas": ("gwas.stages", "GwasParams", "run_gwas_stage"),
-    "h2": ("gwas.stages", "H2Params", "run_h2"),
-    "rg": ("gwas.stages", "RgParams", "run_rg"),
-    "enrich": ("gwas.stages", "EnrichParams", "run_enrich_stage"),
-    "oracle": ("pipeline.oracle", "OracleParams", "run_oracle_stage"),
-    "report": ("gwas.stages", "ReportParams", "run_report"),
-}
+#: the stages of a study, in the order they run
+PIPELINE: tuple[StageSpec, ...] = (SIMULATE, FEATURES, TRAIN, EMBED, BRAIN_AGE, PROBE, GWAS,
+                                   H2, RG, ENRICH, ORACLE, REPORT)
+#: kind -> declaration: every stage a params document may name (a study's, and compare)
+STAGES: dict[str, StageSpec] = {s.kind: s for s in (*PIPELINE, COMPARE)}
+#: the study's stage kinds in order
+STAGE_ORDER: tuple[str, ...] = tuple(s.kind for s in PIPELINE)
+#: kind -> output name -> declaration (derived, for listings and tests)
+OUTPUTS: dict[str, dict[str, Output]] = {k: dict(s.outputs) for k, s in STAGES.items()}
 
 StageFunction = Callable[..., Outputs]
 
@@ -40,9 +41,8 @@ def stage(kind: str) -> tuple[type[StageParams], StageFunction]:
     """The params model and the function of stage ``kind``."""
     if kind not in STAGES:
         raise InputError(f"unknown stage kind {kind!r}", hint="kinds: " + ", ".join(STAGES))
-    module, model, function = STAGES[kind]
-    mod = importlib.import_module(module)
-    return getattr(mod, model), getattr(mod, function)
+    spec = STAGES[kind]
+    return spec.params, spec.function  # type: ignore[return-value]
 
 
 def run_params_file(path: Path, echo: Echo) -> Outputs:

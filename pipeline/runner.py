@@ -48,7 +48,7 @@ from rnce_bag.core.outdir import (
 from rnce_bag.core.plugins import plugin_files
 from rnce_bag.core.stage import StageParams, write_params
 
-REPO_PACKAGES = ("rnce_bag", "gwas", "cli", "pipeline")
+REPO_PACKAGES = ("rnce_bag", "gwas", "report", "cli", "pipeline")
 HASH_LIMIT = 64 * 1024**2
 STAMP = ".stage.json"
 

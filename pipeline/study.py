@@ -14,13 +14,12 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from gwas.config import EngineChoice
+from pipeline.registry import STAGE_ORDER
 from rnce_bag.core.config import StrictModel
 from rnce_bag.ssl import methods as ssl_methods
 from rnce_bag.ssl.config import Method
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-STAGE_ORDER = ("simulate", "features", "train", "embed", "brain_age", "probe", "gwas", "h2",
-               "rg", "enrich", "oracle", "report")
 
 
 class SimulateBlock(StrictModel):

@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import Field
 
 from rnce_bag.core.errors import InputError
-from rnce_bag.core.outputs import output_path
+from rnce_bag.core.outputs import Output, StageSpec, output_path
 from rnce_bag.core.stage import Echo, Outputs, StageParams, silent
 from rnce_bag.ssl.config import Method
 
@@ -59,7 +59,17 @@ def run_simulate(params: SimulateParams, echo: Echo = silent) -> Outputs:
     echo(f"simulated {cfg.cohort.n_subjects} subjects x {cfg.genotypes.n_variants} variants "
          f"into {path}")
     echo(f"  manifest: {path / 'cohort.tsv'}   truth: {path / 'truth'}")
-    return {k: output_path("simulate", k, path) for k in ("manifest", "bfile", "celltypes")}
+    return {k: output_path(SIMULATE, k, path) for k in ("manifest", "bfile", "celltypes")}
+
+
+SIMULATE = StageSpec("simulate", {
+    "manifest": Output("cohort.tsv", "cohort", "cohort manifest"),
+    "bfile": Output("genotypes/cohort", None, "PLINK 1 fileset prefix"),
+    "celltypes": Output("expression/celltype_specificity.tsv", None,
+                        "FUMA-format expression reference (not truth: the planted "
+                        "enrichment is in truth/truth.json)"),
+    "truth_latent": Output("truth/latent.tsv", None, "ORACLE only: true latent values"),
+}, SimulateParams, run_simulate)
 
 
 class FeaturesParams(StageParams):
@@ -78,7 +88,7 @@ def run_features(params: FeaturesParams, echo: Echo = silent) -> Outputs:
     from rnce_bag.core.outdir import expected_writes, staged_run
     from rnce_bag.imaging.features import build_features
 
-    with staged_run(params.out, "features", writes=expected_writes("features"),
+    with staged_run(params.out, "features", writes=expected_writes(FEATURES),
                     config={"atlases": params.atlases, "icv_normalise": params.icv_normalise,
                             "skip_missing": params.skip_missing},
                     inputs=[params.manifest], tools=()) as (stage, record), \
@@ -87,12 +97,12 @@ def run_features(params: FeaturesParams, echo: Echo = silent) -> Outputs:
         table, report = build_features(
             params.manifest, tuple(params.atlases), params.skip_missing, params.icv_normalise,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
-        with atomic_path(output_path("features", "features", stage)) as tmp:
+        with atomic_path(output_path(FEATURES, "features", stage)) as tmp:
             table.to_parquet(tmp, index=False)
-        write_text(output_path("features", "report", stage), json.dumps(report, indent=2)
+        write_text(output_path(FEATURES, "report", stage), json.dumps(report, indent=2)
                    + "\n")
-        record.add_output(output_path("features", "features", stage))
-    table_path, report_path = (output_path("features", k, params.out)
+        record.add_output(output_path(FEATURES, "features", stage))
+    table_path, report_path = (output_path(FEATURES, k, params.out)
                                for k in ("features", "report"))
     echo(f"read {report['n_subjects_read']} of {report['n_subjects_manifest']} subjects, "
          f"{report['n_features']} features -> {table_path}")
@@ -100,6 +110,12 @@ def run_features(params: FeaturesParams, echo: Echo = silent) -> Outputs:
         echo(f"skipped {len(report['skipped'])} subject(s): "
              + ", ".join(s["IID"] for s in report["skipped"][:10]))
     return {"features": table_path, "report": report_path}
+
+
+FEATURES = StageSpec("features", {
+    "features": Output("features.parquet", "freesurfer_features"),
+    "report": Output("features_report.json"),
+}, FeaturesParams, run_features)
 
 
 class TrainParams(StageParams):
@@ -192,7 +208,7 @@ def _train_locked(params: TrainParams, cfg, out: Path, main: bool, echo: Echo) -
                    description=f"stage {stage} loss {row['loss']:.3f} "
                                f"{row['samples_per_s']:.1f} subj/s")
 
-    model = output_path("train", "model", out)
+    model = output_path(TRAIN, "model", out)
     record = RunRecord(out, "train", config=dump_config(cfg),
                        inputs=[params.manifest, params.features], seeds={"seed": cfg.seed},
                        tools=()) if main else None
@@ -214,7 +230,14 @@ def _train_locked(params: TrainParams, cfg, out: Path, main: bool, echo: Echo) -
                      f"{k} {v:g}" for k, v in summary["augment"].items()))
         echo(f"{cfg.method}: {summary['n_train']} training subjects, "
              f"{summary['steps'][1]} + {summary['steps'][2]} steps -> {model}")
-    return {k: output_path("train", k, out) for k in ("model", "checkpoint", "metrics")}
+    return {k: output_path(TRAIN, k, out) for k in ("model", "checkpoint", "metrics")}
+
+
+TRAIN = StageSpec("train", {
+    "model": Output("model.pt"),
+    "checkpoint": Output("checkpoint.pt"),
+    "metrics": Output("metrics.jsonl"),
+}, TrainParams, run_train)
 
 
 class EmbedParams(StageParams):
@@ -233,10 +256,10 @@ def run_embed(params: EmbedParams, echo: Echo = silent) -> Outputs:
     from rnce_bag.core.outdir import expected_writes, staged_run
     from rnce_bag.ssl.embed import embed
 
-    path = output_path("embed", "embeddings", params.out)
-    with staged_run(params.out, "embed", writes=expected_writes("embed"),
+    path = output_path(EMBED, "embeddings", params.out)
+    with staged_run(params.out, "embed", writes=expected_writes(EMBED),
                     config={"patches": params.patches, "batch_size": params.batch_size},
-                    inputs=[params.manifest, output_path("train", "model", params.run)],
+                    inputs=[params.manifest, output_path(TRAIN, "model", params.run)],
                     tools=()) as (stage, record), make_progress() as bar:
         task = bar.add_task("embedding", total=None)
         # the volume cache defaults to --out's own (the train folder is an input: never
@@ -245,9 +268,14 @@ def run_embed(params: EmbedParams, echo: Echo = silent) -> Outputs:
                       batch_size=params.batch_size,
                       cache_dir=params.cache_dir or Path(params.out) / ".cache",
                       progress=lambda d, t: bar.update(task, completed=d, total=t))
-        record.add_output(output_path("embed", "embeddings", stage))
+        record.add_output(output_path(EMBED, "embeddings", stage))
     echo(f"embedded {len(table)} subjects -> {path}")
     return {"embeddings": path}
+
+
+EMBED = StageSpec("embed", {
+    "embeddings": Output("embeddings.parquet", "embeddings"),
+}, EmbedParams, run_embed)
 
 
 class BrainAgeParams(StageParams):
@@ -278,7 +306,7 @@ def run_brain_age(params: BrainAgeParams, echo: Echo = silent) -> Outputs:
     reps = parse_representation_args(params.features)
     man = read_table(params.manifest, "cohort")
     out = Path(params.out)
-    with staged_run(out, "brain-age", writes=expected_writes("brain_age"),
+    with staged_run(out, "brain-age", writes=expected_writes(BRAIN_AGE),
                     config=dump_config(cfg), inputs=[params.manifest, *source_paths(reps)],
                     seeds={"seed": cfg.seed}, tools=()) as (stage, record):
         bag, figure, metrics, etiv = brain_age(man, reps, cfg)
@@ -299,8 +327,17 @@ def run_brain_age(params: BrainAgeParams, echo: Echo = silent) -> Outputs:
            else f"all {len(man)} subjects, diagnosis as a covariate")
     echo(f"wrote {out / 'bag.tsv'} and GWAS files pheno.tsv / covar.tsv / bag.phen: BAGs for "
          f"{who}")
-    return {k: output_path("brain_age", k, out)
+    return {k: output_path(BRAIN_AGE, k, out)
             for k in ("bag", "pheno", "covar", "metrics", "figure_data")}
+
+
+BRAIN_AGE = StageSpec("brain_age", {
+    "bag": Output("bag.tsv", "brain_age"),
+    "pheno": Output("pheno.tsv", "gwas_pheno", "PLINK 2 phenotypes BAG_<rep>"),
+    "covar": Output("covar.tsv", "gwas_covar", "PLINK 2 covariates"),
+    "metrics": Output("metrics.json"),
+    "figure_data": Output("figure_data.tsv", "brain_age_figure"),
+}, BrainAgeParams, run_brain_age)
 
 
 class ProbeParams(StageParams):
@@ -334,12 +371,12 @@ def run_probe(params: ProbeParams, echo: Echo = silent) -> Outputs:
     reps = parse_representation_args(params.features)
     man = read_table(params.manifest, "cohort")
     keys = ("scores", "pairs", "predictions")
-    with staged_run(params.out, "probe", writes=expected_writes("probe"),
+    with staged_run(params.out, "probe", writes=expected_writes(PROBE),
                     config={"tasks": list(tasks), "pca_dims": params.pca_dims},
                     seeds={"seed": params.seed},
                     inputs=[params.manifest, *source_paths(reps)], tools=()) as (stage,
                                                                                  record):
-        staged = {k: output_path("probe", k, stage) for k in keys}
+        staged = {k: output_path(PROBE, k, stage) for k in keys}
         arrays = {name: load_representation(name, path, man["IID"])[0]
                   for name, path in reps.items()}
         scores, pairs, preds = probe(man, arrays, tasks, seed=params.seed,
@@ -349,7 +386,7 @@ def run_probe(params: ProbeParams, echo: Echo = silent) -> Outputs:
             record.add_output(staged[key])
         with atomic_path(staged["predictions"]) as tmp:
             preds.to_parquet(tmp, index=False)
-    paths = {k: output_path("probe", k, params.out) for k in keys}
+    paths = {k: output_path(PROBE, k, params.out) for k in keys}
     for task in tasks:
         r = scores[scores["task"] == task].iloc[0]
         echo(f"{task}: {r['n']} subjects, {r['n_pos']} positive; mean age {r['age_pos']:.1f} "
@@ -365,6 +402,13 @@ def run_probe(params: ProbeParams, echo: Echo = silent) -> Outputs:
         echo(f"multiplicity: the table holds {len(pairs)} paired DeLong tests "
              f"({len(tasks)} task(s)); p_holm adjusts for all of them")
     return paths
+
+
+PROBE = StageSpec("probe", {
+    "scores": Output("probe.tsv", "probe"),
+    "pairs": Output("probe_pairs.tsv", "probe_pairs"),
+    "predictions": Output("probe_predictions.parquet"),
+}, ProbeParams, run_probe)
 
 
 __all__ = ["BrainAgeParams", "EmbedParams", "FeaturesParams", "ProbeParams", "SimulateParams",

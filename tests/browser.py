@@ -95,7 +95,7 @@ def visit(page: Path, screenshot: Path | None = None, width: int = 1280) -> Page
 
 def main() -> None:
     """``python -m tests.browser RUN_DIR OUT.png``: report RUN_DIR and screenshot it."""
-    from gwas.report import build_report
+    from report.page import build_report
 
     run, png = Path(sys.argv[1]), Path(sys.argv[2])
     why = browser_missing()

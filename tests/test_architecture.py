@@ -90,7 +90,7 @@ def test_thresholds_and_probe_tasks_are_defined_once():
     import ast
 
     found: dict[object, list[str]] = {5e-8: [], 1e-5: [], "conversion_3y": []}
-    for package in ("rnce_bag", "gwas", "cli", "pipeline"):
+    for package in ("rnce_bag", "gwas", "report", "cli", "pipeline"):
         for source in sorted((REPO / package).rglob("*.py")):
             if "simulate" in source.parts:
                 continue  # the simulator's own constants are not thresholds
@@ -106,7 +106,7 @@ def test_thresholds_and_probe_tasks_are_defined_once():
     assert set(files("conversion_3y")) == {"rnce_bag/probes.py"}, found["conversion_3y"]
 
 
-def _literals(packages=("rnce_bag", "gwas", "cli", "pipeline")):
+def _literals(packages=("rnce_bag", "gwas", "report", "cli", "pipeline")):
     """(file:line, value) of every constant in the packages' code (the simulator's own
     constants aside)."""
     import ast

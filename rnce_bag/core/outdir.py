@@ -521,9 +521,7 @@ def _staged(out: Path, command: str, inputs: list, writes: Iterable[str],
             raise
 
 
-def expected_writes(command: str) -> list[str]:
-    """The fixed file names (no ``{phenotype}``) the registry declares for ``command``."""
-    from rnce_bag.core.outputs import OUTPUTS
-
-    return [spec.file for spec in OUTPUTS.get(command.replace("-", "_"), {}).values()
-            if "{" not in spec.file and Path(spec.file).suffix]
+def expected_writes(stage) -> list[str]:
+    """The fixed file names (no ``{phenotype}``) ``stage`` (a
+    :class:`rnce_bag.core.outputs.StageSpec`) declares."""
+    return stage.writes()

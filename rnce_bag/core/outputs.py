@@ -1,21 +1,27 @@
-"""The one registry of what each stage writes: file name and schema.
+"""What each stage declares, and the one way to find, read and write its outputs.
 
-A stage's folder holds the files below; every other stage, the pipeline, the report and
-the demo summary find them here (never by a file name of their own) and read tables
-through :func:`read_output`, which validates them against their schema (errors name the
-file, the column and the row). Names with ``{phenotype}`` are formatted per phenotype
-(:func:`rnce_bag.core.names.file_stem` of it).
+A stage is one :class:`StageSpec` declared next to its function (``rnce_bag/stages.py``,
+``gwas/stages.py``, ``report/stages.py``, ``pipeline/oracle.py``): its kind, its params
+model, its function and the files it writes into its folder, each with its schema. Every
+other stage, the pipeline, the report and the demo summary find a file through the
+declaration (:func:`output_path`, never a file name of their own), read tables through
+:func:`read_output` and write them through :func:`write_output`, both of which validate
+against the declared schema (errors name the file, the column and the row). The
+pipeline's registry (:mod:`pipeline.registry`) lists the declarations in order; the
+stage list, the stage order and the output registry derive from it. Names with
+``{phenotype}`` are formatted per phenotype (:func:`rnce_bag.core.names.file_stem`).
 
-``schema`` is a name in :data:`rnce_bag.core.schema.SCHEMAS` for tables, ``None`` for
+``schema`` is a name in :data:`rnce_bag.core.tables.SCHEMAS` for tables, ``None`` for
 other files (JSON, Parquet without a contract, GRM prefixes, folders).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,72 +36,53 @@ class Output:
     description: str = ""
 
 
-OUTPUTS: dict[str, dict[str, Output]] = {
-    "simulate": {
-        "manifest": Output("cohort.tsv", "cohort", "cohort manifest"),
-        "bfile": Output("genotypes/cohort", None, "PLINK 1 fileset prefix"),
-        "celltypes": Output("expression/celltype_specificity.tsv", None,
-                            "FUMA-format expression reference (not truth: the planted "
-                            "enrichment is in truth/truth.json)"),
-        "truth_latent": Output("truth/latent.tsv", None, "ORACLE only: true latent values"),
-    },
-    "features": {
-        "features": Output("features.parquet", "freesurfer_features"),
-        "report": Output("features_report.json"),
-    },
-    "train": {"model": Output("model.pt"), "checkpoint": Output("checkpoint.pt"),
-              "metrics": Output("metrics.jsonl")},
-    "embed": {"embeddings": Output("embeddings.parquet", "embeddings")},
-    "brain_age": {
-        "bag": Output("bag.tsv", "brain_age"),
-        "pheno": Output("pheno.tsv", "gwas_pheno", "PLINK 2 phenotypes BAG_<rep>"),
-        "covar": Output("covar.tsv", "gwas_covar", "PLINK 2 covariates"),
-        "metrics": Output("metrics.json"),
-        "figure_data": Output("figure_data.tsv", "brain_age_figure"),
-    },
-    "probe": {
-        "scores": Output("probe.tsv", "probe"),
-        "pairs": Output("probe_pairs.tsv", "probe_pairs"),
-        "predictions": Output("probe_predictions.parquet"),
-    },
-    "gwas": {
-        "sumstats": Output("{phenotype}.tsv.gz", "sumstats"),
-        "sumstats_index": Output("{phenotype}.tsv.gz.tbi", None, "tabix index of the "
-                                 "BGZF summary statistics"),
-        "sumstats_meta": Output("{phenotype}-meta.yaml", None, "GWAS-SSF metadata"),
-        "summary": Output("summary.tsv", "gwas_summary"),
-        "loci": Output("loci.tsv", "loci"),
-        "suggestive_loci": Output("loci_suggestive.tsv", "loci", "loci at the suggestive "
-                                  "threshold of phenotypes with no genome-wide one"),
-        "regions": Output("regions.tsv.gz", "regions", "variants around each lead with "
-                          "r2 to the lead (regional plots)"),
-        "pcs": Output("pcs.tsv", None),
-        "covariates": Output("covariates.tsv", "gwas_covar",
-                             "the association's covariates with PCs (h2 and rg reuse them)"),
-        "report": Output("gwas_report.json"),
-    },
-    "h2": {"heritability": Output("heritability.tsv", "heritability"),
-           "grm": Output("grm", None, "binary GRM prefix (GREML from --bfile)")},
-    "rg": {"rg": Output("rg.tsv", "genetic_correlation")},
-    "enrich": {"genes": Output("genes.tsv", "genes"),
-               "celltypes": Output("celltypes.tsv", "celltypes")},
-    "oracle": {"oracle": Output("oracle.tsv", None)},
-    "report": {"page": Output("index.html")},
-    "compare": {"result": Output("compare.json"), "page": Output("index.html")},
-}
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage: ``function(params: params, echo) -> {output name: path}``.
+
+    Attributes
+    ----------
+    kind : str
+        The stage kind (``brain_age``): study plans, params documents, provenance.
+    outputs : mapping of str to Output
+        What it writes into its folder.
+    params : type or None
+        Its :class:`rnce_bag.core.stage.StageParams` model (None: outputs only).
+    function : callable or None
+        ``run_<kind>(params, echo)``.
+    """
+
+    kind: str
+    outputs: Mapping[str, Output]
+    params: type | None = None
+    function: Callable[..., Any] | None = field(default=None, compare=False)
+
+    def output(self, name: str) -> Output:
+        """The declaration of output ``name`` (KeyError naming the declared ones)."""
+        if name not in self.outputs:
+            raise KeyError(f"stage {self.kind!r} declares no output {name!r}; it declares "
+                           + ", ".join(self.outputs))
+        return self.outputs[name]
+
+    def writes(self) -> list[str]:
+        """The fixed file names (no ``{phenotype}``, no prefixes) it declares."""
+        return [o.file for o in self.outputs.values()
+                if "{" not in o.file and Path(o.file).suffix]
 
 
-def output_path(stage: str, name: str, folder: str | os.PathLike[str],
+def output_path(stage: StageSpec, name: str, folder: str | os.PathLike[str],
                 phenotype: str | None = None) -> Path:
     """Where ``stage`` writes its output ``name`` inside ``folder``.
 
     Raises
     ------
     KeyError
-        For a stage or output not in :data:`OUTPUTS` (a programming error).
+        For an output ``stage`` does not declare (a programming error).
     """
-    spec = OUTPUTS[stage][name]
-    file = spec.file
+    if not isinstance(stage, StageSpec):
+        raise TypeError(f"output_path: pass the stage's declaration (e.g. GWAS from "
+                        f"gwas.stages), not {stage!r}")
+    file = stage.output(name).file
     if "{phenotype}" in file:
         from rnce_bag.core.names import file_stem
 
@@ -105,15 +92,31 @@ def output_path(stage: str, name: str, folder: str | os.PathLike[str],
     return Path(folder) / file
 
 
-def read_output(stage: str, name: str, folder: str | os.PathLike[str],
+def read_output(stage: StageSpec, name: str, folder: str | os.PathLike[str],
                 phenotype: str | None = None) -> pd.DataFrame:
     """Read and validate the table ``name`` of ``stage`` in ``folder``."""
     from rnce_bag.core.schema import read_table
 
-    return read_table(output_path(stage, name, folder, phenotype), OUTPUTS[stage][name].schema)
+    return read_table(output_path(stage, name, folder, phenotype), stage.output(name).schema)
 
 
-def read_output_if_exists(stage: str, name: str, folder: str | os.PathLike[str],
+def write_output(stage: StageSpec, name: str, table: pd.DataFrame,
+                 folder: str | os.PathLike[str], phenotype: str | None = None,
+                 **options: Any) -> Path:
+    """Validate ``table`` against the declared schema of output ``name`` and write it
+    (atomically, :func:`rnce_bag.core.io.write_table`) where :func:`output_path` says.
+
+    A table that breaks its own contract is a programming error: ``SchemaError`` names
+    the file, the column and the row before anything is written. ``options``:
+    :func:`rnce_bag.core.io.write_table`'s ``float_format`` and ``header``.
+    """
+    from rnce_bag.core.io import write_table
+
+    return write_table(table, output_path(stage, name, folder, phenotype),
+                       schema=stage.output(name).schema, **options)
+
+
+def read_output_if_exists(stage: StageSpec, name: str, folder: str | os.PathLike[str],
                           phenotype: str | None = None) -> pd.DataFrame | None:
     """:func:`read_output`, or ``None`` when the stage did not write the file."""
     path = output_path(stage, name, folder, phenotype)

@@ -227,7 +227,7 @@ def test_h2_and_rg_take_the_design_of_a_finished_gwas(runner, complete_sim, tmp_
     assert res.exit_code == 0, res.output
     import html
 
-    from gwas.report import build_report
+    from report.page import build_report
 
     page = html.unescape(" ".join(build_report(tmp_path, tmp_path / "rep").read_text().split()))
     assert "GWAS covariates: age, " in page

@@ -132,8 +132,8 @@ def test_planted_truth_at_loose_thresholds(full_run):
 def test_every_stage_output_meets_its_contract(full_run):
     """Every table a stage of the study wrote validates against its registered schema,
     and every stage's params (.stage.json) load back into its model."""
-    from pipeline.registry import stage
-    from rnce_bag.core.outputs import OUTPUTS, output_path, read_output
+    from pipeline.registry import OUTPUTS, STAGES, stage
+    from rnce_bag.core.outputs import output_path, read_output
 
     out, _ = full_run
     checked = 0
@@ -144,8 +144,8 @@ def test_every_stage_output_meets_its_contract(full_run):
         for name, spec in OUTPUTS[stamp["kind"]].items():
             if spec.schema is None or "{phenotype}" in spec.file:
                 continue
-            if output_path(stamp["kind"], name, folder).exists():
-                table = read_output(stamp["kind"], name, folder)  # raises on a bad cell
+            if output_path(STAGES[stamp["kind"]], name, folder).exists():
+                table = read_output(STAGES[stamp["kind"]], name, folder)  # raises if bad
                 assert table.shape[1] >= 2, (folder.name, name)
                 checked += 1
     assert checked >= 15

@@ -127,8 +127,8 @@ def test_compare_bags_unit(tmp_path):
     """compare_bags on hand-made tables: loci within 500 kb merge into one shared locus,
     the h2 difference and its SE, rg, and AUCs in the order asked for (a probe pair stored
     the other way round flips its sign)."""
-    from gwas.report import compare_bags
     from gwas.sumstats import to_ssf, write_ssf
+    from report.page import compare_bags
 
     g = tmp_path / "gwas"
     g.mkdir()

@@ -41,10 +41,11 @@ def _numpy_r2(complete_sim, gwas_dir, positions, lead):
 
 def test_regions_hold_every_variant_of_the_window_with_r2_to_the_lead(gwas_dir,
                                                                         complete_sim):
+    from gwas.stages import GWAS
     from rnce_bag.core.outputs import read_output
 
-    loci = read_output("gwas", "loci", gwas_dir)
-    regions = read_output("gwas", "regions", gwas_dir)
+    loci = read_output(GWAS, "loci", gwas_dir)
+    regions = read_output(GWAS, "regions", gwas_dir)
     assert len(loci) >= 1 and set(regions["locus_id"]) == set(loci["locus_id"])
     lo = loci.iloc[0]
     reg = regions[regions["locus_id"] == lo["locus_id"]]
@@ -59,11 +60,12 @@ def test_regions_hold_every_variant_of_the_window_with_r2_to_the_lead(gwas_dir,
 
 
 def test_regional_plot_draws_bins_lead_genes_and_window(gwas_dir, complete_sim):
+    from gwas.stages import GWAS
     from rnce_bag.core.outputs import read_output
     from rnce_bag.resources import load_gene_table
 
-    loci = read_output("gwas", "loci", gwas_dir)
-    regions = read_output("gwas", "regions", gwas_dir)
+    loci = read_output(GWAS, "loci", gwas_dir)
+    regions = read_output(GWAS, "regions", gwas_dir)
     busiest = regions["locus_id"].value_counts().index[0]  # the dense IRAG1 panel
     lo = loci.set_index("locus_id").loc[busiest].rename(None)
     lo["locus_id"] = busiest

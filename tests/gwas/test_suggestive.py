@@ -27,19 +27,20 @@ def strict_gwas(complete_sim, tmp_path_factory):
 
 
 def test_a_bag_without_genome_wide_loci_gets_its_suggestive_ones(strict_gwas):
+    from gwas.stages import GWAS
     from rnce_bag.core.outputs import read_output
 
-    assert read_output("gwas", "loci", strict_gwas).empty
-    sugg = read_output("gwas", "suggestive_loci", strict_gwas)
+    assert read_output(GWAS, "loci", strict_gwas).empty
+    sugg = read_output(GWAS, "suggestive_loci", strict_gwas)
     assert 1 <= len(sugg) <= 10 and (sugg["p_value"] < 1e-4).all()
     assert sugg["locus_id"].tolist() == [f"suggestive{i + 1}" for i in range(len(sugg))]
     assert sugg["p_value"].is_monotonic_increasing  # the strongest first
-    regions = read_output("gwas", "regions", strict_gwas)
+    regions = read_output(GWAS, "regions", strict_gwas)
     assert set(regions["locus_id"]) == set(sugg["locus_id"])
 
 
 def test_the_report_labels_them_and_draws_the_runs_thresholds(strict_gwas, tmp_path):
-    from gwas.report import build_report, thresholds
+    from report.page import build_report, thresholds
 
     assert thresholds(strict_gwas) == (1e-30, 1e-4)
     page = build_report(strict_gwas, tmp_path / "report").read_text()

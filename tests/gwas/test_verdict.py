@@ -68,7 +68,7 @@ def test_an_undefined_rg_is_said_as_such():
 def test_tables_say_labels_and_round_estimates_to_their_precision():
     """Report tables read 'AUC AD vs CN', not auc_ad_vs_cn, and an h2 at zero reads 0.000,
     not 1.2e-06 (issue 30)."""
-    from gwas.report import _fmt, column_label
+    from report.page import _fmt, column_label
 
     assert column_label("auc_ad_vs_cn") == "AUC AD vs CN"
     assert column_label("p_conversion_2y") == "DeLong p, conversion within 2 y"
@@ -81,7 +81,7 @@ def test_tables_say_labels_and_round_estimates_to_their_precision():
 
 
 def test_ldsc_intercepts_sit_next_to_lambda_where_ld_scores_were_available(tmp_path):
-    from gwas.report import _with_ldsc_intercepts
+    from report.page import _with_ldsc_intercepts
 
     summary = pd.DataFrame({"phenotype": ["BAG_FS", "BAG_RNCE"], "lambda_gc": [1.18, 1.09]})
     greml = tmp_path / "g.tsv"

@@ -22,18 +22,20 @@ import pandas as pd
 
 from gwas.config import REGION_WINDOW_KB
 from gwas.config import run_thresholds as thresholds
-from gwas.headline import genetics_design, headline_cells, headline_table
 from gwas.inputs import covariate_names
 from gwas.locus_compare import compare_loci
+from gwas.stages import ENRICH, GWAS, H2, RG
 from gwas.sumstats import read_sumstats
 from gwas.verdict import pair_verdict, verdict_sentence, verdicts_from_files
+from report.headline import genetics_design, headline_cells, headline_table
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_text
 from rnce_bag.core.names import file_stem
 from rnce_bag.core.outdir import read_run_record, recorded_command
-from rnce_bag.core.outputs import OUTPUTS, output_path, read_output, read_output_if_exists
+from rnce_bag.core.outputs import output_path, read_output, read_output_if_exists
 from rnce_bag.core.schema import read_table
 from rnce_bag.probes import TASK_LABELS
+from rnce_bag.stages import BRAIN_AGE, PROBE
 
 #: estimates whose SE is about 0.01-0.1 (h2, rg, AUC, MAE): fixed decimals, so an h2 at
 #: its boundary reads 0.000, not 1.2e-06
@@ -98,15 +100,15 @@ def collect(run_dir: str | os.PathLike[str]) -> dict:
 
     found: dict = {"brain_age": [], "probe": [], "gwas": [], "heritability": [], "rg": [],
                    "run_json": glob("run.json")}
-    for m in glob(OUTPUTS["brain_age"]["metrics"].file):
-        if output_path("brain_age", "figure_data", m.parent).exists():
+    for m in glob(BRAIN_AGE.outputs["metrics"].file):
+        if output_path(BRAIN_AGE, "figure_data", m.parent).exists():
             found["brain_age"].append(m.parent)
-    found["probe"] = [p.parent for p in glob(OUTPUTS["probe"]["scores"].file)]
-    found["gwas"] = [p.parent for p in glob(OUTPUTS["gwas"]["summary"].file)
-                     if output_path("gwas", "report", p.parent).exists()]
-    found["heritability"] = glob(OUTPUTS["h2"]["heritability"].file)
-    found["rg"] = glob(OUTPUTS["rg"]["rg"].file)
-    found["celltypes"] = glob(OUTPUTS["enrich"]["celltypes"].file)
+    found["probe"] = [p.parent for p in glob(PROBE.outputs["scores"].file)]
+    found["gwas"] = [p.parent for p in glob(GWAS.outputs["summary"].file)
+                     if output_path(GWAS, "report", p.parent).exists()]
+    found["heritability"] = glob(H2.outputs["heritability"].file)
+    found["rg"] = glob(RG.outputs["rg"].file)
+    found["celltypes"] = glob(ENRICH.outputs["celltypes"].file)
     if not any(found[k] for k in ("brain_age", "probe", "gwas", "heritability", "rg",
                                   "celltypes")):
         raise InputError(f"nothing to report in '{run}': no brain-age, probe, GWAS, "
@@ -244,16 +246,16 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
     """Side-by-side numbers, Miami plot and shared/unique loci of phenotypes ``a`` and ``b``."""
     from gwas import plots
 
-    fa, fb = (output_path("gwas", "sumstats", "", phenotype=x).name for x in (a, b))
+    fa, fb = (output_path(GWAS, "sumstats", "", phenotype=x).name for x in (a, b))
     gdir = next((d for d in found["gwas"] if (d / fa).exists() and (d / fb).exists()), None)
     if gdir is None:
         raise InputError(f"no GWAS in the run has both {a} and {b} (looked for {fa} and {fb} "
                          "next to a summary.tsv)",
                          hint="run 'rnce-bag gwas' with both phenotypes in --pheno")
     sa, sb = read_sumstats(gdir / fa), read_sumstats(gdir / fb)
-    loci = read_output("gwas", "loci", gdir)
+    loci = read_output(GWAS, "loci", gdir)
     la, lb = loci[loci["phenotype"] == a], loci[loci["phenotype"] == b]
-    summary = read_output("gwas", "summary", gdir).set_index("phenotype")
+    summary = read_output(GWAS, "summary", gdir).set_index("phenotype")
     merged = []
     for _, r in pd.concat([la, lb]).iterrows():
         near = [m for m in merged if m["chromosome"] == r["chromosome"]
@@ -306,10 +308,10 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
         add(f"rg ({x['method']})", "", "", rg_sentence(x))
     rep_a, rep_b = a.removeprefix("BAG_"), b.removeprefix("BAG_")
     for pdir in found["probe"]:
-        pairs = output_path("probe", "pairs", pdir)
+        pairs = output_path(PROBE, "pairs", pdir)
         if not pairs.exists():
             continue
-        pp = read_output("probe", "pairs", pdir)
+        pp = read_output(PROBE, "pairs", pdir)
         for _, x in pp.iterrows():
             if {str(x["rep_a"]).upper(), str(x["rep_b"]).upper()} == {rep_a.upper(),
                                                                        rep_b.upper()}:
@@ -320,7 +322,7 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
     loci_rows = [{**m, "found in": ", ".join(sorted(m["found in"])), "position": m["position"]}
                  for m in merged]
     per_locus = compare_loci(a, b, loci, {a: sa, b: sb},
-                             read_output_if_exists("gwas", "regions", gdir),
+                             read_output_if_exists(GWAS, "regions", gdir),
                              _region_window_kb(gdir), lambda fig, name: _save(fig, figdir, name),
                              thresholds(gdir))
     h2s = [read_table(p, "heritability") for p in found["heritability"]]
@@ -351,7 +353,7 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                      found["gwas"][0] if found["gwas"] else None)}
     head = headline_table(Path(run_dir))
     if not head.empty:
-        h2 = read_output_if_exists("h2", "heritability", Path(run_dir) / "h2")
+        h2 = read_output_if_exists(H2, "heritability", Path(run_dir) / "h2")
         header, cells = headline_cells(head)
         ctx["headline"] = {"rows": [dict(zip(header, c, strict=True)) for c in cells],
                            "columns": header,
@@ -371,8 +373,8 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     ctx["provenance"] = sorted(prov, key=lambda r: r["started"])
     if found["brain_age"]:
         d = found["brain_age"][0]
-        metrics = json.loads(output_path("brain_age", "metrics", d).read_text())
-        fig_data = read_output("brain_age", "figure_data", d)
+        metrics = json.loads(output_path(BRAIN_AGE, "metrics", d).read_text())
+        fig_data = read_output(BRAIN_AGE, "figure_data", d)
         rows = []
         figs = []
         for name, m in metrics["representations"].items():
@@ -386,13 +388,13 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                             "figures": figs}
     if found["probe"]:
         d = found["probe"][0]
-        scores = read_output("probe", "scores", d)
+        scores = read_output(PROBE, "scores", d)
         from rnce_bag.claims import CLAIM_TEXT, clinical_claims
 
         cols = [c for c in ("task", "representation", "n", "n_pos", "auc", "ci_low",
                             "ci_high", "balanced_accuracy", "age_pos", "age_neg")
                 if c in scores.columns]
-        pairs = read_output_if_exists("probe", "pairs", d)
+        pairs = read_output_if_exists(PROBE, "pairs", d)
         pcols = [c for c in ("task", "rep_a", "rep_b", "auc_diff", "p_delong", "p_holm")
                  if pairs is not None and c in pairs.columns]
         claims = clinical_claims(scores, pairs) if pairs is not None and len(pairs) \
@@ -410,8 +412,8 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                          "figures": [_save(plots.probe_aucs(scores), figdir, "probe_aucs")]}
     if found["gwas"]:
         d = found["gwas"][0]
-        summary = read_output("gwas", "summary", d)
-        loci = read_output("gwas", "loci", d)
+        summary = read_output(GWAS, "summary", d)
+        loci = read_output(GWAS, "loci", d)
         scols = ["phenotype", "n_samples", "n_variants", "lambda_gc", "mean_chi2",
                  "n_genome_wide", "min_p"]
         summary, with_ldsc = _with_ldsc_intercepts(summary, found["heritability"])
@@ -420,12 +422,12 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
         lcols = ["locus_id", "lead_variant", "chromosome", "position", "p_value", "genes",
                  "nearest_gene"]
         phs = []
-        regions = read_output_if_exists("gwas", "regions", d)
-        suggestive = read_output_if_exists("gwas", "suggestive_loci", d)
+        regions = read_output_if_exists(GWAS, "regions", d)
+        suggestive = read_output_if_exists(GWAS, "suggestive_loci", d)
         gw, sugg = thresholds(d)
         for _, srow in summary.iterrows():
             name = srow["phenotype"]
-            ssf = read_sumstats(output_path("gwas", "sumstats", d, phenotype=name))
+            ssf = read_sumstats(output_path(GWAS, "sumstats", d, phenotype=name))
             lo = loci[loci["phenotype"] == name]
             so = suggestive[suggestive["phenotype"] == name] if suggestive is not None \
                 and not len(lo) else loci.iloc[:0]
@@ -471,13 +473,13 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
         ctx["celltypes"] = {"rows": _rows(ct.sort_values("p_value"), cols), "columns": cols,
                             "figures": [_save(plots.celltype_bars(ct), figdir, "celltypes")]}
     if compare is None and found["gwas"]:
-        bags = [p for p in read_output("gwas", "summary", found["gwas"][0])["phenotype"]
+        bags = [p for p in read_output(GWAS, "summary", found["gwas"][0])["phenotype"]
                 if str(p).startswith("BAG_")]
         if len(bags) >= 2:
             compare = (bags[0], bags[1])
     if compare is not None:
         ctx["compare"] = compare_bags(found, compare[0], compare[1], figdir)
-    env = jinja2.Environment(loader=jinja2.PackageLoader("gwas", "templates"),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("report", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["label"] = column_label
     html = env.get_template("report.html.j2").render(**ctx)

@@ -1,4 +1,4 @@
-"""gwas.headline on a hand-made run folder."""
+"""report.headline on a hand-made run folder."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from gwas.headline import format_headline, headline_table
+from report.headline import format_headline, headline_table
 
 
 def _tsv(path, rows):

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from rnce_bag.core.outputs import OUTPUTS, output_path, read_output_if_exists
+from gwas.stages import ENRICH, GWAS, H2, RG
+from rnce_bag.core.outputs import output_path, read_output_if_exists
 from rnce_bag.core.schema import read_table
 from rnce_bag.probes import TASK_LABELS, TASKS
+from rnce_bag.stages import BRAIN_AGE, PROBE
 
 PROBE_TASKS = TASKS
 
@@ -39,16 +41,16 @@ def headline_table(run: Path, reference: str = "FS", oracle: bool = True) -> pd.
         ``representation mae h2 h2_se rg rg_se rg_status n_loci lead_loci top_cell_type``
         and ``auc_<task>`` / ``p_<task>`` (DeLong against ``reference``) per probe task.
     """
-    metrics_path = output_path("brain_age", "metrics", run / "brain_age")
+    metrics_path = output_path(BRAIN_AGE, "metrics", run / "brain_age")
     if not metrics_path.exists():
         return pd.DataFrame()
     reps = json.loads(metrics_path.read_text())["representations"]
-    h2 = read_output_if_exists("h2", "heritability", run / "h2")
-    gwas = read_output_if_exists("gwas", "summary", run / "gwas")
-    loci = read_output_if_exists("gwas", "loci", run / "gwas")
-    probe = read_output_if_exists("probe", "scores", run / "probe")
-    pairs = read_output_if_exists("probe", "pairs", run / "probe")
-    rg_files = sorted(run.glob(f"rg_*/{OUTPUTS['rg']['rg'].file}"))
+    h2 = read_output_if_exists(H2, "heritability", run / "h2")
+    gwas = read_output_if_exists(GWAS, "summary", run / "gwas")
+    loci = read_output_if_exists(GWAS, "loci", run / "gwas")
+    probe = read_output_if_exists(PROBE, "scores", run / "probe")
+    pairs = read_output_if_exists(PROBE, "pairs", run / "probe")
+    rg_files = sorted(run.glob(f"rg_*/{RG.outputs['rg'].file}"))
     rg = pd.concat([read_table(p, "genetic_correlation") for p in rg_files]) if rg_files \
         else None
     rows = []
@@ -70,7 +72,7 @@ def headline_table(run: Path, reference: str = "FS", oracle: bool = True) -> pd.
             if lead is not None and len(lead):
                 row["lead_loci"] = ", ".join(str(g) for g in lead.sort_values("p_value")
                                              ["nearest_gene"].head(3))
-        ct = read_output_if_exists("enrich", "celltypes", run / f"enrich_{name.lower()}")
+        ct = read_output_if_exists(ENRICH, "celltypes", run / f"enrich_{name.lower()}")
         if ct is not None and len(ct):
             best = ct.sort_values("p_value").iloc[0]
             row["top_cell_type"] = f"{best['cell_type']} (p {best['p_value']:.2g})"
@@ -86,7 +88,7 @@ def headline_table(run: Path, reference: str = "FS", oracle: bool = True) -> pd.
                     row[f"p_{task}"] = hit["p_delong"].iloc[0]
         rows.append(row)
     table = pd.DataFrame(rows)
-    if oracle and output_path("brain_age", "metrics", run / "oracle" / "brain_age").exists():
+    if oracle and output_path(BRAIN_AGE, "metrics", run / "oracle" / "brain_age").exists():
         extra = headline_table(run / "oracle", reference, oracle=False)
         extra = extra[extra["representation"] != reference]
         extra["representation"] = extra["representation"] + ORACLE_LABEL
@@ -152,24 +154,24 @@ def run_summary(out: Path) -> str:
         gw = run_thresholds(out / "gwas")[0]
         lines += [f"per BAG (loci: p < {gw:g}; AUC p: DeLong against FS; rows marked oracle "
                   "use the simulator's true hidden signal: ceilings, not methods):", head]
-    m = output_path("brain_age", "metrics", out / "brain_age")
+    m = output_path(BRAIN_AGE, "metrics", out / "brain_age")
     if m.exists():
         reps = json.loads(m.read_text())["representations"]
         lines.append("brain age (normative subjects, before bias correction): " + "; ".join(
             f"{k} MAE {v['train_uncorrected']['mae']:.2f} y, r {v['train_uncorrected']['r']:.2f}"
             for k, v in reps.items()))
-    scores = read_output_if_exists("probe", "scores", out / "probe")
-    pairs = read_output_if_exists("probe", "pairs", out / "probe")
+    scores = read_output_if_exists(PROBE, "scores", out / "probe")
+    pairs = read_output_if_exists(PROBE, "pairs", out / "probe")
     if scores is not None and pairs is not None and len(pairs):
         from rnce_bag.claims import clinical_claims, format_claims
 
         lines += format_claims(clinical_claims(scores, pairs))
-    t = read_output_if_exists("h2", "heritability", out / "h2")
+    t = read_output_if_exists(H2, "heritability", out / "h2")
     if t is not None:
         lines.append(genetics_design(out, int(t["n"].max())))
         lines.append("h2 (GREML): " + "; ".join(f"{r.phenotype} {r.h2:.2f} ({r.h2_se:.2f})"
                                                   for r in t.itertuples()))
-    rg_files = sorted(out.glob(f"rg_*/{OUTPUTS['rg']['rg'].file}"))
+    rg_files = sorted(out.glob(f"rg_*/{RG.outputs['rg'].file}"))
     for rg in rg_files:
         t = read_table(rg, "genetic_correlation")
         lines += [f"rg({r.p1}, {r.p2}) = {r.rg:.2f} (SE {r.rg_se:.2f})"
@@ -177,20 +179,20 @@ def run_summary(out: Path) -> str:
                   for r in t.itertuples()]
     from gwas.verdict import verdicts_from_files
 
-    h2_file = output_path("h2", "heritability", out / "h2")
+    h2_file = output_path(H2, "heritability", out / "h2")
     lines += [f"verdict: {s}" for s in verdicts_from_files(
         rg_files, [h2_file] if h2_file.exists() else [], out / "gwas")]
-    t = read_output_if_exists("gwas", "summary", out / "gwas")
+    t = read_output_if_exists(GWAS, "summary", out / "gwas")
     if t is not None:
         lines.append("GWAS: " + "; ".join(f"{r.phenotype} lambda {r.lambda_gc:.3f}, "
                                           f"{r.n_genome_wide} genome-wide"
                                           for r in t.itertuples()))
-    t = read_output_if_exists("gwas", "loci", out / "gwas")
+    t = read_output_if_exists(GWAS, "loci", out / "gwas")
     if t is not None:
         for ph, g in t.groupby("phenotype"):
             lines.append(f"lead loci {ph}: " + ", ".join(
                 f"{r.nearest_gene} (p {r.p_value:.1e})" for r in g.head(5).itertuples()))
-    for e in sorted(out.glob(f"enrich_*/{OUTPUTS['enrich']['celltypes'].file}")):
+    for e in sorted(out.glob(f"enrich_*/{ENRICH.outputs['celltypes'].file}")):
         t = read_table(e, "celltypes").sort_values("p_value")
         lines.append(f"cell types {e.parent.name.removeprefix('enrich_').upper()}: " + "; ".join(
             f"{method} " + ", ".join(f"{r.cell_type} (p {r.p_value:.2g})"
