@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 
 from gwas.config import CLUSTER_GAP_KB, GENE_WINDOW_DOWN_KB, GENE_WINDOW_UP_KB
+from gwas.stages import ENRICH
 from gwas.sumstats import CHI2_MEDIAN_1DF
 from rnce_bag.core.errors import InputError
+from rnce_bag.core.outputs import write_output
 
 
 @dataclass
@@ -53,7 +55,6 @@ def run_enrich(sumstats: Path, bfile: str, celltypes: list[Path], out: Path,
     from gwas.genome_build import check_build
     from gwas.plink_io import open_bed
     from gwas.sumstats import read_sumstats
-    from rnce_bag.core.io import write_table
 
     ssf = read_sumstats(sumstats)
     check_build(ssf, build, str(sumstats))
@@ -81,7 +82,7 @@ def run_enrich(sumstats: Path, bfile: str, celltypes: list[Path], out: Path,
         samples = np.flatnonzero(kept)
     genes = gene_analysis(ssf, reader, gene_windows(build, window_up_kb, window_down_kb),
                           samples=samples)
-    write_table(genes, out / "genes.tsv")
+    write_output(ENRICH, "genes", genes, out)
     tables, infos = [], []
     for path, spec, info in specs:
         name = path.name.split(".")[0]
@@ -90,7 +91,7 @@ def run_enrich(sumstats: Path, bfile: str, celltypes: list[Path], out: Path,
         if ldsc_seg:
             tables.append(_ldsc_seg(ssf, bfile, spec, name, build, out, ld_cache))
     result = pd.concat(tables, ignore_index=True)
-    write_table(result, out / "celltypes.tsv", schema="celltypes")
+    write_output(ENRICH, "celltypes", result, out)
     inflation = float(np.median(genes["z"] ** 2) / CHI2_MEDIAN_1DF)
     return EnrichResult(genes, result, inflation, counts, (len(ssf), n_in), infos)
 

@@ -44,10 +44,10 @@ from gwas.regions import REGION_COLUMNS, locus_region
 from gwas.stages import GWAS
 from gwas.sumstats import summarise, unambiguous_rsids, write_ssf
 from rnce_bag.core.errors import InputError
-from rnce_bag.core.io import write_table, write_text
+from rnce_bag.core.io import write_text
 from rnce_bag.core.logging import Heartbeat
 from rnce_bag.core.names import file_stem
-from rnce_bag.core.outputs import output_path
+from rnce_bag.core.outputs import write_output
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -221,10 +221,10 @@ def _associate(geno: GenotypeInput, inputs: _Inputs, cfg: GwasConfig, out: Path,
 def _write_design(samples: SampleSet, pcs: pd.DataFrame | None, out: Path) -> None:
     """The PCs and exactly the covariates of the association, for h2/rg on the same model."""
     if pcs is not None:
-        write_table(pcs, out / "pcs.tsv")
+        write_output(GWAS, "pcs", pcs, out)
     used = covariates_with_pcs(samples, pcs)
     if used is not None and used.shape[1] > 1:
-        write_table(used, output_path(GWAS, "covariates", out), float_format="%.10g")
+        write_output(GWAS, "covariates", used, out, float_format="%.10g")
 
 
 def _write_results(geno: GenotypeInput, inputs: _Inputs, result: EngineResult, engine: str,
@@ -263,15 +263,15 @@ def _write_results(geno: GenotypeInput, inputs: _Inputs, result: EngineResult, e
             suggestive_all.append(loci)
             regions_all += regs
             say("", "loci")
-    write_table(pd.DataFrame(summaries), out / "summary.tsv")
+    write_output(GWAS, "summary", pd.DataFrame(summaries), out)
     loci = pd.concat(loci_all, ignore_index=True) if loci_all else pd.DataFrame(
         columns=LOCI_COLUMNS)
-    write_table(loci, out / "loci.tsv")
-    write_table(pd.concat(suggestive_all, ignore_index=True) if suggestive_all
-                else pd.DataFrame(columns=LOCI_COLUMNS), out / "loci_suggestive.tsv")
+    write_output(GWAS, "loci", loci, out)
+    write_output(GWAS, "suggestive_loci", pd.concat(suggestive_all, ignore_index=True)
+                 if suggestive_all else pd.DataFrame(columns=LOCI_COLUMNS), out)
     regions = pd.concat(regions_all, ignore_index=True) if regions_all else pd.DataFrame(
         columns=REGION_COLUMNS)
-    write_table(regions, out / "regions.tsv.gz", float_format="%.6g")
+    write_output(GWAS, "regions", regions, out, float_format="%.6g")
     return summaries, int(len(loci))
 
 

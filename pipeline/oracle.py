@@ -25,7 +25,7 @@ from pydantic import Field
 
 from gwas.stages import GWAS, H2
 from rnce_bag.core.errors import InputError, StageError
-from rnce_bag.core.outputs import Output, StageSpec, output_path
+from rnce_bag.core.outputs import Output, StageSpec, output_path, write_output
 from rnce_bag.core.stage import Echo, Outputs, StageParams, silent
 from rnce_bag.stages import BRAIN_AGE, FEATURES, SIMULATE
 
@@ -122,7 +122,6 @@ class OracleParams(StageParams):
 def run_oracle_stage(params: OracleParams, echo: Echo = silent) -> Outputs:
     """``brain_age/``, ``probe/``, ``gwas/``, ``h2/``, ``rg_*/`` and ``oracle.tsv``."""
     from report.headline import headline_table
-    from rnce_bag.core.io import write_table
     from rnce_bag.core.outdir import staged_run
 
     if not output_path(SIMULATE, "truth_latent", params.cohort).is_file():
@@ -135,7 +134,7 @@ def run_oracle_stage(params: OracleParams, echo: Echo = silent) -> Outputs:
         run_oracle(params.cohort, stage, params.features, params.grm, params.threads,
                    params.probes, progress=lambda msg: echo(f"- oracle: {msg}"))
         table = headline_table(stage)
-        write_table(table, output_path(ORACLE, "oracle", stage))
+        write_output(ORACLE, "oracle", table, stage)
         record.add_output(output_path(ORACLE, "oracle", stage))
     for _, r in table.iterrows():
         label = "" if r["representation"] == "FS" else " (ORACLE: reads truth)"

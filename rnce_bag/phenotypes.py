@@ -18,6 +18,8 @@ import pandas as pd
 
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import write_table, write_text
+from rnce_bag.core.outputs import output_path, write_output
+from rnce_bag.stages import BRAIN_AGE
 
 
 def phenotype_name(rep: str) -> str:
@@ -91,10 +93,10 @@ def write_gwas_files(bags: pd.DataFrame, manifest: pd.DataFrame, etiv: pd.Series
         np.asarray(keep, dtype=bool), index=manifest["IID"]).reindex(man["IID"]).to_numpy()
     for rep in reps:
         pheno[phenotype_name(rep)] = np.where(use, bags[f"bag_{rep}"].to_numpy(), np.nan)
-    paths = [out / "pheno.tsv", out / "covar.tsv", out / "bag.phen", out / "bag.qcovar",
-             out / "bag.covar"]
-    write_table(pheno, paths[0])
-    write_table(cov, paths[1])
+    paths = [output_path(BRAIN_AGE, "pheno", out), output_path(BRAIN_AGE, "covar", out),
+             out / "bag.phen", out / "bag.qcovar", out / "bag.covar"]
+    write_output(BRAIN_AGE, "pheno", pheno, out)
+    write_output(BRAIN_AGE, "covar", cov, out)
     gcta_p = pheno.rename(columns={"#FID": "FID"})
     write_table(gcta_p, paths[2], header=False)
     qcols = [c for c in ("age", "age2", "eTIV") if c in cov.columns]

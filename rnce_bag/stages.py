@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import Field
 
 from rnce_bag.core.errors import InputError
-from rnce_bag.core.outputs import Output, StageSpec, output_path
+from rnce_bag.core.outputs import Output, StageSpec, output_path, write_output
 from rnce_bag.core.stage import Echo, Outputs, StageParams, silent
 from rnce_bag.ssl.config import Method
 
@@ -354,7 +354,7 @@ class ProbeParams(StageParams):
 
 def run_probe(params: ProbeParams, echo: Echo = silent) -> Outputs:
     """``probe.tsv`` (AUC, DeLong CI), ``probe_pairs.tsv`` and the predictions."""
-    from rnce_bag.core.io import atomic_path, write_table
+    from rnce_bag.core.io import atomic_path
     from rnce_bag.core.outdir import expected_writes, staged_run
     from rnce_bag.core.schema import read_table
     from rnce_bag.probes import TASKS, probe
@@ -382,7 +382,7 @@ def run_probe(params: ProbeParams, echo: Echo = silent) -> Outputs:
         scores, pairs, preds = probe(man, arrays, tasks, seed=params.seed,
                                      pca_dims=params.pca_dims or None)
         for key, df in (("scores", scores), ("pairs", pairs)):
-            write_table(df, staged[key])
+            write_output(PROBE, key, df, stage)
             record.add_output(staged[key])
         with atomic_path(staged["predictions"]) as tmp:
             preds.to_parquet(tmp, index=False)

@@ -30,9 +30,11 @@ from gwas.inputs import (
     load_phenotypes,
 )
 from gwas.plink_io import open_bed
+from gwas.stages import H2, RG
 from rnce_bag.core.errors import InputError
-from rnce_bag.core.io import write_table, write_text
+from rnce_bag.core.io import write_text
 from rnce_bag.core.names import file_stem
+from rnce_bag.core.outputs import write_output
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +191,7 @@ def estimate_h2(grm: np.ndarray, ids: pd.DataFrame, m: int, grm_prefix: str,
         raise InputError(f"{pheno_path}: no phenotype could be estimated: "
                          + "; ".join(f"{a}: {b}" for a, b in zip(table["phenotype"],
                                                                   table["status"], strict=True)))
-    write_table(table, out / "heritability.tsv", schema="heritability")
+    write_output(H2, "heritability", table, out)
     return table
 
 
@@ -261,7 +263,7 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
                      "converged": r.converged,
                      "status": rg_status(r.converged, r.rg, r.at_boundary, r.h2)})
     table = pd.DataFrame(rows).reindex(columns=RG_COLUMNS)
-    write_table(table, out / "rg.tsv", schema="genetic_correlation")
+    write_output(RG, "rg", table, out)
     return table
 
 
@@ -349,7 +351,7 @@ def ldsc_heritability(sumstats: list[Path], out: Path, bfile: str | None = None,
                      "ratio": res.get("ratio", np.nan), "converged": bool(ok),
                      "status": "ok" if ok else "failed: no estimate"})
     table = pd.DataFrame(rows).reindex(columns=[*COLUMNS, "ratio"])
-    write_table(table, out / "heritability.tsv", schema="heritability")
+    write_output(H2, "heritability", table, out)
     return table
 
 
@@ -376,5 +378,5 @@ def ldsc_genetic_correlation(sumstats: list[Path], out: Path, bfile: str | None 
                      "status": rg_status(True, res["rg"]) if ok
                      else "failed: an h2 is negative or rg undefined"})
     table = pd.DataFrame(rows).reindex(columns=RG_COLUMNS)
-    write_table(table, out / "rg.tsv", schema="genetic_correlation")
+    write_output(RG, "rg", table, out)
     return table

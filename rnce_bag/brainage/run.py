@@ -133,12 +133,14 @@ def write_outputs(out: str | os.PathLike[str], bag: pd.DataFrame, figure: pd.Dat
     """``bag.tsv``, ``bag.parquet``, ``figure_data.tsv``, ``metrics.json`` (atomic)."""
     import json
 
-    from rnce_bag.core.io import atomic_path, write_table, write_text
+    from rnce_bag.core.io import atomic_path, write_text
+    from rnce_bag.core.outputs import write_output
+    from rnce_bag.stages import BRAIN_AGE
 
     out = Path(out)
-    write_table(bag, out / "bag.tsv")
+    write_output(BRAIN_AGE, "bag", bag, out)
     with atomic_path(out / "bag.parquet") as tmp:
         bag.to_parquet(tmp, index=False)
-    write_table(figure, out / "figure_data.tsv")
+    write_output(BRAIN_AGE, "figure_data", figure, out)
     write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return [out / "bag.tsv", out / "bag.parquet", out / "figure_data.tsv", out / "metrics.json"]

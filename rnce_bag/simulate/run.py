@@ -36,6 +36,7 @@ from rnce_bag.core.config import dump_config
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import ensure_writable_dir, write_table, write_text
 from rnce_bag.core.outdir import check_removable, folder_lock, remove_leftover, remove_owned
+from rnce_bag.core.outputs import write_output
 from rnce_bag.core.provenance import RunRecord
 from rnce_bag.resources import load_gene_table
 from rnce_bag.simulate import anatomy, freesurfer, genotypes
@@ -163,14 +164,16 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
         _write_images(cfg, out, cohort, anat, lat.severity, lat.hidden, sites, rng["images"],
                       progress)
     _write_manifest(cfg, out, cohort, fs)
+    from rnce_bag.stages import SIMULATE
+
     # the expression reference (input of enrichment, as FUMA's tables are), then truth
     (out / "expression").mkdir()
-    write_table(spec_table, out / "expression" / "celltype_specificity.tsv")
+    write_output(SIMULATE, "celltypes", spec_table, out)
     tdir = out / "truth"
     tdir.mkdir()
     cv = _causal_truth(cfg, variants, causal, causal_dos, lat)
     write_table(cv, tdir / "causal_variants.tsv")
-    write_table(_latent_truth(cohort, pop, lat, anat), tdir / "latent.tsv")
+    write_output(SIMULATE, "truth_latent", _latent_truth(cohort, pop, lat, anat), out)
     truth = _truth_record(cfg, n, len(variants), n_a, n_b, missing_rate, lat, cv, specific,
                           sites, cohort)
     write_text(tdir / "truth.json", json.dumps(truth, indent=2, sort_keys=False) + "\n")
@@ -286,12 +289,14 @@ def _write_freesurfer(out: Path, cohort: pd.DataFrame, fs, fs_rng: np.random.Gen
 
 
 def _write_manifest(cfg: SimulateConfig, out: Path, cohort: pd.DataFrame, fs) -> None:
+    from rnce_bag.stages import SIMULATE
+
     manifest = cohort.copy()
     manifest["eTIV"] = fs.etiv
     manifest["t1_path"] = [f"images/{i}.nii.gz" for i in manifest["IID"]] if cfg.images.write \
         else pd.NA
     manifest["freesurfer_dir"] = [f"freesurfer/{i}" for i in manifest["IID"]]
-    write_table(manifest[MANIFEST_COLUMNS], out / "cohort.tsv")
+    write_output(SIMULATE, "manifest", manifest[MANIFEST_COLUMNS], out)
 
 
 def _causal_truth(cfg: SimulateConfig, variants: pd.DataFrame, causal: pd.DataFrame,
