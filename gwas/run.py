@@ -47,7 +47,7 @@ from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import write_text
 from rnce_bag.core.logging import Heartbeat
 from rnce_bag.core.names import file_stem
-from rnce_bag.core.outputs import write_output
+from rnce_bag.core.outputs import output_path, write_output
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -130,7 +130,8 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
               "phenotypes": summaries, "n_loci": n_loci,
               **{k: v for k, v in result.report.items() if k != "note"},
               "note": result.report.get("note", "")}
-    write_text(out / "gwas_report.json", json.dumps(report, indent=2, default=str) + "\n")
+    write_text(output_path(GWAS, "report", out),
+               json.dumps(report, indent=2, default=str) + "\n")
     return report
 
 

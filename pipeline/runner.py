@@ -47,8 +47,11 @@ from rnce_bag.core.outdir import (
 )
 from rnce_bag.core.plugins import plugin_files
 from rnce_bag.core.stage import StageParams, write_params
+from rnce_bag.stages import TRAIN
 
 REPO_PACKAGES = ("rnce_bag", "gwas", "report", "cli", "pipeline")
+#: a resumable stage's checkpoint (the train stage's declared output)
+CHECKPOINT_FILE = TRAIN.outputs["checkpoint"].file
 HASH_LIMIT = 64 * 1024**2
 STAMP = ".stage.json"
 
@@ -242,9 +245,9 @@ def run_stages(stages: list[Stage], root: Path, from_: str | None = None,
                          + (f" (not reused: {why})" if why and not forced else ""))
                     check_removable(final, "run", markers=[STAMP])  # before the work, not after
                     if os.path.lexists(partial) and (partial.is_symlink() or not (
-                            st.resumable and (partial / "checkpoint.pt").exists())):
+                            st.resumable and (partial / CHECKPOINT_FILE).exists())):
                         remove_entry(partial)  # a link as a link, never what it points to
-                    resume = st.resumable and (partial / "checkpoint.pt").exists()
+                    resume = st.resumable and (partial / CHECKPOINT_FILE).exists()
                     params = st.params.model_copy(update={"out": partial})
                     if st.dynamic is not None:
                         params = st.dynamic(params)

@@ -146,7 +146,9 @@ def format_headline(table: pd.DataFrame, reference: str = "FS") -> str:
 
 def run_summary(out: Path) -> str:
     """A short text summary of a finished run (what the demo prints)."""
-    lines = [f"report: {out / 'report' / 'index.html'}"]
+    from report.stages import REPORT
+
+    lines = [f"report: {output_path(REPORT, 'page', out / 'report')}"]
     head = format_headline(headline_table(out))
     if head:
         from gwas.config import run_thresholds

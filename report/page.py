@@ -28,6 +28,7 @@ from gwas.stages import ENRICH, GWAS, H2, RG
 from gwas.sumstats import read_sumstats
 from gwas.verdict import pair_verdict, verdict_sentence, verdicts_from_files
 from report.headline import genetics_design, headline_cells, headline_table
+from report.stages import REPORT
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_text
 from rnce_bag.core.names import file_stem
@@ -483,4 +484,4 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
                              autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["label"] = column_label
     html = env.get_template("report.html.j2").render(**ctx)
-    return write_text(out / "index.html", html)
+    return write_text(output_path(REPORT, "page", out), html)

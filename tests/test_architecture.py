@@ -165,3 +165,38 @@ def test_windows_and_brain_age_defaults_are_defined_once():
     assert integer_defaults("gwas/config.py", "_kb") == [1000]
     assert integer_defaults("rnce_bag/brainage/regressor.py", "_splits") == []
     assert integer_defaults("rnce_bag/brainage/regressor.py", "_repeats") == []
+
+
+def test_declared_file_names_are_written_once():
+    """A declared output's file name is a literal only in its stage's declaration (issue
+    31): writers and readers find it through the declaration (``output_path(GWAS, ...)``,
+    ``write_output``), so renaming a file is one edit. Work files of an external tool that
+    happen to share a name (plink2's own pheno.tsv) and the word ``grm`` are not outputs."""
+    from pipeline.registry import OUTPUTS
+
+    files = {o.file for outs in OUTPUTS.values() for o in outs.values()} - {"grm"}
+    declarations = {"rnce_bag/stages.py", "gwas/stages.py", "report/stages.py",
+                    "pipeline/oracle.py"}
+    found = [f"{at} {value}" for at, value in _literals()
+             if isinstance(value, str) and value in files
+             and at.split(":")[0] not in declarations | {"gwas/engines/plink2.py"}]
+    assert found == []
+
+
+def test_write_output_validates_before_writing(tmp_path):
+    import pandas as pd
+
+    from gwas.stages import GWAS
+    from rnce_bag.core.errors import SchemaError
+    from rnce_bag.core.outputs import write_output
+
+    bad = pd.DataFrame({"phenotype": ["BAG_FS"], "n_samples": ["many"], "n_variants": [10],
+                        "lambda_gc": [1.0], "mean_chi2": [1.0], "n_genome_wide": [0],
+                        "min_p": [0.5]})
+    with pytest.raises(SchemaError, match=r"summary\.tsv.*n_samples"):
+        write_output(GWAS, "summary", bad, tmp_path)
+    assert not (tmp_path / "summary.tsv").exists()
+    good = bad.assign(n_samples=300)
+    assert write_output(GWAS, "summary", good, tmp_path) == tmp_path / "summary.tsv"
+    with pytest.raises(TypeError, match="declaration"):
+        write_output("gwas", "summary", good, tmp_path)

@@ -134,7 +134,7 @@ def write_outputs(out: str | os.PathLike[str], bag: pd.DataFrame, figure: pd.Dat
     import json
 
     from rnce_bag.core.io import atomic_path, write_text
-    from rnce_bag.core.outputs import write_output
+    from rnce_bag.core.outputs import output_path, write_output
     from rnce_bag.stages import BRAIN_AGE
 
     out = Path(out)
@@ -142,5 +142,6 @@ def write_outputs(out: str | os.PathLike[str], bag: pd.DataFrame, figure: pd.Dat
     with atomic_path(out / "bag.parquet") as tmp:
         bag.to_parquet(tmp, index=False)
     write_output(BRAIN_AGE, "figure_data", figure, out)
-    write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
-    return [out / "bag.tsv", out / "bag.parquet", out / "figure_data.tsv", out / "metrics.json"]
+    write_text(output_path(BRAIN_AGE, "metrics", out), json.dumps(metrics, indent=2) + "\n")
+    return [output_path(BRAIN_AGE, "bag", out), out / "bag.parquet",
+            output_path(BRAIN_AGE, "figure_data", out), output_path(BRAIN_AGE, "metrics", out)]

@@ -36,7 +36,7 @@ from rnce_bag.core.config import dump_config
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import ensure_writable_dir, write_table, write_text
 from rnce_bag.core.outdir import check_removable, folder_lock, remove_leftover, remove_owned
-from rnce_bag.core.outputs import write_output
+from rnce_bag.core.outputs import output_path, write_output
 from rnce_bag.core.provenance import RunRecord
 from rnce_bag.resources import load_gene_table
 from rnce_bag.simulate import anatomy, freesurfer, genotypes
@@ -123,8 +123,12 @@ def simulate(cfg: SimulateConfig, out: str | os.PathLike[str], progress: Progres
                                              seeds={"seed": cfg.seed}, tools=(),
                                              owns_folder=True) as record:
             _simulate_into(cfg, staging, progress or (lambda *a: None))
-            for rel in ("cohort.tsv", "genotypes/cohort.bed", "truth/truth.json"):
-                record.add_output(staging / rel)
+            from rnce_bag.stages import SIMULATE
+
+            for path in (output_path(SIMULATE, "manifest", staging),
+                         Path(f"{output_path(SIMULATE, 'bfile', staging)}.bed"),
+                         staging / "truth" / "truth.json"):
+                record.add_output(path)
         if out.is_dir() and not any(out.iterdir()):
             out.rmdir()
         remove_owned(out, "simulate")

@@ -15,9 +15,11 @@ import torch
 
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_path
+from rnce_bag.stages import TRAIN
 
-CHECKPOINT = "checkpoint.pt"  # latest training state (resume)
-MODEL = "model.pt"  # final weights and what ``embed`` needs
+# the names are the train stage's declared outputs
+CHECKPOINT = TRAIN.outputs["checkpoint"].file  # latest training state (resume)
+MODEL = TRAIN.outputs["model"].file  # final weights and what ``embed`` needs
 
 
 def save_checkpoint(state: dict[str, Any], path: str | os.PathLike[str]) -> Path:

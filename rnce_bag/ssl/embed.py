@@ -32,8 +32,9 @@ from rnce_bag.imaging.patches import PatchLayout
 from rnce_bag.ssl.checkpoint import MODEL, load_checkpoint
 from rnce_bag.ssl.config import SSLConfig
 from rnce_bag.ssl.model import SSLModel
+from rnce_bag.stages import EMBED
 
-EMBEDDINGS = "embeddings.parquet"
+EMBEDDINGS = EMBED.outputs["embeddings"].file
 
 
 def config_hash(config: dict[str, Any]) -> str:

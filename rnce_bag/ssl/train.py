@@ -50,10 +50,11 @@ from rnce_bag.ssl.checkpoint import CHECKPOINT, MODEL, load_checkpoint, save_che
 from rnce_bag.ssl.config import AugmentConfig, SSLConfig, StageConfig
 from rnce_bag.ssl.losses import SSLLoss
 from rnce_bag.ssl.model import ImageStage, PatchStage, SSLModel
+from rnce_bag.stages import TRAIN
 
 log = logging.getLogger(__name__)
 
-METRICS = "metrics.jsonl"
+METRICS = TRAIN.outputs["metrics"].file
 Progress = Callable[[dict[str, Any]], None]
 
 
