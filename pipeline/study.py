@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from gwas.config import EngineChoice
+from gwas.config import EngineChoice, GwasConfig
 from pipeline.registry import STAGE_ORDER
 from rnce_bag.core.config import StrictModel
 from rnce_bag.ssl import methods as ssl_methods
@@ -65,7 +65,8 @@ class StagesBlock(StrictModel):
     train: TrainBlock = TrainBlock()
     brain_age_config: str | None = None
     brain_age_set: list[str] = Field(default_factory=list)
-    gwas_engine: EngineChoice = "auto"  # gwas.config.resolve_engine
+    gwas_engine: EngineChoice = Field(  # the GWAS config's own default (resolve_engine)
+        GwasConfig.model_fields["engine"].default)
     gwas_config: str | None = None
     gwas_set: list[str] = Field(default_factory=list)
     covar_names: list[str] | None = Field(None, description="GWAS covariates (default: all "
