@@ -19,9 +19,12 @@ from __future__ import annotations
 import pandas as pd
 
 from rnce_bag.probes import TASKS
+from rnce_bag.ssl.methods import methods
 
-GENERIC_SSL = ("SIMCLR", "BARLOW")
-METHOD = "RNCE"
+#: claim 1 is about every generic method of the registry (SimCLR, Barlow Twins, a plug-in
+#: such as VICReg), claim 2 about the method whose loss reads the FreeSurfer features
+GENERIC_SSL = tuple(m.representation for m in methods() if not m.uses_auxiliary)
+METHOD = next(m.representation for m in methods() if m.uses_auxiliary)
 REFERENCE = "FS"
 CLAIM_1_TASKS = TASKS
 CLAIM_2_TASKS = tuple(t for t in TASKS if t.startswith("conversion"))
