@@ -62,7 +62,9 @@ class TrainBlock(StrictModel):
 
 class StagesBlock(StrictModel):
     features_atlases: list[str] = Field(default_factory=lambda: ["aparc"])
-    train: TrainBlock = TrainBlock()
+    # factories, not instances: the defaults (every registered method) are read when a
+    # study is made, so a plug-in registered after import is among them
+    train: TrainBlock = Field(default_factory=TrainBlock)
     brain_age_config: str | None = None
     brain_age_set: list[str] = Field(default_factory=list)
     gwas_engine: EngineChoice = Field(  # the GWAS config's own default (resolve_engine)
@@ -91,7 +93,7 @@ class StudyConfig(StrictModel):
     name: str = "study"
     simulate: SimulateBlock | None = None
     cohort: CohortBlock = CohortBlock()
-    stages: StagesBlock = StagesBlock()
+    stages: StagesBlock = Field(default_factory=StagesBlock)
     skip: list[str] = Field(default_factory=list, description="stages not to run")
 
     @model_validator(mode="after")

@@ -21,7 +21,10 @@ PLUGINS = "vicreg_method,numpy_engine"
 
 @pytest.fixture
 def plugins(monkeypatch):
-    """The two plug-ins visible to this process and its children, and forgotten after."""
+    """The two plug-ins visible to this process and its children, and forgotten after
+    (the study model is imported first, as in a full test run: its defaults must still
+    see a plug-in registered later)."""
+    import pipeline.study  # noqa: F401
     from gwas import engines
     from rnce_bag.ssl import methods
 
