@@ -336,143 +336,41 @@ def compare_bags(found: dict, a: str, b: str, figdir: Path) -> dict:
 
 def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
                  compare: tuple[str, str] | None = None) -> Path:
-    """Render ``index.html`` and ``figures/`` for the run; returns the page's path."""
+    """Render ``index.html`` and ``figures/`` for the run; returns the page's path.
+
+    One section per kind of result the run folder holds (each None when absent): the
+    headline, provenance, brain age, probes, GWAS, h2, rg, cell types and the comparison
+    of two BAGs (the first two BAG phenotypes when ``compare`` is not given).
+    """
     import jinja2
 
-    from gwas import plots
     from rnce_bag import __version__
 
+    run = Path(run_dir)
     found = collect(run_dir)
-    out = ensure_writable_dir(Path(out) if out else Path(run_dir) / "report")
+    out = ensure_writable_dir(Path(out) if out else run / "report")
     figdir = ensure_writable_dir(out / "figures")
-    ctx: dict = {"title": Path(run_dir).resolve().name, "run_dir": str(run_dir),
+    ctx: dict = {"title": run.resolve().name, "run_dir": str(run_dir),
                  "version": __version__, "brain_age": None, "probes": None, "gwas": None,
                  "heritability": None, "rg": None, "compare": None, "celltypes": None,
                  "headline": None,
                  "verdicts": verdicts_from_files(
                      found["rg"], found["heritability"],
                      found["gwas"][0] if found["gwas"] else None)}
-    head = headline_table(Path(run_dir))
-    if not head.empty:
-        h2 = read_output_if_exists(H2, "heritability", Path(run_dir) / "h2")
-        header, cells = headline_cells(head)
-        ctx["headline"] = {"rows": [dict(zip(header, c, strict=True)) for c in cells],
-                           "columns": header,
-                           "figure": _save(plots.headline(head), figdir, "headline"),
-                           "design": genetics_design(Path(run_dir), int(h2["n"].max()))
-                           if h2 is not None and h2["n"].notna().any() else ""}
-    prov = []
-    for rj in found["run_json"]:
-        d = read_run_record(rj.parent)
-        if recorded_command(rj.parent) in (None, "run"):  # unreadable, or the study's own
-            continue
-        stage = d["command"] if rj.parent.name.replace("_", "-") == d["command"] else \
-            f"{d['command']} ({rj.parent.name})"
-        prov.append({"stage": stage, "status": d.get("status", "?"),
-                     "started": d.get("started", ""), "finished": d.get("finished") or "",
-                     "git revision": (d.get("git_revision") or "")[:12]})
-    ctx["provenance"] = sorted(prov, key=lambda r: r["started"])
+    ctx["headline"] = _headline_section(run, figdir)
+    ctx["provenance"] = _provenance(found)
     if found["brain_age"]:
-        d = found["brain_age"][0]
-        metrics = json.loads(output_path(BRAIN_AGE, "metrics", d).read_text())
-        fig_data = read_output(BRAIN_AGE, "figure_data", d)
-        rows = []
-        figs = []
-        for name, m in metrics["representations"].items():
-            u, c = m["train_uncorrected"], m["train_corrected"]
-            rows.append({"representation": name, "MAE": _fmt(u["mae"]), "r": _fmt(u["r"]),
-                         "R2": _fmt(u["r2"]), "corr(BAG, age) before": _fmt(u["corr_bag_age"]),
-                         "after": _fmt(c["corr_bag_age"]), "correction": m["bias"]["method"]})
-            figs.append(_save(plots.brain_age(fig_data, name.lower()), figdir,
-                              f"brain_age_{file_stem(name)}"))
-        ctx["brain_age"] = {"rows": rows, "columns": list(rows[0]) if rows else [],
-                            "figures": figs}
+        ctx["brain_age"] = _brain_age_section(found["brain_age"][0], figdir)
     if found["probe"]:
-        d = found["probe"][0]
-        scores = read_output(PROBE, "scores", d)
-        from rnce_bag.claims import CLAIM_TEXT, clinical_claims
-
-        cols = [c for c in ("task", "representation", "n", "n_pos", "auc", "ci_low",
-                            "ci_high", "balanced_accuracy", "age_pos", "age_neg")
-                if c in scores.columns]
-        pairs = read_output_if_exists(PROBE, "pairs", d)
-        pcols = [c for c in ("task", "rep_a", "rep_b", "auc_diff", "p_delong", "p_holm")
-                 if pairs is not None and c in pairs.columns]
-        claims = clinical_claims(scores, pairs) if pairs is not None and len(pairs) \
-            else pd.DataFrame()
-        if len(claims):
-            claims.insert(1, "stated", [CLAIM_TEXT[int(c)] for c in claims["claim"]])
-        ccols = ["claim", "stated", "representation", "task", "n", "auc_fs", "auc",
-                 "auc_diff", "p_delong", "p_holm", "status"]
-        ctx["probes"] = {"rows": _rows(scores, cols), "columns": cols,
-                         "pairs": _rows(pairs, pcols) if pairs is not None and len(pairs)
-                         else [], "pair_columns": pcols,
-                         "n_tests": 0 if pairs is None else len(pairs),
-                         "claims": _rows(claims, ccols) if len(claims) else [],
-                         "claim_columns": ccols,
-                         "figures": [_save(plots.probe_aucs(scores), figdir, "probe_aucs")]}
+        ctx["probes"] = _probe_section(found["probe"][0], figdir)
     if found["gwas"]:
-        d = found["gwas"][0]
-        summary = read_output(GWAS, "summary", d)
-        loci = read_output(GWAS, "loci", d)
-        scols = ["phenotype", "n_samples", "n_variants", "lambda_gc", "mean_chi2",
-                 "n_genome_wide", "min_p"]
-        summary, with_ldsc = _with_ldsc_intercepts(summary, found["heritability"])
-        if with_ldsc:  # next to lambda GC: inflation that LD score regression attributes to
-            scols[4:4] = ["intercept", "intercept_se"]  # confounding, not polygenicity
-        lcols = ["locus_id", "lead_variant", "chromosome", "position", "p_value", "genes",
-                 "nearest_gene"]
-        phs = []
-        regions = read_output_if_exists(GWAS, "regions", d)
-        suggestive = read_output_if_exists(GWAS, "suggestive_loci", d)
-        gw, sugg = thresholds(d)
-        for _, srow in summary.iterrows():
-            name = srow["phenotype"]
-            ssf = read_sumstats(output_path(GWAS, "sumstats", d, phenotype=name))
-            lo = loci[loci["phenotype"] == name]
-            so = suggestive[suggestive["phenotype"] == name] if suggestive is not None \
-                and not len(lo) else loci.iloc[:0]
-            title = (f"{name}: n = {srow['n_samples']:,}, {srow['n_variants']:,} variants, "
-                     f"lambda GC = {srow['lambda_gc']:.3f}")
-            phs.append({"name": name, "regional": _regional_figures(d, name, lo, regions,
-                                                                    figdir)
-                        + _regional_figures(d, name, so, regions, figdir, "suggestive"),
-                        "genome_wide_p": f"{gw:g}", "suggestive_p": f"{sugg:g}",
-                        "suggestive": _rows(so, lcols),
-                        "manhattan": _save(plots.manhattan(ssf, lo if len(lo) else so, title,
-                                                           thresholds=(gw, sugg)), figdir,
-                                           f"manhattan_{file_stem(name)}"),
-                        "qq": _save(plots.qq(ssf["p_value"].to_numpy(),
-                                             f"{name}: n = {srow['n_samples']:,}"), figdir,
-                                    f"qq_{file_stem(name)}"),
-                        "loci": _rows(lo, lcols), "loci_columns": lcols})
-        names = covariate_names(d)
-        design = (f"Subjects: up to {int(summary['n_samples'].max())} with genotypes, "
-                  "covariates and a phenotype (a study's brain-age stage gives every BAG the "
-                  "same subjects). GWAS covariates: " + (", ".join(names) if names else "none")
-                  + ". " + _genetic_designs(found, names))
-        ctx["gwas"] = {"summary": _rows(summary, scols), "summary_columns": scols,
-                       "phenotypes": phs, "design": design}
+        ctx["gwas"] = _gwas_section(found, figdir)
     if found["heritability"]:
-        h = pd.concat([read_table(p, "heritability") for p in found["heritability"]])
-        cols = ["phenotype", "method", "backend", "h2", "h2_se", "intercept", "n", "status"]
-        ctx["heritability"] = {"rows": _rows(h, cols), "columns": cols,
-                               "figures": [_save(plots.h2_bars(h), figdir, "h2")]}
+        ctx["heritability"] = _h2_section(found["heritability"], figdir)
     if found["rg"]:
-        r = pd.concat([read_table(p, "genetic_correlation") for p in found["rg"]])
-        cols = ["p1", "p2", "method", "rg", "rg_se", "p", "n", "status"]
-        figs = [_save(plots.rg_heatmap(r[r["method"] == m].dropna(subset=["rg"])), figdir,
-                      f"rg_{m}") for m in r["method"].unique()]
-        ctx["rg"] = {"rows": _rows(r, cols), "columns": cols, "figures": figs}
+        ctx["rg"] = _rg_section(found["rg"], figdir)
     if found["celltypes"]:
-        # one table per enrich run: which trait each row is of (they used to be merged
-        # without saying)
-        ct = pd.concat([read_table(p, "celltypes").assign(trait=_trait_of_run(p))
-                        for p in found["celltypes"]])
-        cols = ["trait", "dataset", "cell_type", "method", "beta", "beta_se", "p_value",
-                "p_fdr", "n_genes"]
-        ctx["celltypes"] = {"rows": _rows(ct.sort_values("p_value"), cols), "columns": cols,
-                            "figures": [_save(plots.celltype_bars(ct), figdir, "celltypes")]}
+        ctx["celltypes"] = _celltype_section(found["celltypes"], figdir)
     if compare is None and found["gwas"]:
         bags = [p for p in read_output(GWAS, "summary", found["gwas"][0])["phenotype"]
                 if str(p).startswith("BAG_")]
@@ -485,3 +383,156 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     env.filters["label"] = column_label
     html = env.get_template("report.html.j2").render(**ctx)
     return write_text(output_path(REPORT, "page", out), html)
+
+
+def _headline_section(run: Path, figdir: Path) -> dict | None:
+    """The headline table (FS-BAG vs R-NCE-BAG, oracle rows labelled) and its figure."""
+    from gwas import plots
+
+    head = headline_table(run)
+    if head.empty:
+        return None
+    h2 = read_output_if_exists(H2, "heritability", run / "h2")
+    header, cells = headline_cells(head)
+    return {"rows": [dict(zip(header, c, strict=True)) for c in cells],
+            "columns": header,
+            "figure": _save(plots.headline(head), figdir, "headline"),
+            "design": genetics_design(run, int(h2["n"].max()))
+            if h2 is not None and h2["n"].notna().any() else ""}
+
+
+def _provenance(found: dict) -> list[dict]:
+    """One row per stage's run.json (the study's own left out), in start order."""
+    prov = []
+    for rj in found["run_json"]:
+        d = read_run_record(rj.parent)
+        if recorded_command(rj.parent) in (None, "run"):  # unreadable, or the study's own
+            continue
+        stage = d["command"] if rj.parent.name.replace("_", "-") == d["command"] else \
+            f"{d['command']} ({rj.parent.name})"
+        prov.append({"stage": stage, "status": d.get("status", "?"),
+                     "started": d.get("started", ""), "finished": d.get("finished") or "",
+                     "git revision": (d.get("git_revision") or "")[:12]})
+    return sorted(prov, key=lambda r: r["started"])
+
+
+def _brain_age_section(d: Path, figdir: Path) -> dict:
+    """Accuracy and bias correction per representation, with its figure."""
+    from gwas import plots
+
+    metrics = json.loads(output_path(BRAIN_AGE, "metrics", d).read_text())
+    fig_data = read_output(BRAIN_AGE, "figure_data", d)
+    rows = []
+    figs = []
+    for name, m in metrics["representations"].items():
+        u, c = m["train_uncorrected"], m["train_corrected"]
+        rows.append({"representation": name, "MAE": _fmt(u["mae"]), "r": _fmt(u["r"]),
+                     "R2": _fmt(u["r2"]), "corr(BAG, age) before": _fmt(u["corr_bag_age"]),
+                     "after": _fmt(c["corr_bag_age"]), "correction": m["bias"]["method"]})
+        figs.append(_save(plots.brain_age(fig_data, name.lower()), figdir,
+                          f"brain_age_{file_stem(name)}"))
+    return {"rows": rows, "columns": list(rows[0]) if rows else [], "figures": figs}
+
+
+def _probe_section(d: Path, figdir: Path) -> dict:
+    """AUCs, paired DeLong tests and the paper's clinical claims, with the AUC figure."""
+    from gwas import plots
+    from rnce_bag.claims import CLAIM_TEXT, clinical_claims
+
+    scores = read_output(PROBE, "scores", d)
+    cols = [c for c in ("task", "representation", "n", "n_pos", "auc", "ci_low",
+                        "ci_high", "balanced_accuracy", "age_pos", "age_neg")
+            if c in scores.columns]
+    pairs = read_output_if_exists(PROBE, "pairs", d)
+    pcols = [c for c in ("task", "rep_a", "rep_b", "auc_diff", "p_delong", "p_holm")
+             if pairs is not None and c in pairs.columns]
+    claims = clinical_claims(scores, pairs) if pairs is not None and len(pairs) \
+        else pd.DataFrame()
+    if len(claims):
+        claims.insert(1, "stated", [CLAIM_TEXT[int(c)] for c in claims["claim"]])
+    ccols = ["claim", "stated", "representation", "task", "n", "auc_fs", "auc",
+             "auc_diff", "p_delong", "p_holm", "status"]
+    return {"rows": _rows(scores, cols), "columns": cols,
+            "pairs": _rows(pairs, pcols) if pairs is not None and len(pairs) else [],
+            "pair_columns": pcols,
+            "n_tests": 0 if pairs is None else len(pairs),
+            "claims": _rows(claims, ccols) if len(claims) else [],
+            "claim_columns": ccols,
+            "figures": [_save(plots.probe_aucs(scores), figdir, "probe_aucs")]}
+
+
+def _gwas_section(found: dict, figdir: Path) -> dict:
+    """The GWAS summary, and per phenotype its loci, Manhattan, QQ and regional plots."""
+    from gwas import plots
+
+    d = found["gwas"][0]
+    summary = read_output(GWAS, "summary", d)
+    loci = read_output(GWAS, "loci", d)
+    scols = ["phenotype", "n_samples", "n_variants", "lambda_gc", "mean_chi2",
+             "n_genome_wide", "min_p"]
+    summary, with_ldsc = _with_ldsc_intercepts(summary, found["heritability"])
+    if with_ldsc:  # next to lambda GC: inflation that LD score regression attributes to
+        scols[4:4] = ["intercept", "intercept_se"]  # confounding, not polygenicity
+    lcols = ["locus_id", "lead_variant", "chromosome", "position", "p_value", "genes",
+             "nearest_gene"]
+    phs = []
+    regions = read_output_if_exists(GWAS, "regions", d)
+    suggestive = read_output_if_exists(GWAS, "suggestive_loci", d)
+    gw, sugg = thresholds(d)
+    for _, srow in summary.iterrows():
+        name = srow["phenotype"]
+        ssf = read_sumstats(output_path(GWAS, "sumstats", d, phenotype=name))
+        lo = loci[loci["phenotype"] == name]
+        so = suggestive[suggestive["phenotype"] == name] if suggestive is not None \
+            and not len(lo) else loci.iloc[:0]
+        title = (f"{name}: n = {srow['n_samples']:,}, {srow['n_variants']:,} variants, "
+                 f"lambda GC = {srow['lambda_gc']:.3f}")
+        phs.append({"name": name, "regional": _regional_figures(d, name, lo, regions, figdir)
+                    + _regional_figures(d, name, so, regions, figdir, "suggestive"),
+                    "genome_wide_p": f"{gw:g}", "suggestive_p": f"{sugg:g}",
+                    "suggestive": _rows(so, lcols),
+                    "manhattan": _save(plots.manhattan(ssf, lo if len(lo) else so, title,
+                                                       thresholds=(gw, sugg)), figdir,
+                                       f"manhattan_{file_stem(name)}"),
+                    "qq": _save(plots.qq(ssf["p_value"].to_numpy(),
+                                         f"{name}: n = {srow['n_samples']:,}"), figdir,
+                                f"qq_{file_stem(name)}"),
+                    "loci": _rows(lo, lcols), "loci_columns": lcols})
+    names = covariate_names(d)
+    design = (f"Subjects: up to {int(summary['n_samples'].max())} with genotypes, "
+              "covariates and a phenotype (a study's brain-age stage gives every BAG the "
+              "same subjects). GWAS covariates: " + (", ".join(names) if names else "none")
+              + ". " + _genetic_designs(found, names))
+    return {"summary": _rows(summary, scols), "summary_columns": scols,
+            "phenotypes": phs, "design": design}
+
+
+def _h2_section(paths: list[Path], figdir: Path) -> dict:
+    from gwas import plots
+
+    h = pd.concat([read_table(p, "heritability") for p in paths])
+    cols = ["phenotype", "method", "backend", "h2", "h2_se", "intercept", "n", "status"]
+    return {"rows": _rows(h, cols), "columns": cols,
+            "figures": [_save(plots.h2_bars(h), figdir, "h2")]}
+
+
+def _rg_section(paths: list[Path], figdir: Path) -> dict:
+    from gwas import plots
+
+    r = pd.concat([read_table(p, "genetic_correlation") for p in paths])
+    cols = ["p1", "p2", "method", "rg", "rg_se", "p", "n", "status"]
+    figs = [_save(plots.rg_heatmap(r[r["method"] == m].dropna(subset=["rg"])), figdir,
+                  f"rg_{m}") for m in r["method"].unique()]
+    return {"rows": _rows(r, cols), "columns": cols, "figures": figs}
+
+
+def _celltype_section(paths: list[Path], figdir: Path) -> dict:
+    """One table per enrich run, each row saying which trait it is of."""
+    from gwas import plots
+
+    ct = pd.concat([read_table(p, "celltypes").assign(trait=_trait_of_run(p))
+                    for p in paths])
+    cols = ["trait", "dataset", "cell_type", "method", "beta", "beta_se", "p_value",
+            "p_fdr", "n_genes"]
+    return {"rows": _rows(ct.sort_values("p_value"), cols), "columns": cols,
+            "figures": [_save(plots.celltype_bars(ct), figdir, "celltypes")]}
