@@ -87,17 +87,11 @@ def test_thresholds_and_probe_tasks_are_defined_once():
     """The genome-wide and suggestive p and the probe task names each appear as a literal
     in one place of the code (issue 31): setting a run's threshold then moves every line,
     locus and class that uses it."""
-    import ast
-
     found: dict[object, list[str]] = {5e-8: [], 1e-5: [], "conversion_3y": []}
-    for package in ("rnce_bag", "gwas", "report", "cli", "pipeline"):
-        for source in sorted((REPO / package).rglob("*.py")):
-            if "simulate" in source.parts:
-                continue  # the simulator's own constants are not thresholds
-            for node in ast.walk(ast.parse(source.read_text())):
-                if isinstance(node, ast.Constant) and type(node.value) in (float, str) \
-                        and node.value in found:
-                    found[node.value].append(f"{source.relative_to(REPO)}:{node.lineno}")
+    for at, value in _literals():  # the simulator's own constants are not thresholds
+        if type(value) in (float, str) and value in found:
+            found[value].append(at)
+
     def files(key):
         return [f.split(":")[0] for f in found[key]]
 

@@ -18,8 +18,6 @@ engines. Declarations import nothing heavy: Hail loads when its engine runs.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-from rnce_bag.core.plugins import declared
+from rnce_bag.core.plugins import Registry
 
 #: progress callback: ``say(message, step=None)``; with ``step``, the time since the last
 #: booking goes to that step of the report's ``timings_s``
@@ -138,45 +136,20 @@ def check_result(engine: GwasEngine, result: EngineResult) -> EngineResult:
     return result
 
 
-_REGISTRY: dict[str, GwasEngine] = {}
-_DISCOVERED = False
+def _check(name: str) -> None:
+    if name == "auto" or not name.isidentifier():
+        raise ValueError(f"engine name {name!r}: an identifier other than 'auto'")
 
 
-def _discover() -> None:
-    global _DISCOVERED
-    if _DISCOVERED:
-        return
-    _DISCOVERED = True
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        engine = getattr(module, "ENGINE", None)
-        if isinstance(engine, GwasEngine):
-            register(engine)
-    for engine in declared("ENGINE"):
-        if not isinstance(engine, GwasEngine):
-            raise TypeError(f"a plug-in's ENGINE is not a GwasEngine: {engine!r}")
-        register(engine)
-
-
-def register(engine: GwasEngine) -> GwasEngine:
-    """Add ``engine`` to the registry (a second engine of the same name is refused)."""
-    if engine.name == "auto" or not engine.name.isidentifier():
-        raise ValueError(f"engine name {engine.name!r}: an identifier other than 'auto'")
-    if engine.name in _REGISTRY and _REGISTRY[engine.name] is not engine:
-        raise ValueError(f"an engine named {engine.name!r} is already registered")
-    _REGISTRY[engine.name] = engine
-    return engine
-
-
-def unregister(name: str) -> None:
-    """Remove an engine added by :func:`register` (tests)."""
-    _REGISTRY.pop(name, None)
+#: every engine: the modules of this package that declare one (others are helpers, such
+#: as hail_blas) and the plug-ins
+REGISTRY = Registry(__name__, "ENGINE", GwasEngine, required=False, check=_check)
+register, unregister = REGISTRY.register, REGISTRY.unregister
 
 
 def engines() -> list[GwasEngine]:
     """Every registered engine, in order."""
-    _discover()
-    return sorted(_REGISTRY.values(), key=lambda e: (e.order, e.name))
+    return REGISTRY.all()
 
 
 def names() -> list[str]:
@@ -186,10 +159,10 @@ def names() -> list[str]:
 
 def get(name: str) -> GwasEngine:
     """The engine called ``name`` (ValueError naming the known ones otherwise)."""
-    _discover()
-    if name not in _REGISTRY:
+    engine = REGISTRY.find(name)
+    if engine is None:
         raise ValueError(f"unknown engine {name!r}: expected auto, {', '.join(names())}")
-    return _REGISTRY[name]
+    return engine
 
 
 def check_choice(name: str) -> str:

@@ -33,7 +33,7 @@ def plugins(monkeypatch):
         [str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])]))
     monkeypatch.syspath_prepend(str(HERE))
     for registry in (methods, engines):
-        monkeypatch.setattr(registry, "_DISCOVERED", False)
+        monkeypatch.setattr(registry.REGISTRY, "discovered", False)
     yield
     methods.unregister("vicreg")
     engines.unregister("numpy")

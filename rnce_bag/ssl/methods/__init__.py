@@ -15,13 +15,11 @@ so validating a config or a study stays fast.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rnce_bag.core.plugins import declared
+from rnce_bag.core.plugins import Registry
 
 #: ``loss(z1, z2, a, cfg) -> {"loss": scalar, term: scalar, ...}`` with views ``z1, z2``
 #: (B, e), auxiliary features ``a`` (B, p) or None, and the run's ``LossConfig``
@@ -63,47 +61,19 @@ class SSLMethod:
         return self.name.upper()
 
 
-_REGISTRY: dict[str, SSLMethod] = {}
-_DISCOVERED = False
+def _check(name: str) -> None:
+    if not name.isidentifier() or name != name.lower():
+        raise ValueError(f"method name {name!r}: a lower-case identifier is needed")
 
 
-def _discover() -> None:
-    """Import every module of this package once; each declares ``METHOD``."""
-    global _DISCOVERED
-    if _DISCOVERED:
-        return
-    _DISCOVERED = True
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        method = getattr(module, "METHOD", None)
-        if not isinstance(method, SSLMethod):
-            raise TypeError(f"{module.__name__} declares no METHOD (an SSLMethod)")
-        register(method)
-    for method in declared("METHOD"):
-        if not isinstance(method, SSLMethod):
-            raise TypeError(f"a plug-in's METHOD is not an SSLMethod: {method!r}")
-        register(method)
-
-
-def register(method: SSLMethod, replace: bool = False) -> SSLMethod:
-    """Add ``method`` to the registry (a second method of the same name is refused)."""
-    if not method.name.isidentifier() or method.name != method.name.lower():
-        raise ValueError(f"method name {method.name!r}: a lower-case identifier is needed")
-    if method.name in _REGISTRY and _REGISTRY[method.name] is not method and not replace:
-        raise ValueError(f"a method named {method.name!r} is already registered")
-    _REGISTRY[method.name] = method
-    return method
-
-
-def unregister(name: str) -> None:
-    """Remove a method added by :func:`register` (tests)."""
-    _REGISTRY.pop(name, None)
+#: every method: the modules of this package (each must declare one) and the plug-ins
+REGISTRY = Registry(__name__, "METHOD", SSLMethod, required=True, check=_check)
+register, unregister = REGISTRY.register, REGISTRY.unregister
 
 
 def methods() -> list[SSLMethod]:
     """Every registered method, in their declared order."""
-    _discover()
-    return sorted(_REGISTRY.values(), key=lambda m: (m.order, m.name))
+    return REGISTRY.all()
 
 
 def names() -> list[str]:
@@ -113,10 +83,10 @@ def names() -> list[str]:
 
 def get(name: str) -> SSLMethod:
     """The method called ``name`` (ValueError naming the known ones otherwise)."""
-    _discover()
-    if name not in _REGISTRY:
+    method = REGISTRY.find(name)
+    if method is None:
         raise ValueError(f"unknown method {name!r}: expected {choices()}")
-    return _REGISTRY[name]
+    return method
 
 
 def choices() -> str:
