@@ -125,6 +125,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     from pipeline.oracle import oracle_tables
+    from rnce_bag.core.schema import read_table
 
     out, cohort = args.out, args.out / "cohort"
     t0 = time.time()
@@ -139,7 +140,12 @@ def main() -> None:
     feats = out / "features"
     if not (feats / "features.parquet").exists():
         _cli("features", "--manifest", str(cohort / "cohort.tsv"), "--out", str(feats))
-    paths = oracle_tables(cohort, out / "oracle", feats / "features.parquet")
+    paths = {"FS": feats / "features.parquet"}
+    tables = oracle_tables(read_table(paths["FS"]), read_table(cohort / "truth" / "latent.tsv"))
+    (out / "oracle").mkdir(parents=True, exist_ok=True)
+    for rep, table in tables.items():  # ORACLE representations (read truth/, labelled)
+        paths[rep] = out / "oracle" / f"{rep.lower()}.parquet"
+        table.to_parquet(paths[rep], index=False)
     reps = [f"--features={k}={v}" for k, v in paths.items()]
     _cli("probe", "--manifest", str(cohort / "cohort.tsv"), *reps, "--out", str(out / "probe"))
     scores = pd.read_csv(out / "probe" / "probe.tsv", sep="\t")

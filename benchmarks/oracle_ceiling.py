@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.oracle import REPS, run_oracle
+from pipeline.oracle import PREFIX, REPS, run_oracle
 
 
 def run(cohort: Path, out: Path, threads: int = 2, probes: bool = True) -> pd.DataFrame:
@@ -38,9 +38,12 @@ def summarise(out: Path) -> pd.DataFrame:
     """One row per BAG: MAE, h2 (SE), rg with FS-BAG (SE), h2 gain over FS (SE)."""
     import json
 
-    metrics = json.loads((out / "brain_age" / "metrics.json").read_text())["representations"]
-    h2 = pd.read_csv(out / "h2" / "heritability.tsv", sep="\t").set_index("phenotype")
-    summary = pd.read_csv(out / "gwas" / "summary.tsv", sep="\t").set_index("phenotype")
+    def stage(name: str) -> Path:  # the oracle's stage folders in the run
+        return out / f"{PREFIX}{name}"
+
+    metrics = json.loads((stage("brain_age") / "metrics.json").read_text())["representations"]
+    h2 = pd.read_csv(stage("h2") / "heritability.tsv", sep="\t").set_index("phenotype")
+    summary = pd.read_csv(stage("gwas") / "summary.tsv", sep="\t").set_index("phenotype")
     rows = []
     for name in REPS:
         ph = f"BAG_{name}"
@@ -48,7 +51,7 @@ def summarise(out: Path) -> pd.DataFrame:
                "mae": metrics[name]["train_uncorrected"]["mae"],
                "h2": h2.loc[ph, "h2"], "h2_se": h2.loc[ph, "h2_se"], "n": h2.loc[ph, "n"],
                "n_genome_wide": summary.loc[ph, "n_genome_wide"]}
-        rg_file = out / f"rg_{name.lower()}" / "rg.tsv"
+        rg_file = stage(f"rg_{name.lower().removeprefix(PREFIX)}") / "rg.tsv"
         if rg_file.exists():
             r = pd.read_csv(rg_file, sep="\t").iloc[0]
             row.update(rg_fs=r["rg"], rg_fs_se=r["rg_se"], rg_status=r["status"],
@@ -56,9 +59,9 @@ def summarise(out: Path) -> pd.DataFrame:
         rows.append(row)
     table = pd.DataFrame(rows)
     table.to_csv(out / "oracle.tsv", sep="\t", index=False, float_format="%.4g")
-    if (out / "probe" / "probe.tsv").exists():
-        sc = pd.read_csv(out / "probe" / "probe.tsv", sep="\t")
-        pr = pd.read_csv(out / "probe" / "probe_pairs.tsv", sep="\t")
+    if (stage("probe") / "probe.tsv").exists():
+        sc = pd.read_csv(stage("probe") / "probe.tsv", sep="\t")
+        pr = pd.read_csv(stage("probe") / "probe_pairs.tsv", sep="\t")
         pr = pr[(pr["rep_a"] == "FS")]
         wide = sc.pivot(index="task", columns="representation", values="auc")
         for _, r in pr.iterrows():

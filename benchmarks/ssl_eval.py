@@ -157,7 +157,7 @@ def evaluate(runs: list[Run], demo: Path, out: Path, epochs: dict[str, float]
 
 def oracle_h2(demo: Path) -> float | None:
     """The demo's labelled oracle ceiling (FreeSurfer + the planted hidden signal), if run."""
-    path = demo / "oracle" / "h2" / "heritability.tsv"
+    path = demo / "oracle_h2" / "heritability.tsv"
     if not path.exists():
         return None
     t = pd.read_csv(path, sep="\t")

@@ -14,7 +14,8 @@ from cli.app import app
 def oracle(
     cohort: Annotated[Path, typer.Option("--cohort", help="A 'rnce-bag simulate' folder "
                                          "(its truth/ is read: ORACLE rows).")],
-    out: Annotated[Path, typer.Option("--out", help="Output directory (study-like layout).")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory (a run of the "
+                                      "oracle's stages, cached: a rerun reuses them).")],
     features: Annotated[Path | None, typer.Option("--features", help="FreeSurfer features of "
                                                   "the cohort (default: computed).")] = None,
     grm: Annotated[str | None, typer.Option("--grm", help="GRM prefix of the cohort "
@@ -25,10 +26,15 @@ def oracle(
     """ORACLE rows of a simulated cohort: BAGs from FreeSurfer + the true hidden signal.
 
     Reads the simulator's truth/ (validation only: the ceiling a learned encoder is
-    measured against). Writes brain_age/, probe/, gwas/, h2/, rg_*/ and oracle.tsv.
+    measured against). Runs the oracle's stages as a study runs its own (cached,
+    resumable): oracle_features, oracle_brain_age, oracle_probe, oracle_gwas, oracle_h2,
+    oracle_rg_*; oracle/oracle.tsv lines them up.
     """
-    from pipeline.oracle import OracleParams, run_oracle_stage
-    from rnce_bag.core.stage import make_params
+    from pipeline.oracle import run_oracle
 
-    run_oracle_stage(make_params(OracleParams, out=out, cohort=cohort, features=features,
-                                 grm=grm, threads=threads, probes=probes), echo=typer.echo)
+    table = run_oracle(cohort.resolve(), out, features=features, grm=grm, threads=threads,
+                       probes=probes, echo=typer.echo)
+    for _, r in table.iterrows():
+        label = "" if r["representation"] == "FS" else " (ORACLE: reads truth)"
+        typer.echo(f"BAG_{r['representation']}{label}: MAE {r['mae']:.2f}, "
+                   f"h2 {r['h2']:.3f} ({r['h2_se']:.3f})")

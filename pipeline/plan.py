@@ -221,19 +221,22 @@ class _Planner:
         return grm
 
     def closing(self, co: _Cohort, grm: Path) -> None:
-        """The oracle (simulated cohorts only) and the report over every stage."""
-        from pipeline.oracle import OracleParams
+        """The oracle's stages (simulated cohorts only) and the report over every stage."""
+        from pipeline.oracle import oracle_stages
         from report.stages import ReportParams
 
         folder = self.folder
-        if self.study.simulate is not None and self.runs("oracle") and self.runs("features"):
-            # ORACLE rows (simulated cohorts only; the one stage that reads truth/, labelled)
+        if self.study.simulate is not None and self.runs("oracle") \
+                and self.runs("oracle_features") and self.runs("features"):
+            # ORACLE rows (simulated cohorts only; oracle_features is the one stage that
+            # reads truth/, labelled), through ordinary stages on the h2 stage's GRM
             with_h2 = self.runs("h2")
-            self.add("oracle", "oracle", OracleParams(
-                out=folder("oracle"), cohort=self.root / "simulate",
-                features=output_path(FEATURES, "features", folder("features")),
-                grm=str(grm) if with_h2 else None), [],
-                [*co.up, "features", *(["h2"] if with_h2 else [])])
+            self.stages += oracle_stages(
+                self.root / "simulate", self.root,
+                output_path(FEATURES, "features", folder("features")),
+                grm=str(grm) if with_h2 else None, probes=self.runs("probe"),
+                deps=[*co.up, "features"],
+                grm_deps=["h2"] if with_h2 else [])
         if self.runs("report"):
             deps = [x.name for x in self.stages if x.kind != "report"]
             self.add("report", "report", ReportParams(out=folder("report"), run=self.root),

@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from gwas.stages import ENRICH, GWAS, H2, RG
-from pipeline.oracle import ORACLE
+from pipeline.oracle import ORACLE, ORACLE_FEATURES
 from report.stages import COMPARE, REPORT
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.outputs import Output, StageSpec
@@ -26,7 +26,7 @@ from rnce_bag.stages import BRAIN_AGE, EMBED, FEATURES, PROBE, SIMULATE, TRAIN
 
 #: the stages of a study, in the order they run
 PIPELINE: tuple[StageSpec, ...] = (SIMULATE, FEATURES, TRAIN, EMBED, BRAIN_AGE, PROBE, GWAS,
-                                   H2, RG, ENRICH, ORACLE, REPORT)
+                                   H2, RG, ENRICH, ORACLE_FEATURES, ORACLE, REPORT)
 #: kind -> declaration: every stage a params document may name (a study's, and compare)
 STAGES: dict[str, StageSpec] = {s.kind: s for s in (*PIPELINE, COMPARE)}
 #: the study's stage kinds in order

@@ -73,7 +73,9 @@ class Stage:
 
     ``inputs`` are external files whose fingerprints enter the key; ``dynamic`` completes
     the params at run time from what upstream stages wrote (never part of the key: the
-    upstream keys already are).
+    upstream keys already are). ``group`` names a set of stages selected together (the
+    oracle's ``oracle_*`` stages: ``--only oracle``); a grouped stage is not selected by
+    its kind (``--only rg`` selects the study's rg stages, not the oracle's).
     """
 
     name: str
@@ -83,6 +85,7 @@ class Stage:
     deps: list[str] = field(default_factory=list)
     resumable: bool = False
     dynamic: Callable[[StageParams], StageParams] | None = None
+    group: str | None = None
 
 
 def run_child(kind: str, params: StageParams, params_file: Path,
@@ -193,10 +196,12 @@ def _now() -> str:
 
 
 def select(stages: list[Stage], name: str | None) -> set[str]:
-    """Names of the stages matching ``name`` (a stage name or a kind, e.g. ``train``)."""
+    """Names of the stages matching ``name``: a stage name, a kind (e.g. ``train``; the
+    stages outside groups) or a group (``oracle``)."""
     if name is None:
         return set()
-    hit = {s.name for s in stages if name in (s.name, s.kind)}
+    hit = {s.name for s in stages
+           if name in (s.name, s.group) or (s.group is None and name == s.kind)}
     if not hit:
         raise InputError(f"no stage called {name!r} in this study",
                          hint="stages: " + ", ".join(s.name for s in stages))

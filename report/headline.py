@@ -26,14 +26,19 @@ PROBE_TASKS = TASKS
 
 
 ORACLE_LABEL = " (oracle: reads truth)"
+#: folder prefix of the oracle's stages in a run (:data:`pipeline.oracle.PREFIX`)
+ORACLE_PREFIX = "oracle_"
 
 
-def headline_table(run: Path, reference: str = "FS", oracle: bool = True) -> pd.DataFrame:
+def headline_table(run: Path, reference: str = "FS", oracle: bool = True,
+                   prefix: str = "") -> pd.DataFrame:
     """One row per representation of the run in ``run`` (a ``rnce-bag run`` folder).
 
-    With ``oracle`` and an ``oracle/`` stage in the run (simulated cohorts, ``rnce-bag
-    oracle``), its rows other than ``reference`` follow, their names ending in
-    :data:`ORACLE_LABEL`: ceilings computed from the simulator's truth, not methods.
+    With ``oracle`` and the oracle's stages in the run (``oracle_brain_age``, ...:
+    simulated cohorts, :mod:`pipeline.oracle`), its rows other than ``reference`` follow,
+    their names ending in :data:`ORACLE_LABEL`: ceilings computed from the simulator's
+    truth, not methods. ``prefix``: read the stage folders ``<prefix><stage>`` instead
+    (the oracle's own rows).
 
     Returns
     -------
@@ -41,16 +46,19 @@ def headline_table(run: Path, reference: str = "FS", oracle: bool = True) -> pd.
         ``representation mae h2 h2_se rg rg_se rg_status n_loci lead_loci top_cell_type``
         and ``auc_<task>`` / ``p_<task>`` (DeLong against ``reference``) per probe task.
     """
-    metrics_path = output_path(BRAIN_AGE, "metrics", run / "brain_age")
+    def stage(name: str) -> Path:
+        return run / f"{prefix}{name}"
+
+    metrics_path = output_path(BRAIN_AGE, "metrics", stage("brain_age"))
     if not metrics_path.exists():
         return pd.DataFrame()
     reps = json.loads(metrics_path.read_text())["representations"]
-    h2 = read_output_if_exists(H2, "heritability", run / "h2")
-    gwas = read_output_if_exists(GWAS, "summary", run / "gwas")
-    loci = read_output_if_exists(GWAS, "loci", run / "gwas")
-    probe = read_output_if_exists(PROBE, "scores", run / "probe")
-    pairs = read_output_if_exists(PROBE, "pairs", run / "probe")
-    rg_files = sorted(run.glob(f"rg_*/{RG.outputs['rg'].file}"))
+    h2 = read_output_if_exists(H2, "heritability", stage("h2"))
+    gwas = read_output_if_exists(GWAS, "summary", stage("gwas"))
+    loci = read_output_if_exists(GWAS, "loci", stage("gwas"))
+    probe = read_output_if_exists(PROBE, "scores", stage("probe"))
+    pairs = read_output_if_exists(PROBE, "pairs", stage("probe"))
+    rg_files = sorted(run.glob(f"{prefix}rg_*/{RG.outputs['rg'].file}"))
     rg = pd.concat([read_table(p, "genetic_correlation") for p in rg_files]) if rg_files \
         else None
     rows = []
@@ -72,7 +80,7 @@ def headline_table(run: Path, reference: str = "FS", oracle: bool = True) -> pd.
             if lead is not None and len(lead):
                 row["lead_loci"] = ", ".join(str(g) for g in lead.sort_values("p_value")
                                              ["nearest_gene"].head(3))
-        ct = read_output_if_exists(ENRICH, "celltypes", run / f"enrich_{name.lower()}")
+        ct = read_output_if_exists(ENRICH, "celltypes", stage(f"enrich_{name.lower()}"))
         if ct is not None and len(ct):
             best = ct.sort_values("p_value").iloc[0]
             row["top_cell_type"] = f"{best['cell_type']} (p {best['p_value']:.2g})"
@@ -88,8 +96,8 @@ def headline_table(run: Path, reference: str = "FS", oracle: bool = True) -> pd.
                     row[f"p_{task}"] = hit["p_delong"].iloc[0]
         rows.append(row)
     table = pd.DataFrame(rows)
-    if oracle and output_path(BRAIN_AGE, "metrics", run / "oracle" / "brain_age").exists():
-        extra = headline_table(run / "oracle", reference, oracle=False)
+    if oracle and output_path(BRAIN_AGE, "metrics", run / f"{ORACLE_PREFIX}brain_age").exists():
+        extra = headline_table(run, reference, oracle=False, prefix=ORACLE_PREFIX)
         extra = extra[extra["representation"] != reference]
         extra["representation"] = extra["representation"] + ORACLE_LABEL
         table = pd.concat([table, extra], ignore_index=True)

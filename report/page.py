@@ -27,7 +27,7 @@ from gwas.locus_compare import compare_loci
 from gwas.stages import ENRICH, GWAS, H2, RG
 from gwas.sumstats import read_sumstats
 from gwas.verdict import pair_verdict, verdict_sentence, verdicts_from_files
-from report.headline import genetics_design, headline_cells, headline_table
+from report.headline import ORACLE_PREFIX, genetics_design, headline_cells, headline_table
 from report.stages import REPORT
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.io import atomic_path, ensure_writable_dir, write_text
@@ -87,17 +87,21 @@ def _rows(df: pd.DataFrame, columns: list[str]) -> list[dict[str, str]]:
     return [{c: _fmt(r[c], c) if c in r else "" for c in columns} for _, r in df.iterrows()]
 
 
+def _is_oracle(folder: str) -> bool:
+    return folder == "oracle" or folder.startswith(ORACLE_PREFIX)
+
+
 def collect(run_dir: str | os.PathLike[str]) -> dict:
     """Paths of every stage output below ``run_dir``."""
     run = Path(run_dir)
     if not run.is_dir():
         raise InputError(f"run folder '{run}' not found")
     def glob(name: str) -> list[Path]:
-        # skips hidden folders (a pipeline's partial stages) and a study's oracle/ stage,
-        # whose rows only appear, labelled, in the headline table
+        # skips hidden folders (a pipeline's partial stages) and the oracle's stages
+        # (oracle, oracle_*), whose rows only appear, labelled, in the headline table
         return sorted(p for p in run.rglob(name)
                       if not any(part.startswith(".") for part in p.relative_to(run).parts)
-                      and p.relative_to(run).parts[0] != "oracle")
+                      and not _is_oracle(p.relative_to(run).parts[0]))
 
     found: dict = {"brain_age": [], "probe": [], "gwas": [], "heritability": [], "rg": [],
                    "run_json": glob("run.json")}

@@ -109,8 +109,9 @@ def write_table(table, path: str | os.PathLike[str], schema: str | None = None,
                 float_format: str = "%.6g", header: bool = True) -> Path:
     """Atomically write a table as TSV (gzipped when ``path`` ends in ``.gz``) with the
     project's one convention: tab-separated,
-    ``NA`` for a missing value, ``\\n`` line ends; validated first against ``schema``
-    (a name in :data:`rnce_bag.core.schema.SCHEMAS`) when given.
+    ``NA`` for a missing value, ``\\n`` line ends; or as Parquet when ``path`` ends in
+    ``.parquet`` (no index). Validated first against ``schema`` (a name in
+    :data:`rnce_bag.core.schema.SCHEMAS`) when given.
 
     Parameters
     ----------
@@ -121,6 +122,10 @@ def write_table(table, path: str | os.PathLike[str], schema: str | None = None,
         from rnce_bag.core.schema import validate_frame
 
         validate_frame(table, schema, source=str(path))
+    if str(path).endswith(".parquet"):
+        with atomic_path(path) as tmp:
+            table.to_parquet(tmp, index=False)
+        return Path(path)
     text = table.to_csv(sep="\t", index=False, header=header, na_rep="NA",
                         float_format=float_format, lineterminator="\n")
     if str(path).endswith(".gz"):  # reproducible bytes: no name or time in the header

@@ -257,6 +257,25 @@ SCHEMAS: dict[str, TableSchema] = {
             allow_empty=True,
         ),
         TableSchema(
+            "headline",
+            (
+                Column("representation", "str", unique=True),
+                Column("mae", "float", lo=0),
+                Column("h2", "float", nullable=True, required=False),
+                Column("h2_se", "float", nullable=True, required=False),
+                Column("rg", "float", nullable=True, required=False),
+                Column("rg_se", "float", nullable=True, required=False),
+                Column("rg_status", "str", nullable=True, required=False),
+                Column("n_loci", "int", nullable=True, lo=0, required=False),
+                Column("lead_loci", "str", nullable=True, required=False),
+                Column("top_cell_type", "str", nullable=True, required=False),
+            ),
+            patterns=(Column(r"auc_\w+", "float", nullable=True, lo=0, hi=1),
+                      Column(r"p_\w+", "float", nullable=True, lo=0, hi=1)),
+            allow_extra=False,
+            description="one row per BAG: MAE, h2, rg with FS, loci, top cell type, AUCs",
+        ),
+        TableSchema(
             "probe",
             (
                 Column("task", "str"),

@@ -70,7 +70,15 @@ def test_plan_order_and_selection(tmp_path):
     assert names[:3] == ["simulate", "features", "train_rnce"] and names[-1] == "report"
     assert select(stages, "train") == {"train_rnce", "train_simclr", "train_barlow"}
     assert select(stages, "rg") == {"rg_fs_rnce", "rg_fs_simclr", "rg_fs_barlow",
-                                    "rg_fs_fs_rnce"}
+                                    "rg_fs_fs_rnce"}  # the study's, not the oracle's
+    # the oracle: ordinary stages, selected together by their group or one by name
+    oracle = [s.name for s in stages if s.group == "oracle"]
+    assert select(stages, "oracle") == set(oracle) and len(oracle) == 8
+    assert select(stages, "oracle_h2") == {"oracle_h2"}
+    assert oracle[0] == "oracle_features" and oracle[-1] == "oracle" \
+        and names.index("oracle") < names.index("report")
+    h2 = next(s for s in stages if s.name == "oracle_h2")
+    assert h2.params.grm == str(tmp_path / "h2" / "grm") and "h2" in h2.deps  # study's GRM
     ba = next(s for s in stages if s.name == "brain_age").params.features
     assert "FS_RNCE=FS+RNCE" in ba  # the combined row, its own BAG
     with pytest.raises(InputError, match="no stage called"):
