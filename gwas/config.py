@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from gwas.engines import check_choice
+from gwas.relatedness import KING_CUTOFF, KING_MIN_VARIANTS
 from rnce_bag.core.config import StrictModel
 
 #: ``auto`` or a registered engine's name (:mod:`gwas.engines`)
@@ -42,6 +43,13 @@ class QCConfig(StrictModel):
     hwe_p: float = Field(1e-6, ge=0, le=1, description="min Hardy-Weinberg exact p")
     info: float = Field(0.8, ge=0, le=1, description="min imputation INFO (BGEN only)")
     sample_call_rate: float = Field(0.98, ge=0, le=1, description="min sample call rate")
+    king_cutoff: float | None = Field(
+        KING_CUTOFF, gt=0, le=0.5, description="relatedness QC: remove samples until no pair "
+        "has a KING-robust kinship at or above this (0.0884: second degree and closer; "
+        "0.177: first degree; null: keep relatives); gwas.relatedness states the rule")
+    king_min_variants: int = Field(
+        KING_MIN_VARIANTS, ge=0, description="relatedness QC needs at least this many QC'd "
+        "variants (else it is skipped, with a warning): KING on fewer is noise")
 
 
 class PCAConfig(StrictModel):

@@ -24,6 +24,7 @@ from gwas.engines import (
     EngineRequest,
     EngineResult,
     GwasEngine,
+    Relatives,
     check_result,
     covariates_with_pcs,
 )
@@ -41,6 +42,7 @@ from gwas.inputs import (
 from gwas.loci import annotate_genes, clump
 from gwas.plink_io import open_bed
 from gwas.regions import REGION_COLUMNS, locus_region
+from gwas.relatedness import relatedness_counts
 from gwas.stages import GWAS
 from gwas.sumstats import summarise, unambiguous_rsids, write_ssf
 from rnce_bag.core.errors import InputError
@@ -119,7 +121,8 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
     inputs = _inputs(geno, pheno_path, pheno_names, covar_path, covar_names, cfg, flt, work,
                      threads, say)
     engine, result = _associate(geno, inputs, cfg, out, work, cache_dir, threads, say)
-    _write_design(inputs.samples, result.pcs, out)
+    _write_design(inputs.samples, result, out)
+    relatedness = _write_relatives(result.relatives, out, say)
     summaries, n_loci = _write_results(geno, inputs, result, engine.name, cfg, out, say)
     report = {"engine": engine.name, "samples_dropped": inputs.samples.dropped,
               "qc": result.counts, "genotype_files": len(geno.per_file()),
@@ -128,6 +131,7 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
               "timings_s": say.timings,
               "n_pcs": 0 if result.pcs is None else result.pcs.shape[1] - 1,
               "phenotypes": summaries, "n_loci": n_loci,
+              **({"relatedness": relatedness} if relatedness else {}),
               **{k: v for k, v in result.report.items() if k != "note"},
               "note": result.report.get("note", "")}
     write_text(output_path(GWAS, "report", out),
@@ -219,13 +223,41 @@ def _associate(geno: GenotypeInput, inputs: _Inputs, cfg: GwasConfig, out: Path,
     return engine, result
 
 
-def _write_design(samples: SampleSet, pcs: pd.DataFrame | None, out: Path) -> None:
-    """The PCs and exactly the covariates of the association, for h2/rg on the same model."""
+def _write_design(samples: SampleSet, result: EngineResult, out: Path) -> None:
+    """The PCs and exactly the covariates of the association, for h2/rg on the same model
+    (the same samples: relatives that QC removed are not in it)."""
+    pcs = result.pcs
     if pcs is not None:
         write_output(GWAS, "pcs", pcs, out)
     used = covariates_with_pcs(samples, pcs)
+    if used is not None and result.relatives is not None and result.relatives.removed:
+        used = used[~used["IID"].isin(set(result.relatives.removed))]
     if used is not None and used.shape[1] > 1:
         write_output(GWAS, "covariates", used, out, float_format="%.10g")
+
+
+def _write_relatives(rel: Relatives | None, out: Path, say: _Clock) -> dict | None:
+    """``relatives.tsv`` and the report's ``relatedness`` block (None without the QC)."""
+    if rel is None:
+        return None
+    write_output(GWAS, "relatives", rel.pairs, out, float_format="%.5g")
+    if rel.skipped:
+        say(f"relatedness QC {rel.skipped}")
+        return {"king_cutoff": rel.cutoff, "checked": False, "skipped": rel.skipped,
+                "related_pairs": 0, "pairs_by_degree": {}, "samples_removed_related": 0,
+                "removed": []}
+    block = {**relatedness_counts(rel.pairs, rel.removed, rel.cutoff), "checked": True,
+             "estimator": "KING-robust between-family kinship (Manichaikul et al. 2010) on "
+                          "the LD-pruned common variants of the PCA",
+             "rule": "remove the sample with the most relatives at or above the cutoff "
+                     "(ties: the later in the genotype file) until none is left, then give "
+                     "back any removed sample without a kept relative (gwas.relatedness)",
+             "removed": rel.removed}
+    if rel.removed:
+        say(f"relatedness: {block['related_pairs']} pair(s) with KING kinship >= "
+            f"{rel.cutoff:g}; {len(rel.removed)} sample(s) removed, the association, PCs, "
+            "and the h2/rg that reuse its covariates analyse the unrelated set")
+    return block
 
 
 def _write_results(geno: GenotypeInput, inputs: _Inputs, result: EngineResult, engine: str,

@@ -104,6 +104,15 @@ def run_gwas_stage(params: GwasParams, echo: Echo = silent) -> Outputs:
          f"HWE -{qc['variants_removed_hwe']}"
          + (f", INFO -{qc['variants_removed_info']}" if "variants_removed_info" in qc
             else "") + ")")
+    rel = report.get("relatedness")
+    if rel and not rel["checked"]:
+        echo(f"relatedness QC {rel['skipped']}")
+    elif rel:
+        echo(f"relatedness (KING-robust, cutoff {rel['king_cutoff']:g}): "
+             f"{rel['related_pairs']} related pair(s), {rel['samples_removed_related']} "
+             "sample(s) removed" + ("; pairs by degree " + ", ".join(
+                 f"{d}: {n}" for d, n in rel["pairs_by_degree"].items())
+                 if rel["pairs_by_degree"] else ""))
     for s in report["phenotypes"]:
         echo(f"{s['phenotype']}: lambda GC {s['lambda_gc']:.3f}, {s['n_genome_wide']} "
              f"variants p < {cfg.genome_wide_p:g}, min p {s['min_p']:.3g}")
@@ -131,6 +140,8 @@ GWAS = StageSpec("gwas", {
     "pcs": Output("pcs.tsv", None),
     "covariates": Output("covariates.tsv", "gwas_covar",
                          "the association's covariates with PCs (h2 and rg reuse them)"),
+    "relatives": Output("relatives.tsv", "relatives", "relatedness QC: the pairs of third "
+                        "degree or closer and the samples removed (qc.king_cutoff)"),
     "report": Output("gwas_report.json"),
 }, GwasParams, run_gwas_stage)
 

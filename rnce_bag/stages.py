@@ -69,6 +69,8 @@ SIMULATE = StageSpec("simulate", {
                         "FUMA-format expression reference (not truth: the planted "
                         "enrichment is in truth/truth.json)"),
     "truth_latent": Output("truth/latent.tsv", None, "ORACLE only: true latent values"),
+    "truth_relatives": Output("truth/relatives.tsv", None, "ORACLE only: planted relative "
+                              "pairs (simulations with families)"),
 }, SimulateParams, run_simulate)
 
 

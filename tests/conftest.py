@@ -84,6 +84,24 @@ def tiny_sim(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def families_sim(tmp_path_factory):
+    """400 subjects, half of the normative ones in families (sibling pairs, trios,
+    half-sibling pairs; shared family environment c2 = 0.2), 20,000 variants over 60 Mb
+    (long enough for KING: the tiny preset's 6 Mb give unrelated pairs kinship up to 0.1),
+    no missing calls, no images (~30 s)."""
+    from rnce_bag.simulate.config import SimulateConfig
+    from rnce_bag.simulate.run import simulate
+
+    out = tmp_path_factory.mktemp("sim") / "families"
+    simulate(SimulateConfig.model_validate({
+        "cohort": {"n_subjects": 400},
+        "genotypes": {"n_variants": 20000, "simulated_mb": 60, "missing_rate": 0.0},
+        "images": {"write": False},
+        "families": {"fraction": 0.5, "shared_environment": 0.2}}), out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def complete_sim(tmp_path_factory):
     """300 subjects x 2,000 variants, no missing calls, no images, with pheno/covar files."""
     from rnce_bag.simulate.config import SimulateConfig

@@ -75,6 +75,68 @@ class EngineRequest:
 
 
 @dataclass
+class Relatives:
+    """What relatedness QC found and did (:mod:`gwas.relatedness`).
+
+    Attributes
+    ----------
+    pairs : pandas.DataFrame
+        :func:`gwas.relatedness.relatives_table`: every pair of third degree or closer.
+    removed : list of str
+        The samples removed, in the order of removal.
+    cutoff : float
+        ``qc.king_cutoff``.
+    """
+
+    pairs: pd.DataFrame
+    removed: list[str]
+    cutoff: float
+    skipped: str = ""
+
+
+def relatedness_plan(cfg, counts: dict) -> Relatives | str:
+    """``"run"`` when relatedness QC is to run, ``"off"`` when ``qc.king_cutoff`` is null,
+    else the :class:`Relatives` of a skipped check (too few QC'd variants for KING), with
+    its reason."""
+    import pandas as pd
+
+    if cfg.qc.king_cutoff is None:
+        return "off"
+    if counts["variants_out"] >= cfg.qc.king_min_variants:
+        return "run"
+    return Relatives(
+        pd.DataFrame(columns=["IID1", "IID2", "kinship", "degree", "removed"]), [],
+        cfg.qc.king_cutoff,
+        f"skipped: {counts['variants_out']} QC'd variants, below qc.king_min_variants "
+        f"({cfg.qc.king_min_variants}): KING's kinship is mostly noise on so few; relatives "
+        "were not checked (remove them with --remove, or lower qc.king_min_variants)")
+
+
+def remove_relatives(order: list[str], kept: list[str], pairs: pd.DataFrame, cutoff: float,
+                     counts: dict) -> tuple[list[str], Relatives]:
+    """The samples of ``kept`` left by the relatedness rule, and what it did: the one
+    step every engine calls with its own kinship pairs (``IID1 IID2 kinship``).
+
+    ``order``: the analysed samples in the genotype file's order (the request's
+    ``samples.iids``), which breaks ties the same way in every engine. ``counts`` gets
+    ``samples_removed_related`` and the new ``samples_out``.
+    """
+    from gwas.relatedness import relatives_table, unrelated_set
+
+    alive = set(kept)
+    ordered = [s for s in order if s in alive]
+    rank = {s: i for i, s in enumerate(ordered)}
+    pairs = pairs[pairs["IID1"].astype(str).isin(rank) & pairs["IID2"].astype(str).isin(rank)]
+    a, b = pairs["IID1"].astype(str), pairs["IID2"].astype(str)
+    swap = (a.map(rank) > b.map(rank)).to_numpy()
+    pairs = pairs.assign(IID1=a.where(~swap, b), IID2=b.where(~swap, a))
+    unrelated, removed = unrelated_set(ordered, pairs, cutoff)
+    counts["samples_removed_related"] = len(removed)
+    counts["samples_out"] = len(unrelated)
+    return unrelated, Relatives(relatives_table(pairs, removed), removed, cutoff)
+
+
+@dataclass
 class EngineResult:
     """What every engine returns.
 
@@ -90,12 +152,15 @@ class EngineResult:
     report : dict
         Extra fields for ``gwas_report.json`` (e.g. Hail's BLAS), always including
         ``note``: what a reader comparing engines should know ('' when nothing).
+    relatives : Relatives or None
+        Relatedness QC's pairs and removals (None when ``qc.king_cutoff`` is null).
     """
 
     results: dict[str, pd.DataFrame]
     counts: dict[str, int]
     pcs: pd.DataFrame | None
     report: dict[str, Any] = field(default_factory=lambda: {"note": ""})
+    relatives: Relatives | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,16 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from gwas.engines import EngineRequest, EngineResult, GwasEngine, analysed
+from gwas.engines import (
+    EngineRequest,
+    EngineResult,
+    GwasEngine,
+    Relatives,
+    analysed,
+    relatedness_plan,
+    remove_relatives,
+)
+from gwas.relatedness import REPORT_FLOOR
 from rnce_bag.core.errors import ExternalToolError, InputError
 from rnce_bag.core.tools import find_executable
 
@@ -390,8 +399,9 @@ def hail_qc(hl, mt, iids: list[str], qc, work: Path | None = None, variant_keep=
     return mt, counts
 
 
-def hail_pca(hl, mt, pca_cfg, cache: Path | None = None, key: str | None = None):
-    """``hwe_normalized_pca`` on LD-pruned common variants: pandas ``IID PC1..PCk``.
+def hail_pruned(hl, mt, pca_cfg, cache: Path | None = None, key: str | None = None):
+    """The LD-pruned common variants of ``mt`` (``ld_prune``): those of the ancestry PCA
+    and of the KING kinship.
 
     With ``cache`` and ``key`` (the genotypes, the QC'd samples and the QC and pruning
     settings), the pruned variants are kept as ``cache/pruned-<key>.ht`` and reused:
@@ -399,8 +409,6 @@ def hail_pca(hl, mt, pca_cfg, cache: Path | None = None, key: str | None = None)
     10,000 x 500,000 on 2 cores), and a rerun with new phenotypes of the same subjects
     prunes the same variants.
     """
-    import pandas as pd
-
     common = mt.filter_rows(hl.min(mt.qc_af, 1 - mt.qc_af) >= pca_cfg.min_maf)
     saved = cache / f"pruned-{key}.ht" if cache is not None and key else None
     if saved is not None and (saved / "_SUCCESS").exists():
@@ -410,8 +418,31 @@ def hail_pca(hl, mt, pca_cfg, cache: Path | None = None, key: str | None = None)
                              bp_window_size=pca_cfg.prune_window_kb * 1000)
         if saved is not None:
             pruned = pruned.checkpoint(str(saved), overwrite=True)
-    common = common.filter_rows(hl.is_defined(pruned[common.row_key]))
-    _, scores, _ = hl.hwe_normalized_pca(common.GT, k=pca_cfg.n_pcs)
+    return common.filter_rows(hl.is_defined(pruned[common.row_key]))
+
+
+def hail_king(hl, mt, floor: float):
+    """KING-robust kinship (``hl.king``, PLINK 2's estimator) of the pairs of ``mt`` at or
+    above ``floor``: pandas ``IID1 IID2 kinship`` (each pair once)."""
+    km = hl.king(mt.GT)
+    km = km.filter_entries((km.phi >= floor) & (km.s_1 != km.s))
+    df = km.entries().select("phi").to_pandas()
+    ids = mt.s.collect()
+    rank = {s: i for i, s in enumerate(ids)}
+    first = [rank[a] < rank[b] for a, b in zip(df["s_1"], df["s"], strict=True)]
+    df = df[first]
+    import pandas as pd
+
+    return pd.DataFrame({"IID1": df["s_1"].astype(str).to_numpy(),
+                         "IID2": df["s"].astype(str).to_numpy(),
+                         "kinship": df["phi"].astype(float).to_numpy()})
+
+
+def hail_pca(hl, pruned, pca_cfg):
+    """``hwe_normalized_pca`` on :func:`hail_pruned`'s variants: pandas ``IID PC1..PCk``."""
+    import pandas as pd
+
+    _, scores, _ = hl.hwe_normalized_pca(pruned.GT, k=pca_cfg.n_pcs)
     df = scores.to_pandas()
     pcs = pd.DataFrame(df["scores"].tolist(), columns=[f"PC{i + 1}" for i in
                                                        range(pca_cfg.n_pcs)])
@@ -508,7 +539,14 @@ def run(req: EngineRequest) -> EngineResult:
     say("QC (Hail)", "import")
     mt, counts = hail_qc(hl, mt, req.samples.iids, cfg.qc, work, req.variant_keep)
     say("", "qc")
-    pcs = None
+    pcs, relatives = None, relatedness_plan(cfg, counts)
+    kept = mt.s.collect()
+    if relatives == "run":  # on every QC'd variant, as the PLINK 2 engine
+        say("relatedness (Hail king, KING-robust kinship)")
+        pairs = hail_king(hl, mt, REPORT_FLOOR)
+        kept, relatives = remove_relatives(req.samples.iids, kept, pairs,
+                                           cfg.qc.king_cutoff, counts)
+        say("", "relatedness")
     if cfg.pca.n_pcs > 0:
         say(f"{cfg.pca.n_pcs} ancestry PCs (Hail hwe_normalized_pca)")
         key = None
@@ -516,12 +554,19 @@ def run(req: EngineRequest) -> EngineResult:
             ident = json.dumps([import_key(files("bfile"), files("bgen"),
                                            parts[0].sample if geno.sample else None,
                                            files("vcf")),
-                                sorted(map(str, mt.s.collect())), cfg.qc.model_dump(),
+                                sorted(map(str, mt.s.collect())),
+                                cfg.qc.model_dump(exclude={"king_cutoff"}),
                                 cfg.pca.model_dump(exclude={"n_pcs"})])
             key = hashlib.sha1(ident.encode()).hexdigest()[:12]
-        pcs = hail_pca(hl, mt, cfg.pca, cache, key)
+        # pruned on the QC'd samples (relatives too: LD barely changes), PCs of the analysed
+        pruned = hail_pruned(hl, mt, cfg.pca, cache, key)
+        if isinstance(relatives, Relatives) and relatives.removed:
+            pruned = pruned.filter_cols(hl.literal(set(kept)).contains(pruned.s))
+        pcs = hail_pca(hl, pruned, cfg.pca)
         say("", "pca")
-    pheno, covar = analysed(req.samples, pcs, mt.s.collect())
+    if isinstance(relatives, Relatives) and relatives.removed:
+        mt = mt.filter_cols(hl.literal(set(kept)).contains(mt.s))
+    pheno, covar = analysed(req.samples, pcs, kept)
     say("association (Hail linear_regression_rows)")
     raw = hail_linear_regression(hl, mt, pheno, covar, work)
     say("", "association")
@@ -530,7 +575,7 @@ def run(req: EngineRequest) -> EngineResult:
     return EngineResult(results, counts, pcs, {
         "hail_blas": blas_used(req.out),
         "note": "Hail mean-imputes missing genotype calls per variant; PLINK 2 drops those "
-                "samples per variant"})
+                "samples per variant"}, None if relatives == "off" else relatives)
 
 
 ENGINE = GwasEngine("hail", "Hail", run, order=10)

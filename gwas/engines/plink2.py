@@ -17,8 +17,16 @@ import numpy as np
 import pandas as pd
 
 from gwas.config import GwasConfig
-from gwas.engines import EngineRequest, EngineResult, GwasEngine, analysed
+from gwas.engines import (
+    EngineRequest,
+    EngineResult,
+    GwasEngine,
+    analysed,
+    relatedness_plan,
+    remove_relatives,
+)
 from gwas.inputs import SampleSet
+from gwas.relatedness import REPORT_FLOOR
 from rnce_bag.core.errors import ExternalToolError, InputError
 from rnce_bag.core.tools import require_tool, run_tool
 
@@ -277,36 +285,66 @@ def duplicate_id_error(geno: list[str], ids: pd.Series) -> InputError:
                            "--make-bed --out OUT")
 
 
-def pca(geno: Sources, keep: Path, extract: Path, cfg: GwasConfig, n_samples: int, work: Path,
-        threads: int | None = None) -> pd.DataFrame:
-    """Ancestry PCs on LD-pruned common variants: ``IID PC1..PCk``.
+def one_fileset(geno: Sources, keep: Path, extracts: list[Path], name: str, work: Path,
+                threads: int | None = None) -> list[str]:
+    """PLINK 2 input flags of the variants in ``extracts`` (one list per file, or one for
+    all) as one genome-wide fileset: the input itself when it is one file, else the
+    files' variants of the samples in ``keep`` joined into ``work/<name>`` (hard calls).
+    Give ``--keep`` with the flags."""
+    if len(geno) == 1:
+        return [*geno[0], "--extract", str(extracts[0])]
+    from gwas.plink_io import concat_bed
+
+    parts = []
+    for i, src in enumerate(geno):
+        part = work / f"{name}.{i + 1}"
+        run_plink2([*src, "--keep", str(keep), "--extract", str(extracts[i % len(extracts)]),
+                    "--make-bed"], part, threads)
+        parts.append(str(part))
+    concat_bed(parts, work / name)
+    return ["--bfile", str(work / name)]
+
+
+def pruned_source(geno: Sources, keep: Path, extract: Path, cfg: GwasConfig, work: Path,
+                  threads: int | None = None) -> list[str]:
+    """PLINK 2 input flags of the LD-pruned common variants of the QC'd samples (``keep``,
+    ``extract``): the variants of the ancestry PCA.
 
     Pruning works within chromosomes, so per-chromosome files are pruned one by one; their
-    pruned variants are joined into one fileset and the PCs computed once, genome-wide.
+    pruned variants are joined into one fileset, so that the PCs are computed once,
+    genome-wide. Give ``--keep`` with the flags.
     """
-    k = cfg.pca.n_pcs
     pruned = _per_source(geno, ["--keep", str(keep), "--extract", str(extract), "--maf",
                                 str(cfg.pca.min_maf), "--indep-pairwise",
                                 f"{cfg.pca.prune_window_kb}kb", "1", str(cfg.pca.prune_r2)],
                          work / "prune", threads)
+    return one_fileset(geno, keep, [Path(f"{p}.prune.in") for p in pruned], "pruned", work,
+                       threads)
+
+
+def king_pairs(source: list[str], keep: Path, floor: float, work: Path,
+               threads: int | None = None) -> pd.DataFrame:
+    """KING-robust kinship (``--make-king-table``) of the pairs of ``keep`` at or above
+    ``floor``: ``IID1 IID2 kinship n_variants``."""
+    run_plink2([*source, "--keep", str(keep), "--make-king-table", "--king-table-filter",
+                repr(floor)], work / "king", threads)
+    table = pd.read_csv(work / "king.kin0", sep="\t", dtype={"IID1": str, "IID2": str,
+                                                             "#IID1": str})
+    table = table.rename(columns={"#IID1": "IID1", "KINSHIP": "kinship",
+                                  "NSNP": "n_variants"})
+    return table[["IID1", "IID2", "kinship", "n_variants"]]
+
+
+def pca(source: list[str], keep: Path, cfg: GwasConfig, n_samples: int, work: Path,
+        threads: int | None = None) -> pd.DataFrame:
+    """Ancestry PCs of the samples in ``keep`` on :func:`pruned_source`'s variants:
+    ``IID PC1..PCk``."""
+    k = cfg.pca.n_pcs
     # the randomized algorithm starts from PLINK 2's RNG, seeded from the clock unless
     # --seed is given: unseeded, reruns give different PCs past the first few
     pca = ["--pca", "approx", str(k), "--seed", str(cfg.pca.seed)] if n_samples >= 5000 \
         else ["--pca", str(k)]
-    if len(geno) == 1:
-        source = [*geno[0], "--keep", str(keep), "--extract", f"{pruned[0]}.prune.in"]
-    else:
-        from gwas.plink_io import concat_bed
-
-        parts = []
-        for i, (src, p) in enumerate(zip(geno, pruned, strict=True)):
-            part = work / f"pruned.{i + 1}"
-            run_plink2([*src, "--keep", str(keep), "--extract", f"{p}.prune.in",
-                        "--make-bed"], part, threads)
-            parts.append(str(part))
-        concat_bed(parts, work / "pruned")
-        source = ["--bfile", str(work / "pruned")]
-    run_plink2([*source, *pca], work / "pca", threads)
+    run_plink2([*source, "--keep", str(keep), *pca], work / "pca", threads)
     ev = pd.read_csv(work / "pca.eigenvec", sep="\t")
     ev = ev.rename(columns={"#IID": "IID", "#FID": "FID"})
     ev["IID"] = ev["IID"].astype(str)
@@ -446,11 +484,25 @@ def run(req: EngineRequest) -> EngineResult:
         kept, extract, counts = qc(args, fam, samples, cfg, work / "qc", threads, variant_keep)
         counts["variants_ids_shared"] = n_shared
     say("", "qc")
-    keep = work / "qc" / "keep.tsv"
-    pcs = None
+    keep = qc_keep = work / "qc" / "keep.tsv"
+    pcs, relatives = None, relatedness_plan(cfg, counts)
+    if relatives == "run":
+        say("relatedness (plink2 KING-robust kinship)")
+        # every QC'd variant: a short (simulated) genome has too few independent segments
+        # for the pruned set alone (unrelated pairs reach 0.09 on the demo's 5,000)
+        every = one_fileset(args, keep, [extract], "qc_variants", work / "qc", threads)
+        pairs = king_pairs(every, keep, REPORT_FLOOR, work / "qc", threads)
+        kept, relatives = remove_relatives(samples.iids, kept, pairs, cfg.qc.king_cutoff,
+                                           counts)
+        if relatives.removed:  # type: ignore[union-attr]
+            keep = work / "qc" / "keep_unrelated.tsv"
+            _write_keep(keep, fam, kept)
+        say("", "relatedness")
     if cfg.pca.n_pcs > 0:
         say(f"{cfg.pca.n_pcs} ancestry PCs (plink2)")
-        pcs = pca(args, keep, extract, cfg, len(kept), work / "qc", threads)
+        # pruned on the QC'd samples (relatives too: LD barely changes), PCs of the analysed
+        source = pruned_source(args, qc_keep, extract, cfg, work / "qc", threads)
+        pcs = pca(source, keep, cfg, len(kept), work / "qc", threads)
         say("", "pca")
     pheno, covar = analysed(samples, pcs, kept)
     say("association (plink2 --glm)")
@@ -462,7 +514,8 @@ def run(req: EngineRequest) -> EngineResult:
         for ssf in results.values():
             ssf["rsid"] = ssf["rsid"].map(original).fillna(ssf["rsid"])
     say("", "read_results")
-    return EngineResult(results, counts, pcs)
+    return EngineResult(results, counts, pcs, relatives=None if relatives == "off"
+                        else relatives)  # type: ignore[arg-type]
 
 
 ENGINE = GwasEngine("plink2", "PLINK 2", run, order=0)

@@ -135,6 +135,20 @@ SCHEMAS: dict[str, TableSchema] = {
             description="PLINK 2 phenotype file",
         ),
         TableSchema(
+            "relatives",
+            (
+                Column("IID1", "str"),
+                Column("IID2", "str"),
+                Column("kinship", "float", hi=1),
+                Column("degree", "int", nullable=True, choices=(0, 1, 2, 3)),
+                Column("removed", "str", nullable=True),
+            ),
+            allow_extra=False,
+            allow_empty=True,
+            description="pairs of third degree or closer (KING-robust kinship) and which of "
+                        "the pair relatedness QC removed",
+        ),
+        TableSchema(
             "gwas_covar",
             (Column("#FID", "str", required=False), Column("IID", "str", unique=True)),
             patterns=(Column(r"(?!#FID$|IID$).+", "float", nullable=True),),

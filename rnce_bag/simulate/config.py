@@ -175,6 +175,33 @@ class ImageConfig(StrictModel):
     workers: int = Field(2, ge=1, le=64)
 
 
+class FamilyConfig(StrictModel):
+    """Relatives in the normative cohort (UK Biobank has many: about a third of its
+    participants have a third-degree or closer relative, Bycroft et al. 2018, Nature
+    562:203), made by Mendelian transmission of the coalescent's haplotypes
+    (:mod:`rnce_bag.simulate.families`); their pairs and degrees go to
+    ``truth/relatives.tsv``."""
+
+    fraction: float = Field(0.0, ge=0, le=0.9, description="share of the normative "
+                            "subjects placed in families (0: every subject unrelated)")
+    kinds: dict[Literal["full_sibling", "parent_offspring", "half_sibling"], float] = Field(
+        {"full_sibling": 0.5, "parent_offspring": 0.3, "half_sibling": 0.2},
+        description="share of families of each kind: sibling pairs, parent-offspring trios "
+                    "(both parents in the cohort) and half-sibling pairs")
+    shared_environment: float = Field(0.0, ge=0, lt=1, description="share of the latent "
+                                      "brain-ageing factor's variance from an environment "
+                                      "shared within a family (c2; taken from the "
+                                      "non-genetic part)")
+
+    @model_validator(mode="after")
+    def _some_kind(self) -> FamilyConfig:
+        if self.fraction > 0 and not any(v > 0 for v in self.kinds.values()):
+            raise ValueError("families.kinds: give at least one kind a positive share")
+        if any(v < 0 for v in self.kinds.values()):
+            raise ValueError("families.kinds: shares are >= 0")
+        return self
+
+
 class SimulateConfig(StrictModel):
     """Everything ``rnce-bag simulate`` needs."""
 
@@ -185,9 +212,12 @@ class SimulateConfig(StrictModel):
     genotypes: GenotypeConfig = GenotypeConfig()
     genetics: GeneticsConfig = GeneticsConfig()
     images: ImageConfig = ImageConfig()
+    families: FamilyConfig = FamilyConfig()
 
     @model_validator(mode="after")
     def _enough_variants(self) -> SimulateConfig:
+        if self.genetics.h2 + self.families.shared_environment >= 1:
+            raise ValueError("genetics.h2 + families.shared_environment must be below 1")
         if self.genetics.n_causal * 4 > self.genotypes.n_variants:
             raise ValueError(f"n_causal ({self.genetics.n_causal}) needs at least 4x as many "
                              f"variants, found n_variants={self.genotypes.n_variants}")

@@ -43,6 +43,14 @@ from rnce_bag.simulate import anatomy, freesurfer, genotypes
 from rnce_bag.simulate.celltypes import CELL_TYPES, TARGET_CELL_TYPES, specificity_table
 from rnce_bag.simulate.cohort import disease_summary, simulate_cohort
 from rnce_bag.simulate.config import SimulateConfig
+from rnce_bag.simulate.families import (
+    Pedigree,
+    cohort_dosages,
+    family_effect,
+    family_summary,
+    plan_families,
+    relative_pairs,
+)
 from rnce_bag.simulate.genetics import choose_causal, genetic_value, white_matter_ageing
 from rnce_bag.simulate.genome import AUTOSOMES, GRCH37_LENGTHS, PLANTED_LOCI, simulated_lengths
 from rnce_bag.simulate.measures import (
@@ -65,7 +73,8 @@ MANIFEST_COLUMNS = ["IID", "FID", "age", "sex", "site", "diagnosis", "amyloid",
                     "freesurfer_dir"]
 STREAMS = ("population", "cohort", "genotypes", "missing", "celltypes", "causal", "effects",
            "environment", "hidden", "anatomy", "freesurfer", "images", "sites",
-           "wm_effects", "wm_environment")  # appended: earlier streams keep their draws
+           "wm_effects", "wm_environment", "families")  # appended: earlier streams keep
+#                                                            their draws
 
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
@@ -150,15 +159,20 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
     order = rng["population"].permutation(n)  # cohort row i is msprime individual order[i]
     pop = np.where(order < n_a, "A", "B")
     cohort = simulate_cohort(cfg.cohort, cfg.disease, pop, rng["cohort"])
-    chroms, variants = _chromosomes(cfg, n, n_a, n_b, rng, progress)
+    ped = None
+    if cfg.families.fraction > 0:  # relatives: children of founders (rnce_bag.simulate.families)
+        ped = plan_families(pop, cohort["clinical"].to_numpy() == 0, cohort["age"].to_numpy(),
+                            cfg.families.fraction, dict(cfg.families.kinds), rng["families"])
+    chroms, variants = _chromosomes(cfg, n, *((ped.n_founders_a, ped.n_founders_b) if ped
+                                              else (n_a, n_b)), rng, progress)
     genes = load_gene_table("GRCh37")
     genes = genes[genes["chromosome"].isin(AUTOSOMES)].drop_duplicates("symbol")
     symbols = sorted(genes["symbol"].unique())
     spec_table, specific = specificity_table(symbols, rng["celltypes"])
     causal = choose_causal(variants, genes, specific, cfg.genetics, rng["causal"])
     causal_dos, missing_rate = _write_genotypes(cfg, out, chroms, variants, order, cohort,
-                                                causal["row"].to_numpy(), rng, progress)
-    lat = _latents(cfg, cohort, pop, causal, causal_dos, rng)
+                                                causal["row"].to_numpy(), rng, progress, ped)
+    lat = _latents(cfg, cohort, pop, causal, causal_dos, rng, ped)
     anat = true_anatomy(lat.brain_age, lat.severity, cohort["eTIV"].to_numpy(),
                         rng["anatomy"])
     fs = measured(anat, rng["freesurfer"])
@@ -180,6 +194,10 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
     write_output(SIMULATE, "truth_latent", _latent_truth(cohort, pop, lat, anat), out)
     truth = _truth_record(cfg, n, len(variants), n_a, n_b, missing_rate, lat, cv, specific,
                           sites, cohort)
+    if ped is not None:
+        relatives = relative_pairs(ped, cohort["IID"].astype(str).to_numpy())
+        write_output(SIMULATE, "truth_relatives", relatives, out)
+        truth["families"] = family_summary(ped, relatives, cfg.families)
     write_text(tdir / "truth.json", json.dumps(truth, indent=2, sort_keys=False) + "\n")
 
 
@@ -198,15 +216,18 @@ def _chromosomes(cfg: SimulateConfig, n: int, n_a: int, n_b: int, rng: dict,
     m = len(variants)
     rs_start = int(rng["genotypes"].integers(1_000_000, 5_000_000))
     variants.insert(1, "rsid", [f"rs{rs_start + 7 * i}" for i in range(m)])
-    variants["maf"] = np.minimum(variants["a1_count"], 2 * n - variants["a1_count"]) / (2 * n)
+    n_hap = 2 * (n_a + n_b)  # the founders' haplotypes (n_a + n_b = n without families)
+    variants["maf"] = np.minimum(variants["a1_count"], n_hap - variants["a1_count"]) / n_hap
     return chroms, variants
 
 
 def _write_genotypes(cfg: SimulateConfig, out: Path, chroms: list, variants: pd.DataFrame,
                      order: np.ndarray, cohort: pd.DataFrame, causal_rows: np.ndarray,
-                     rng: dict, progress: Progress) -> tuple[np.ndarray, float]:
+                     rng: dict, progress: Progress, ped: Pedigree | None = None
+                     ) -> tuple[np.ndarray, float]:
     """One pass per chromosome: dosages -> ``genotypes/cohort.bed`` (with missing calls)
-    and the causal variants' dosages (n, k); returns those and the missing-call rate."""
+    and the causal variants' dosages (n, k); returns those and the missing-call rate.
+    With a pedigree, children's dosages come from their parents' transmitted gametes."""
     from rnce_bag.simulate.plink import write_bed, write_bim, write_fam
 
     n, m = len(cohort), len(variants)
@@ -218,7 +239,12 @@ def _write_genotypes(cfg: SimulateConfig, out: Path, chroms: list, variants: pd.
     def blocks():
         start = 0
         for k, ch in enumerate(chroms):
-            dos = genotypes.dosages(ch.ts, order)
+            if ped is None:
+                dos = genotypes.dosages(ch.ts, order)
+            else:
+                pos = variants["position"].to_numpy()[start:start + ch.variants.shape[0]]
+                dos = cohort_dosages(ch.ts.genotype_matrix(), ped, pos,
+                                     GRCH37_LENGTHS[ch.chromosome], rng["families"])
             stop = start + dos.shape[0]
             sel = (causal_rows >= start) & (causal_rows < stop)
             causal_dos[:, sel] = dos[causal_rows[sel] - start].T
@@ -256,13 +282,20 @@ class _Latent:
 
 
 def _latents(cfg: SimulateConfig, cohort: pd.DataFrame, pop: np.ndarray,
-             causal: pd.DataFrame, causal_dos: np.ndarray, rng: dict) -> _Latent:
-    """Genetic value, environment and brain age; the image-only white-matter signal."""
+             causal: pd.DataFrame, causal_dos: np.ndarray, rng: dict,
+             ped: Pedigree | None = None) -> _Latent:
+    """Genetic value, environment and brain age; the image-only white-matter signal.
+    With a pedigree and ``families.shared_environment`` (c2), c2 of the environment's
+    variance is shared by a family's members."""
     n = len(cohort)
     h2 = cfg.genetics.h2
     g, beta_std, beta_allele = genetic_value(causal_dos, causal["variance"].to_numpy(), h2,
                                              rng["effects"])
     e = rng["environment"].normal(0, np.sqrt(1 - h2), n)
+    c2 = cfg.families.shared_environment
+    if ped is not None and c2 > 0:
+        e = e * np.sqrt((1 - h2 - c2) / (1 - h2)) + family_effect(ped.family, c2,
+                                                                  rng["families"])
     latent = g + e + cfg.genetics.pop_b_shift * (pop == "B")
     age = cohort["age"].to_numpy()
     severity = cohort["severity"].to_numpy()

@@ -41,8 +41,9 @@ def test_approx_pca_is_reproducible(big_panel, tmp_path):
     for i in range(2):
         work = tmp_path / f"run{i}"
         work.mkdir()
-        runs.append(plink2.pca(src, big_panel / "keep.txt", big_panel / "extract.txt", cfg,
-                               5000, work, threads=2))
+        source = plink2.pruned_source(src, big_panel / "keep.txt", big_panel / "extract.txt",
+                                      cfg, work, threads=2)
+        runs.append(plink2.pca(source, big_panel / "keep.txt", cfg, 5000, work, threads=2))
     log = (tmp_path / "run0" / "pca.log").read_text()
     assert "approx" in log and "--seed 1" in log
     pd.testing.assert_frame_equal(runs[0], runs[1])
