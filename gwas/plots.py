@@ -178,6 +178,28 @@ def h2_bars(table: pd.DataFrame):
     return fig
 
 
+def kinship(pairs: pd.DataFrame, cutoff: float):
+    """KING-robust kinship of the related pairs a GWAS listed (relatives.tsv): a
+    histogram, KING's degree boundaries dotted, the removal cutoff red."""
+    from gwas.relatedness import DEGREE_BOUNDS
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    k = pairs["kinship"].astype(float).to_numpy()
+    ax.hist(k, bins=np.linspace(min(0.03, k.min(initial=0.03)), max(0.55, k.max(initial=0)),
+                                60), color=COLOURS[0])
+    for bound, deg in DEGREE_BOUNDS:
+        ax.axvline(bound, color="grey", ls=":", lw=0.8)
+        ax.text(bound, ax.get_ylim()[1] * 0.95, " " + ("3rd", "2nd", "1st")[3 - deg]
+                if deg else " dup/MZ", fontsize=7, color="grey", va="top")
+    ax.axvline(cutoff, color="#c0392b", lw=1.2, label=f"removal cutoff {cutoff:g}")
+    ax.set_xlabel("KING-robust kinship")
+    ax.set_ylabel("pairs")
+    ax.legend(fontsize=8, loc="center right")
+    fig.tight_layout()
+    return fig
+
+
 def rg_heatmap(rg: pd.DataFrame):
     """Genetic correlations as a heatmap (rg.tsv), values written in the cells."""
     plt = _plt()

@@ -508,7 +508,34 @@ def _gwas_section(found: dict, figdir: Path) -> dict:
               "same subjects). GWAS covariates: " + (", ".join(names) if names else "none")
               + ". " + _genetic_designs(found, names))
     return {"summary": _rows(summary, scols), "summary_columns": scols,
-            "phenotypes": phs, "design": design}
+            "phenotypes": phs, "design": design,
+            "relatedness": _relatedness(d, figdir)}
+
+
+def _relatedness(gwas_dir: Path, figdir: Path) -> dict | None:
+    """What relatedness QC found (the GWAS report's block, ``relatives.tsv``): a sentence,
+    the closest pairs and the kinship histogram; None for a GWAS run without it."""
+    from gwas import plots
+
+    report = json.loads(output_path(GWAS, "report", gwas_dir).read_text())
+    block = report.get("relatedness")
+    if not block:
+        return None
+    if not block.get("checked"):
+        return {"text": f"Relatedness QC {block.get('skipped', 'not run')}.", "rows": [],
+                "columns": [], "figures": []}
+    pairs = read_output(GWAS, "relatives", gwas_dir)
+    by_degree = ", ".join(f"{n} of degree {d}" for d, n in block["pairs_by_degree"].items())
+    text = (f"Relatedness QC (KING-robust kinship, cutoff {block['king_cutoff']:g}): "
+            f"{len(pairs)} pair(s) of third degree or closer"
+            + (f" ({by_degree})" if by_degree else "") + f"; {block['samples_removed_related']}"
+            " sample(s) removed, so the association, the PCs and the GREML h2/rg that reuse "
+            "the GWAS's covariates analyse an unrelated set. Rule: " + block["rule"] + ".")
+    cols = ["IID1", "IID2", "kinship", "degree", "removed"]
+    return {"text": text, "rows": _rows(pairs.head(30), cols), "columns": cols,
+            "n_rows": len(pairs),
+            "figures": [_save(plots.kinship(pairs, block["king_cutoff"]), figdir, "kinship")]
+            if len(pairs) else []}
 
 
 def _h2_section(paths: list[Path], figdir: Path) -> dict:

@@ -133,3 +133,75 @@ def test_plink2_king_matches_the_estimator_and_finds_the_planted_families(tmp_pa
         expected = float(r["kinship"])
         assert expected / 2 ** 0.5 < phi < expected * 2 ** 0.5, (r.to_dict(), phi)
         assert degree(phi) == int(r["degree"])
+
+
+def _family_pheno(sim, path):
+    """The planted latent factor as a phenotype (the families' shared environment in it)."""
+    latent = pd.read_csv(sim / "truth" / "latent.tsv", sep="\t")
+    latent[["IID", "latent_factor"]].rename(columns={"latent_factor": "Y"}).to_csv(
+        path, sep="\t", index=False)
+    return path
+
+
+def _gwas(sim, tmp_path, engine, name):
+    from gwas.config import GwasConfig
+    from gwas.genotype_input import GenotypeInput
+    from gwas.run import run_gwas
+
+    cfg = GwasConfig.model_validate({"engine": engine, "pca": {"n_pcs": 2},
+                                     "hail": {"spark_master": "local[2]",
+                                              "driver_memory_gb": 2}})
+    out = tmp_path / name
+    report = run_gwas(GenotypeInput(bfile=str(sim / "genotypes" / "cohort")),
+                      _family_pheno(sim, tmp_path / "y.tsv"), None, None, None, cfg, out)
+    return out, report
+
+
+@pytest.mark.external
+def test_plink2_engine_removes_relatives_and_reports_them(families_sim, tmp_path):
+    """The GWAS analyses the rule's unrelated set (checked against the rule applied to the
+    reference estimator), lists every planted pair, and the report shows them."""
+    from gwas.plink_io import open_bed
+    from report.page import build_report
+
+    out, report = _gwas(families_sim, tmp_path, "plink2", "gwas")
+    rel = report["relatedness"]
+    pairs = pd.read_csv(out / "relatives.tsv", sep="\t", dtype={"IID1": str, "IID2": str})
+    truth = pd.read_csv(families_sim / "truth" / "relatives.tsv", sep="\t", dtype=str)
+    listed = {frozenset(p) for p in zip(pairs["IID1"], pairs["IID2"], strict=True)}
+    assert {frozenset(p) for p in zip(truth["IID1"], truth["IID2"], strict=True)} <= listed
+    # the same removals as the rule on the reference KING of the analysed samples
+    reader = open_bed(str(families_sim / "genotypes" / "cohort"))
+    ids = reader.fam["IID"].astype(str).tolist()
+    dos = reader.read(np.arange(len(reader.bim)))
+    qc_ids = set(pd.read_csv(out / "work" / "qc" / "keep.tsv", sep="\t", dtype=str)["IID"])
+    extract = set((out / "work" / "qc" / "extract.txt").read_text().split())
+    rows = np.array([v in extract for v in reader.bim["id"]])
+    cols = [i for i, s in enumerate(ids) if s in qc_ids]
+    sub = dos[np.ix_(rows, cols)]
+    ref = king_robust(np.where(np.isnan(sub), -1, sub).astype(np.int8))
+    names = [ids[i] for i in cols]
+    iu = np.triu_indices(len(names), 1)
+    ref_pairs = pd.DataFrame({"IID1": np.array(names)[iu[0]], "IID2": np.array(names)[iu[1]],
+                              "kinship": ref[iu]})
+    kept, removed = unrelated_set(names, ref_pairs, KING_CUTOFF)
+    assert sorted(rel["removed"]) == sorted(removed) and rel["samples_removed_related"] > 0
+    assert rel["checked"] and report["qc"]["samples_out"] == len(kept)
+    # the association and the design h2/rg reuse hold the unrelated set only
+    ssf = pd.read_csv(out / "Y.tsv.gz", sep="\t")
+    assert int(ssf["n"].max()) == len(kept)
+    covar = pd.read_csv(out / "covariates.tsv", sep="\t", dtype={"IID": str})
+    assert set(covar["IID"]) == set(kept)
+    html = build_report(tmp_path, tmp_path / "report").read_text()
+    assert "Relatedness QC (KING-robust kinship, cutoff 0.0884)" in html
+    assert (tmp_path / "report" / "figures" / "kinship.png").exists()
+
+
+@pytest.mark.hail
+@pytest.mark.extended
+def test_hail_engine_removes_the_same_relatives(families_sim, tmp_path):
+    """Hail's hl.king and the PLINK 2 engine remove the same samples on the same data."""
+    _, a = _gwas(families_sim, tmp_path, "plink2", "plink2")
+    _, b = _gwas(families_sim, tmp_path, "hail", "hail")
+    assert sorted(a["relatedness"]["removed"]) == sorted(b["relatedness"]["removed"])
+    assert a["relatedness"]["related_pairs"] == b["relatedness"]["related_pairs"]

@@ -52,10 +52,11 @@ def test_pedigree_is_consistent():
     t = ped.pairs
     assert set(t["relationship"]) == {"full_sibling", "parent_offspring", "half_sibling"}
     trio = t[t["relationship"] == "parent_offspring"]
-    for fid, g in trio.groupby("family"):  # the child is the youngest, both parents listed
+    for _, g in trio.groupby("family"):  # the child is the youngest, both parents listed
         rows = set(g["row1"]) | set(g["row2"])
         kid = min(rows, key=lambda r: age[r])
-        assert len(rows) == 3 and all(kid in (a, b) for a, b in zip(g["row1"], g["row2"]))
+        assert len(rows) == 3
+        assert all(kid in (a, b) for a, b in zip(g["row1"], g["row2"], strict=True))
         parents = [r for r in rows if r != kid]
         assert sorted(ped.parents[kid]) == sorted(ped.founder[parents])
     assert n == ped.founder.size
