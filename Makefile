@@ -10,7 +10,7 @@ TORCH  := torch==2.13.0
 SSF_VENV  := $(VENV)/tools/gwas-ssf
 SSF_STAMP := $(SSF_VENV)/.installed
 # command:Debian package; chromium and its driver are for the report's browser test
-SYSTEM_TOOLS := plink2:plink2 gemma:gemma chromium:chromium chromedriver:chromium-driver
+SYSTEM_TOOLS := plink2:plink2 gemma:gemma bolt:bolt-lmm chromium:chromium chromedriver:chromium-driver
 PYTEST_ARGS ?=
 
 .PHONY: setup system-tools demo test test-all lint bench clean help screenshot

@@ -76,13 +76,26 @@ def main() -> None:
              f"FS={out / 'features' / 'features.parquet'}", "--out", str(out / "brain_age"))
     bfile = str(cohort / "genotypes" / "cohort")
     rows = []
-    for mode, sets in (("a: everyone (linear regression)", ["--set", "qc.king_cutoff=null"]),
-                       ("b: unrelated set (KING >= 0.0884 removed)", [])):
-        tag = "everyone" if mode.startswith("a") else "unrelated"
+    runs = [("a: everyone (linear regression)", "everyone", ["--set", "qc.king_cutoff=null"]),
+            ("b: unrelated set (KING >= 0.0884 removed)", "unrelated", []),
+            ("c: everyone, a random subset of b's size", "subset",
+             ["--set", "qc.king_cutoff=null", "--keep", str(out / "subset.txt")]),
+            ("d: everyone, BOLT-LMM (mixed model)", "bolt", ["--engine", "bolt"])]
+    for mode, tag, sets in runs:
         gdir, hdir = out / f"gwas_{tag}", out / f"h2_{tag}"
+        if tag == "subset" and not (out / "subset.txt").exists():
+            # as many subjects as the unrelated set, drawn from everyone (relatives too):
+            # lambda GC grows with n for a polygenic trait, so (a) against (b) mixes both
+            n_b = json.loads((out / "gwas_unrelated" / "gwas_report.json").read_text()
+                             )["qc"]["samples_out"]
+            ids = pd.read_csv(out / "gwas_everyone" / "work" / "qc" / "keep.tsv", sep="\t",
+                              dtype=str)
+            ids.sample(n=n_b, random_state=args.seed).iloc[:, :2].to_csv(
+                out / "subset.txt", sep="\t", index=False, header=False)
         if not (gdir / "gwas_report.json").exists():
+            engine = [] if "--engine" in sets else ["--engine", "plink2"]
             _cli("gwas", "--bfile", bfile, "--pheno", str(out / "brain_age" / "pheno.tsv"),
-                 "--covar", str(out / "brain_age" / "covar.tsv"), "--engine", "plink2",
+                 "--covar", str(out / "brain_age" / "covar.tsv"), *engine,
                  *sets, "--out", str(gdir))
         if not (hdir / "heritability.tsv").exists():
             _cli("h2", "--bfile", bfile, "--pheno", str(out / "brain_age" / "pheno.tsv"),
@@ -90,19 +103,27 @@ def main() -> None:
         rep = json.loads((gdir / "gwas_report.json").read_text())
         s = pd.read_csv(gdir / "summary.tsv", sep="\t").iloc[0]
         h = pd.read_csv(hdir / "heritability.tsv", sep="\t").iloc[0]
+        bolt_h2 = ""
+        if tag == "bolt":  # BOLT's own (pseudo-)heritability, from its log
+            text = (gdir / "work" / "bolt.P1.log").read_text()
+            bolt_h2 = next((ln.split("=")[-1].strip() for ln in text.splitlines()
+                            if "pseudo-)heritability" in ln), "")
         loci = pd.read_csv(gdir / "loci.tsv", sep="\t")
         rel = rep.get("relatedness", {})
         rows.append({"analysis": mode, "n": int(s["n_samples"]),
                      "removed": rel.get("samples_removed_related", 0),
                      "lambda_gc": round(float(s["lambda_gc"]), 3),
-                     "h2": f"{h['h2']:.3f} ({h['h2_se']:.3f})",
+                     "h2": f"{h['h2']:.3f} ({h['h2_se']:.3f})"
+                     + (f"; BOLT's own h2g {bolt_h2}" if bolt_h2 else ""),
                      "loci": ", ".join(sorted(set(loci["nearest_gene"].astype(str))))
                      or "-"})
     truth = json.loads((cohort / "truth" / "truth.json").read_text())
     planted = pd.read_csv(cohort / "truth" / "relatives.tsv", sep="\t", dtype=str)
     found = pd.read_csv(out / "gwas_unrelated" / "relatives.tsv", sep="\t", dtype=str)
-    # the planted pairs among the BAG's subjects (normative), and whether KING listed them
-    bag = set(pd.read_csv(out / "brain_age" / "pheno.tsv", sep="\t", dtype=str)["IID"])
+    # the planted pairs among the GWAS's QC'd subjects (normative, call rate), and
+    # whether KING listed them
+    bag = set(pd.read_csv(out / "gwas_unrelated" / "work" / "qc" / "keep.tsv", sep="\t",
+                          dtype=str)["IID"])
     planted = planted[planted["IID1"].isin(bag) & planted["IID2"].isin(bag)]
     def pairs_of(t: pd.DataFrame) -> list[frozenset]:
         return [frozenset(p) for p in zip(t["IID1"], t["IID2"], strict=True)]
@@ -124,7 +145,7 @@ def main() -> None:
              f"shared environment c2 {args.shared_environment}, seed {args.seed}",
              f"planted (truth, ORACLE): {truth['families']}", "",
              _markdown(pd.DataFrame(rows)), "",
-             "planted pairs among the BAG's subjects, and KING's estimates:", "",
+             "planted pairs among the GWAS's QC'd subjects, and KING's estimates:", "",
              _markdown(by.round(3), index=True), "",
              f"pairs KING put at >= 0.0884 that were not planted: {len(extra)}"]
     text = "\n".join(lines)

@@ -98,6 +98,15 @@ def unrelated_set(samples: list[str], pairs: pd.DataFrame, cutoff: float
     return kept, [s for s in removed if s in gone]
 
 
+def empty_relatives() -> pd.DataFrame:
+    """:func:`relatives_table`'s columns, no pair (a check skipped or not done)."""
+    import pandas as pd
+
+    return pd.DataFrame({"IID1": pd.Series(dtype=str), "IID2": pd.Series(dtype=str),
+                         "kinship": pd.Series(dtype=float),
+                         "degree": pd.Series(dtype="Int64"), "removed": pd.Series(dtype=str)})
+
+
 def relatives_table(pairs: pd.DataFrame, removed: list[str], n_variants: int | None = None
                     ) -> pd.DataFrame:
     """The pairs a GWAS reports: ``IID1 IID2 kinship degree removed`` (the pair's samples

@@ -42,7 +42,7 @@ from gwas.inputs import (
 from gwas.loci import annotate_genes, clump
 from gwas.plink_io import open_bed
 from gwas.regions import REGION_COLUMNS, locus_region
-from gwas.relatedness import relatedness_counts
+from gwas.relatedness import empty_relatives, relatedness_counts
 from gwas.stages import GWAS
 from gwas.sumstats import summarise, unambiguous_rsids, write_ssf
 from rnce_bag.core.errors import InputError
@@ -122,7 +122,12 @@ def _run_gwas(geno: GenotypeInput, pheno_path: Path, pheno_names: list[str] | No
                      threads, say)
     engine, result = _associate(geno, inputs, cfg, out, work, cache_dir, threads, say)
     _write_design(inputs.samples, result, out)
-    relatedness = _write_relatives(result.relatives, out, say)
+    relatives = result.relatives
+    if relatives is None and cfg.qc.king_cutoff is not None:  # an engine without the QC
+        relatives = Relatives(empty_relatives(), [], cfg.qc.king_cutoff,
+                              f"not done: the {engine.name} engine does not check "
+                              "relatedness (its samples may include relatives)")
+    relatedness = _write_relatives(relatives, out, say)
     summaries, n_loci = _write_results(geno, inputs, result, engine.name, cfg, out, say)
     report = {"engine": engine.name, "samples_dropped": inputs.samples.dropped,
               "qc": result.counts, "genotype_files": len(geno.per_file()),

@@ -98,15 +98,14 @@ def relatedness_plan(cfg, counts: dict) -> Relatives | str:
     """``"run"`` when relatedness QC is to run, ``"off"`` when ``qc.king_cutoff`` is null,
     else the :class:`Relatives` of a skipped check (too few QC'd variants for KING), with
     its reason."""
-    import pandas as pd
+    from gwas.relatedness import empty_relatives
 
     if cfg.qc.king_cutoff is None:
         return "off"
     if counts["variants_out"] >= cfg.qc.king_min_variants:
         return "run"
     return Relatives(
-        pd.DataFrame(columns=["IID1", "IID2", "kinship", "degree", "removed"]), [],
-        cfg.qc.king_cutoff,
+        empty_relatives(), [], cfg.qc.king_cutoff,
         f"skipped: {counts['variants_out']} QC'd variants, below qc.king_min_variants "
         f"({cfg.qc.king_min_variants}): KING's kinship is mostly noise on so few; relatives "
         "were not checked (remove them with --remove, or lower qc.king_min_variants)")

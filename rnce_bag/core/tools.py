@@ -106,7 +106,7 @@ TOOLS: dict[str, ToolSpec] = {
             ("--help",),
             r"BOLT-LMM, v([\w.]+)",
             "sudo apt-get update && sudo apt-get install bolt-lmm",
-            "optional mixed-model GWAS reference",
+            "GWAS engine --engine bolt (BOLT-LMM: a mixed model that keeps relatives)",
         ),
         ToolSpec(
             "chromium",

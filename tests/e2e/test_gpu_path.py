@@ -14,6 +14,7 @@ import torch
 SCRIPT = "benchmarks/gpu_check.py"
 
 
+@pytest.mark.extended  # 2 minutes of the default suite's 25 (make test-all runs it)
 def test_gpu_check_runs_end_to_end_on_cpu(repo_root, tmp_path):
     res = subprocess.run([sys.executable, SCRIPT, "--config", "configs/ssl/tiny.yaml",
                           "--device", "cpu", "--steps", "2", "--out", str(tmp_path)],

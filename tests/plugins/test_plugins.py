@@ -48,7 +48,7 @@ def test_the_registries_name_the_plugins_and_configs_accept_them(plugins):
 
     assert get("vicreg").representation == "VICREG"
     assert choices() == "rnce, simclr, barlow or vicreg"
-    assert engine_names() == ["plink2", "hail", "numpy"]
+    assert engine_names() == ["plink2", "hail", "bolt", "numpy"]
     assert SSLConfig(method="vicreg").method == "vicreg"
     assert GwasConfig(engine="numpy").engine == "numpy"
     study = StudyConfig(simulate={})

@@ -1,0 +1,157 @@
+"""BOLT-LMM engine: a linear mixed model that keeps relatives (``--engine bolt``).
+
+QC and ancestry PCs are the PLINK 2 engine's (the same thresholds and counts); relatedness
+is measured and reported (``relatives.tsv``) but nobody is removed: the mixed model's
+genetic relationship matrix accounts for relatives, which is why biobank GWAS use it.
+The QC'd samples and variants are written once as a PLINK 1 fileset (hard calls: a BGEN's
+dosages are hard-called, said in the report's note) and BOLT-LMM (Loh et al. 2015, 2018;
+the Debian package ``bolt-lmm``) runs once per phenotype with ``--lmm`` (the infinitesimal
+and, where BOLT finds it worthwhile, the non-infinitesimal Gaussian-mixture statistic),
+``--verboseStats`` (its linear-regression statistics beside them), the covariates and PCs
+as quantitative covariates, LD scores from the data (``--LDscoresUseChip``: no table ships
+with the package) and the ``.bim`` genetic map. The GWAS-SSF ``p_value`` is
+``P_BOLT_LMM`` when BOLT computed it, else ``P_BOLT_LMM_INF``; BOLT's warnings (below its
+recommended sample size, for one) go to the report.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from gwas.engines import EngineRequest, EngineResult, GwasEngine, analysed, relatedness_plan
+from gwas.engines.plink2 import (
+    AmbiguousIds,
+    genotype_args,
+    king_pairs,
+    one_fileset,
+    pca,
+    pruned_source,
+    qc,
+    run_plink2,
+    sample_ids,
+)
+from rnce_bag.core.errors import ExternalToolError, InputError
+from rnce_bag.core.tools import require_tool, run_tool
+
+log = logging.getLogger(__name__)
+
+
+def run_bolt(args: list[str], log_path: Path) -> list[str]:
+    """Run ``bolt ARGS`` (no shell); its output goes to ``log_path``. Returns BOLT's
+    warning lines; raises :class:`ExternalToolError` with the log's tail on failure."""
+    exe = require_tool("bolt")
+    proc = run_tool([exe, *args])
+    text = proc.stdout + proc.stderr
+    log_path.write_text(text)
+    if proc.returncode != 0:
+        tail = "\n".join(text.strip().splitlines()[-8:])
+        raise ExternalToolError(f"bolt failed (exit {proc.returncode}): {tail}",
+                                hint=f"see {log_path}")
+    return [line.strip() for line in text.splitlines() if "WARNING" in line.upper()]
+
+
+def _with_fid(table: pd.DataFrame, fam: pd.DataFrame) -> pd.DataFrame:
+    """``FID IID ...``: BOLT matches samples on both (IID for a missing FID)."""
+    fid = fam.assign(IID=fam["IID"].astype(str)).set_index("IID")["FID"]
+    out = table.copy()
+    ids = out["IID"].astype(str)
+    found = fid.reindex(ids).to_numpy(dtype=object)
+    out.insert(0, "FID", [f if isinstance(f, str) and f else i
+                          for f, i in zip(found, ids, strict=True)])
+    return out
+
+
+def _genetic_map(bfile: Path) -> tuple[list[str], str]:
+    """BOLT reads genetic positions from the ``.bim``; where they are not a genetic map
+    (all zero, or not 0.3-3 cM per Mb on average: a simulated short genome), BOLT's check
+    is turned off (``--noMapCheck``) and the note says so."""
+    bim = pd.read_csv(f"{bfile}.bim", sep="\t", header=None, usecols=[0, 2, 3],
+                      names=["chrom", "cm", "bp"])
+    last = bim.groupby("chrom").agg(cm=("cm", "max"), bp=("bp", "max"))
+    rate = float(last["cm"].sum() / max(last["bp"].sum(), 1) * 1e6)
+    if 0.3 <= rate <= 3:
+        return [], ""
+    return ["--noMapCheck"], (f"the .bim's genetic positions are not a genetic map "
+                              f"({rate:.3g} cM per Mb): BOLT ran with --noMapCheck")
+
+
+def run(req: EngineRequest) -> EngineResult:
+    """QC and PCs (PLINK 2), then BOLT-LMM per phenotype (the engine interface)."""
+    from gwas.sumstats import from_bolt
+
+    cfg, work, threads, say, samples = req.cfg, req.work, req.threads, req.say, req.samples
+    fam = req.fam
+    parts = req.geno.per_file(autosomes=True)
+    args = [genotype_args(g.bfile, g.bgen, g.sample, g.vcf) for g in parts]
+    if not req.geno.bfile:
+        fam = sample_ids(args[0], work / "qc", threads)
+    say("QC (plink2, for BOLT-LMM)", "inputs")
+    try:
+        kept, extract, counts = qc(args, fam, samples, cfg, work / "qc", threads,
+                                   req.variant_keep)
+    except AmbiguousIds:
+        raise InputError("the BOLT-LMM engine needs unique variant IDs ('.' or an ID on "
+                         "several records found)", hint="rename them (plink2 "
+                         "--set-all-var-ids @:#:$r:$a) or use --engine plink2") from None
+    say("", "qc")
+    keep = work / "qc" / "keep.tsv"
+    relatives = relatedness_plan(cfg, counts)
+    if relatives == "run":  # measured and listed, nobody removed: the LMM keeps relatives
+        from gwas.engines import Relatives
+        from gwas.relatedness import REPORT_FLOOR, relatives_table
+
+        say("relatedness (plink2 KING-robust kinship; relatives kept by the mixed model)")
+        every = one_fileset(args, keep, [extract], "qc_variants", work / "qc", threads)
+        pairs = king_pairs(every, keep, REPORT_FLOOR, work / "qc", threads)
+        relatives = Relatives(relatives_table(pairs, []), [], cfg.qc.king_cutoff)
+        counts["samples_removed_related"] = 0
+        say("", "relatedness")
+    pcs = None
+    if cfg.pca.n_pcs > 0:
+        say(f"{cfg.pca.n_pcs} ancestry PCs (plink2)")
+        source = pruned_source(args, keep, extract, cfg, work / "qc", threads)
+        pcs = pca(source, keep, cfg, len(kept), work / "qc", threads)
+        say("", "pca")
+    pheno, covar = analysed(samples, pcs, kept)
+    say("BOLT-LMM input (plink2 --make-bed of the QC'd samples and variants)")
+    bed = work / "bolt_input"
+    source = one_fileset(args, keep, [extract], "bolt_qc", work / "qc", threads)
+    run_plink2([*source, "--keep", str(keep), "--make-bed"], bed, threads)
+    map_args, map_note = _genetic_map(bed)
+    names = [c for c in pheno.columns if c != "IID"]
+    ph = _with_fid(pheno.rename(columns={n: f"P{i + 1}" for i, n in enumerate(names)}), fam)
+    ph.to_csv(work / "bolt_pheno.tsv", sep="\t", index=False, na_rep="NA")
+    qcov = [c for c in covar.columns if c != "IID"]
+    cov = _with_fid(covar.rename(columns={c: f"C{i + 1}" for i, c in enumerate(qcov)}), fam)
+    cov.to_csv(work / "bolt_covar.tsv", sep="\t", index=False, na_rep="NA",
+               float_format="%.10g")
+    results, warnings, models = {}, [], {}
+    for i, name in enumerate(names):
+        say(f"association (BOLT-LMM, {name})")
+        stats = work / f"bolt.P{i + 1}.stats"
+        cmd = ["--bfile", str(bed), "--phenoFile", str(work / "bolt_pheno.tsv"),
+               "--phenoCol", f"P{i + 1}", "--lmm", "--LDscoresUseChip", "--verboseStats",
+               "--numThreads", str(threads or 1), "--statsFile", str(stats), *map_args]
+        if qcov:
+            cmd += ["--covarFile", str(work / "bolt_covar.tsv"),
+                    *[f"--qCovarCol=C{j + 1}" for j in range(len(qcov))]]
+        warnings += [f"{name}: {w}" for w in run_bolt(cmd, work / f"bolt.P{i + 1}.log")]
+        n = int(pheno[name].notna().sum())
+        table = pd.read_csv(stats, sep="\t")
+        models[name] = "non-infinitesimal (P_BOLT_LMM)" if "P_BOLT_LMM" in table.columns \
+            else "infinitesimal (P_BOLT_LMM_INF)"
+        results[name] = from_bolt(stats, n)
+        say("", "association")
+    note = ("BOLT-LMM keeps relatives (a mixed model); p-values are BOLT's "
+            + "; ".join(f"{k}: {v}" for k, v in models.items())
+            + (". BGEN dosages were hard-called for BOLT" if req.geno.bgen else "")
+            + (f". {map_note}" if map_note else ""))
+    return EngineResult(results, counts, pcs, {"bolt_warnings": warnings,
+                                               "bolt_models": models, "note": note},
+                        None if relatives == "off" else relatives)  # type: ignore[arg-type]
+
+
+ENGINE = GwasEngine("bolt", "BOLT-LMM", run, order=20)
