@@ -1,6 +1,7 @@
-"""GWAS wall time and peak memory: bare PLINK 2 vs rnce-bag's two engines, as ratios.
+"""GWAS wall time and peak memory: bare PLINK 2 vs rnce-bag's engines, as ratios.
 
 Usage: python benchmarks/gwas_engines.py [--n-subjects 10000] [--n-variants 100000]
+    [--no-hail] [--no-bolt]
 
 One simulated cohort (no images), 2 phenotypes, 12 covariates (age, sex, 10 PCs from
 the plink2 engine's run). Timed in the same run:
@@ -8,7 +9,9 @@ the plink2 engine's run). Timed in the same run:
 1. bare ``plink2 --glm`` on the .bed with the same phenotype/covariate files;
 2. ``rnce-bag gwas --engine plink2`` (QC + PCA + glm + GWAS-SSF + loci);
 3. ``rnce-bag gwas --engine hail``: MatrixTable import (first run) and the regression
-   step (second run, reading the cached MatrixTable), from the Hail log timings.
+   step (second run, reading the cached MatrixTable), from the Hail log timings;
+4. ``rnce-bag gwas --engine bolt`` (the PLINK 2 engine's QC + PCs, then BOLT-LMM per
+   phenotype: relatives kept).
 
 Each step runs in a child process; peak RSS is the child's ru_maxrss.
 """
@@ -32,6 +35,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n-subjects", type=int, default=10_000)
     ap.add_argument("--n-variants", type=int, default=100_000)
+    ap.add_argument("--no-hail", action="store_true")
+    ap.add_argument("--no-bolt", action="store_true")
     args = ap.parse_args()
     exe = str(Path(sys.executable).parent / "rnce-bag")
     import pandas as pd
@@ -57,6 +62,16 @@ def main() -> None:
                       str(t / "covar12.tsv"), "--covar-variance-standardize", "--glm",
                       "hide-covar", "--out", str(t / "bare")])
         rows.insert(0, ("bare plink2 --glm (12 covariates)", w, m))
+        if not args.no_bolt:
+            w, m = run_timed([exe, "gwas", *geno, "--pheno", str(t / "pheno.tsv"), "--covar",
+                              str(t / "covar.tsv"), "--engine", "bolt", "--out",
+                              str(t / "bolt")])
+            rows.append(("rnce-bag gwas --engine bolt (QC+PCA+BOLT-LMM+loci)", w, m))
+            steps["bolt"] = json.loads((t / "bolt/gwas_report.json").read_text()
+                                       )["timings_s"]
+        if args.no_hail:
+            _print(args, rows, steps)
+            return
         common = [exe, "gwas", *geno, "--pheno", str(t / "pheno.tsv"), "--covar",
                   str(t / "covar12.tsv"), "--engine", "hail", "--set", "pca.n_pcs=0",
                   "--set", "hail.spark_master=local[*]"]
@@ -71,6 +86,10 @@ def main() -> None:
                                               )["timings_s"]
         steps["hail (cached)"] = json.loads((t / "h2/gwas_report.json").read_text()
                                            )["timings_s"]
+    _print(args, rows, steps)
+
+
+def _print(args, rows: list, steps: dict) -> None:
     bare = rows[0][1]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {args.n_subjects} samples x "
           f"{args.n_variants} variants, 2 phenotypes")

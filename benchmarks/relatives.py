@@ -117,6 +117,30 @@ def main() -> None:
                      + (f"; BOLT's own h2g {bolt_h2}" if bolt_h2 else ""),
                      "loci": ", ".join(sorted(set(loci["nearest_gene"].astype(str))))
                      or "-"})
+    # calibration without genetics: the planted environment (ORACLE: truth/latent.tsv),
+    # shared within families, of the BAG's subjects; no variant is associated with it, so
+    # lambda GC above 1 is relatives' shared environment, not polygenicity
+    env = out / "environment.tsv"
+    if not env.exists():
+        latent = pd.read_csv(cohort / "truth" / "latent.tsv", sep="\t", dtype={"IID": str})
+        bag = pd.read_csv(out / "brain_age" / "pheno.tsv", sep="\t", dtype={"IID": str})
+        bag_ids = bag.loc[bag.drop(columns=[c for c in ("#FID", "FID", "IID")
+                                            if c in bag.columns]).notna().any(axis=1), "IID"]
+        latent = latent[latent["IID"].isin(set(bag_ids))]
+        latent[["IID", "environment"]].rename(columns={"environment": "ENV"}).to_csv(
+            env, sep="\t", index=False)
+    null_rows = []
+    for mode, tag, sets in runs:
+        gdir = out / f"null_{tag}"
+        if not (gdir / "gwas_report.json").exists():
+            engine = [] if "--engine" in sets else ["--engine", "plink2"]
+            _cli("gwas", "--bfile", bfile, "--pheno", str(env), "--covar",
+                 str(out / "brain_age" / "covar.tsv"), *engine, *sets, "--out", str(gdir))
+        s0 = pd.read_csv(gdir / "summary.tsv", sep="\t").iloc[0]
+        null_rows.append({"analysis": mode, "n": int(s0["n_samples"]),
+                          "lambda_gc": round(float(s0["lambda_gc"]), 3),
+                          "mean_chi2": round(float(s0["mean_chi2"]), 3),
+                          "p < 5e-8": int(s0["n_genome_wide"])})
     truth = json.loads((cohort / "truth" / "truth.json").read_text())
     planted = pd.read_csv(cohort / "truth" / "relatives.tsv", sep="\t", dtype=str)
     found = pd.read_csv(out / "gwas_unrelated" / "relatives.tsv", sep="\t", dtype=str)
@@ -145,6 +169,9 @@ def main() -> None:
              f"shared environment c2 {args.shared_environment}, seed {args.seed}",
              f"planted (truth, ORACLE): {truth['families']}", "",
              _markdown(pd.DataFrame(rows)), "",
+             "The same four analyses of a phenotype without genetics: the planted "
+             "environment (ORACLE), shared within families:", "",
+             _markdown(pd.DataFrame(null_rows)), "",
              "planted pairs among the GWAS's QC'd subjects, and KING's estimates:", "",
              _markdown(by.round(3), index=True), "",
              f"pairs KING put at >= 0.0884 that were not planted: {len(extra)}"]
