@@ -44,7 +44,9 @@ def h2(
     method: Annotated[str, typer.Option(help="greml (GRM + REML) or ldsc (summary "
                                         "statistics).")] = "greml",
     backend: Annotated[str, typer.Option(help="embedded (default); gcta (GREML, needs "
-                                         "gcta64); ldsc-cli (LDSC, needs ldsc.py).")]
+                                         "gcta64); bolt (BOLT-REML from --bfile, no "
+                                         "dense GRM: large n); ldsc-cli (LDSC, needs "
+                                         "ldsc.py).")]
     = "embedded",
     grm_cutoff: Annotated[float, typer.Option(min=0, max=1, help="Remove one of each pair "
                                               "related above this (GCTA's --grm-cutoff); 0 "

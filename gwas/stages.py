@@ -28,7 +28,7 @@ from rnce_bag.core.stage import Echo, Outputs, StageParams, silent
 #: a gwas --out's folder of what reruns reuse (Hail's MatrixTable and pruned variants)
 CACHE_DIR = ".cache"
 #: the backends each method runs on (h2 and rg alike)
-BACKENDS = {"greml": ("embedded", "gcta"), "ldsc": ("embedded", "ldsc-cli")}
+BACKENDS = {"greml": ("embedded", "gcta", "bolt"), "ldsc": ("embedded", "ldsc-cli")}
 
 
 def _listed(value):
@@ -159,7 +159,7 @@ class GeneticParams(FilterParams):
     covar: Path | None = None
     covar_name: list[str] | None = None
     method: Literal["greml", "ldsc"] = "greml"
-    backend: Literal["embedded", "gcta", "ldsc-cli"] = "embedded"
+    backend: Literal["embedded", "gcta", "ldsc-cli", "bolt"] = "embedded"
     grm_cutoff: float = Field(0.025, ge=0, le=1)
     threads: int = Field(1, ge=1)
     minus9_is_missing: bool = Field(False, description="-9 in phenotype and covariate files "
@@ -203,6 +203,14 @@ class GeneticParams(FilterParams):
                 raise InputError("--method greml needs --pheno")
             if bool(self.bfile) == bool(self.grm):
                 raise InputError("give exactly one of --bfile or --grm")
+        if self.backend == "bolt":  # BOLT-REML reads genotypes, never a GRM
+            if not self.bfile:
+                raise InputError("--backend bolt (BOLT-REML) needs --bfile: it fits the "
+                                 "genotypes without a GRM")
+            if f.samples or f.variants:
+                raise InputError("--backend bolt does not take --keep/--remove/--extract/"
+                                 "--exclude/--chr yet", hint="filter the fileset with "
+                                 "plink2 --make-bed first, or use --backend embedded")
 
     def greml_config(self) -> dict:
         return {"method": self.method, "backend": self.backend,
@@ -232,9 +240,11 @@ class RgParams(GeneticParams):
     """Genetic correlation of every pair of phenotypes."""
 
 
-def _genetic_stage(params: GeneticParams, spec: StageSpec, table: str, ldsc, greml):
-    """Run ``ldsc(stage)`` or ``greml(stage, grm, ids, m, prefix)`` in a staged ``out``
-    (the GRM built or read first); returns the table the function wrote."""
+def _genetic_stage(params: GeneticParams, spec: StageSpec, table: str, ldsc, greml,
+                   bolt=None):
+    """Run ``ldsc(stage)``, ``bolt(stage)`` (BOLT-REML: no GRM) or ``greml(stage, grm, ids,
+    m, prefix)`` in a staged ``out`` (the GRM built or read first); returns the table the
+    function wrote."""
     from gwas.heritability.run import build_grm
     from rnce_bag.core.outdir import staged_run
 
@@ -245,7 +255,7 @@ def _genetic_stage(params: GeneticParams, spec: StageSpec, table: str, ldsc, gre
     else:
         config = params.greml_config()
         inputs = [p for p in (params.pheno, params.covar) if p] + params.filter_files()
-        if params.bfile and spec.kind == "h2":
+        if params.bfile and spec.kind == "h2" and params.backend != "bolt":
             writes += [f"grm{ext}" for ext in (".grm.bin", ".grm.id", ".grm.N.bin")]
     protect = [f"{prefix}{ext}" for prefix in (params.bfile, params.grm) if prefix
                for ext in (".bed", ".bim", ".fam", ".grm.bin", ".grm.id", ".grm.N.bin")]
@@ -253,6 +263,12 @@ def _genetic_stage(params: GeneticParams, spec: StageSpec, table: str, ldsc, gre
                     inputs=inputs) as (stage, record):
         if params.method == "ldsc":
             result = ldsc(stage)
+        elif params.backend == "bolt":
+            if bolt is None:
+                raise InputError(f"--backend bolt runs h2 only, not {spec.kind}",
+                                 hint="BOLT-REML's bivariate mode is not wired yet; use "
+                                      "--backend embedded for rg")
+            result = bolt(stage)
         else:
             result = greml(stage, *build_grm(params.bfile, params.grm, stage,
                                              filters=params.filters()))
@@ -266,7 +282,9 @@ def _cutoff(params: GeneticParams) -> float | None:
 
 def run_h2(params: H2Params, echo: Echo = silent) -> Outputs:
     """``heritability.tsv``, ``<pheno>.hsq`` (GCTA layout) and, from ``bfile``, ``grm.*``."""
-    from gwas.heritability.run import estimate_h2, ldsc_heritability
+    import pandas as pd
+
+    from gwas.heritability.run import bolt_h2, estimate_h2, ldsc_heritability
 
     p = params.with_gwas_design(echo)
     table = _genetic_stage(
@@ -275,19 +293,21 @@ def run_h2(params: H2Params, echo: Echo = silent) -> Outputs:
                                         p.backend),
         lambda stage, mat, ids, m, prefix: estimate_h2(
             mat, ids, m, prefix, p.pheno, p.pheno_name, p.covar, p.covar_name, stage,
-            p.backend, _cutoff(p), threads=p.threads, minus9=p.minus9_is_missing))
+            p.backend, _cutoff(p), threads=p.threads, minus9=p.minus9_is_missing),
+        lambda stage: bolt_h2(p.bfile, p.pheno, p.pheno_name, p.covar, p.covar_name, stage,
+                              p.threads, p.minus9_is_missing))
     for _, r in table.iterrows():
         if p.method == "ldsc":
             echo(f"{r['phenotype']}: LDSC h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), intercept "
                  f"{r['intercept']:.3f} (SE {r['intercept_se']:.3f})")
         elif str(r["status"]).startswith("ok"):
-            echo(f"{r['phenotype']}: h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), n = {r['n']}, "
-                 f"LRT p = {r['pval']:.3g}" + ("" if r["status"] == "ok"
-                                               else f"  [{r['status']}]"))
+            echo(f"{r['phenotype']}: h2 = {r['h2']:.3f} (SE {r['h2_se']:.3f}), n = {r['n']}"
+                 + ("" if pd.isna(r["pval"]) else f", LRT p = {r['pval']:.3g}")
+                 + ("" if r["status"] == "ok" else f"  [{r['status']}]"))
         else:
             echo(f"{r['phenotype']}: {r['status']}")
     paths = {"heritability": output_path(H2, "heritability", p.out)}
-    if p.method == "greml" and p.bfile:
+    if p.method == "greml" and p.bfile and p.backend != "bolt":
         paths["grm"] = output_path(H2, "grm", p.out)
     return paths
 

@@ -195,6 +195,23 @@ def estimate_h2(grm: np.ndarray, ids: pd.DataFrame, m: int, grm_prefix: str,
     return table
 
 
+def bolt_h2(bfile: str, pheno_path: Path, pheno_names: list[str] | None,
+            covar_path: Path | None, covar_names: list[str] | None, out: Path,
+            threads: int = 1, minus9: bool = False) -> pd.DataFrame:
+    """``--backend bolt``: BOLT-REML per phenotype (:mod:`gwas.heritability.bolt_reml`),
+    written as ``heritability.tsv``."""
+    from gwas.heritability.bolt_reml import bolt_reml_h2
+
+    table = bolt_reml_h2(bfile, pheno_path, pheno_names, covar_path, covar_names, out,
+                         threads, minus9, columns=COLUMNS)
+    if not table["status"].astype(str).str.startswith("ok").any():
+        raise InputError(f"{pheno_path}: no phenotype could be estimated: "
+                         + "; ".join(f"{a}: {b}" for a, b in zip(table["phenotype"],
+                                                                  table["status"], strict=True)))
+    write_output(H2, "heritability", table, out)
+    return table
+
+
 RG_COLUMNS = ["p1", "p2", "method", "rg", "rg_se", "p", "backend", "h2_1", "h2_1_se", "h2_2",
               "h2_2_se", "h2_diff_se", "n", "converged", "status"]
 
