@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 .PHONY: setup system-tools demo test test-all lint bench clean help screenshot
 
 help:
-	@echo "make setup  - create .venv, install torch (CPU), the project, plink2/gemma/chromium"
+	@echo "make setup  - create .venv, install torch (CPU), the project, plink2/gemma/bolt/chromium"
 	@echo "make demo   - run the main job on the embedded synthetic cohort"
 	@echo "make test   - run the test suite (pytest -n 2)"
 	@echo "make test-all - the suite plus the extended Hail checks (about 15 more minutes)"
@@ -58,7 +58,10 @@ system-tools:
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "installing$$missing with apt-get"; \
 	  ( apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null ) \
-	    || echo "could not install$$missing: those backends stay disabled"; \
+	    || for p in $$missing; do \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p >/dev/null 2>&1 \
+	        || echo "could not install $$p: its backend stays disabled"; \
+	    done; \
 	else \
 	  echo "missing:$$missing - backends disabled (--engine plink2, GEMMA cross-checks, the"; \
 	  echo "  report's browser test)."; \

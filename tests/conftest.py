@@ -1,7 +1,7 @@
 """Shared fixtures and marker handling.
 
 Markers: ``slow`` and ``hail`` run everywhere (CI included); ``external`` runs when
-plink2 / gemma / bolt are on PATH (``make setup`` installs them) and is skipped with a
+plink2 / gemma are on PATH (``make setup`` installs them) and is skipped with a
 reason otherwise; ``gpu`` is skipped without CUDA; ``extended`` (long Hail equivalence
 checks and the demo-scale planted truth: minutes each, each with a narrower default test
 beside it) runs only with ``RNCE_BAG_EXTENDED=1`` (``make test-all``), so that the
@@ -33,7 +33,7 @@ def _cuda_available() -> bool:
 
 def pytest_collection_modifyitems(config, items):
     have_cuda = None
-    missing_tools = [t for t in ("plink2", "gemma", "bolt") if shutil.which(t) is None]
+    missing_tools = [t for t in ("plink2", "gemma") if shutil.which(t) is None]
     for item in items:
         if item.get_closest_marker("gpu"):
             if have_cuda is None:

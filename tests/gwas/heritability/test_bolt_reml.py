@@ -3,11 +3,17 @@ samples and covariates, its log parsed, and the flags it cannot take refused."""
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
 from cli.main import app
 from gwas.heritability.bolt_reml import parse_reml_log
+
+#: make setup installs the Debian package bolt-lmm; without it these say so
+NEEDS_BOLT = pytest.mark.skipif(shutil.which("bolt") is None,
+                                reason="needs bolt (BOLT-LMM): make setup installs bolt-lmm")
 
 
 def test_parse_reml_log_takes_the_final_estimate():
@@ -29,6 +35,7 @@ def test_bolt_backend_refuses_a_grm_and_rg(runner, tmp_path):
 
 
 @pytest.mark.external
+@NEEDS_BOLT
 def test_bolt_reml_agrees_with_the_embedded_greml(families_sim, tmp_path, runner):
     """Same samples (the unrelated ones of a families cohort: BOLT-REML and GREML both
     assume no close relatives) and no covariates: the two estimates of the latent
