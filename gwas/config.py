@@ -63,6 +63,17 @@ class PCAConfig(StrictModel):
                                            "n >= 5,000), else seeded from the clock")
 
 
+class BoltConfig(StrictModel):
+    """BOLT-LMM's reference tables (``--engine bolt``), as BOLT documents them; without
+    them it estimates LD scores from the data (``--LDscoresUseChip``) and reads genetic
+    positions from the ``.bim``."""
+
+    ld_scores: str | None = Field(None, description="BOLT's LD-score table (e.g. its "
+                                  "LDSCORE.1000G_EUR.tab.gz) -> --LDscoresFile")
+    genetic_map: str | None = Field(None, description="BOLT's genetic map (e.g. "
+                                    "genetic_map_hg19_withX.txt.gz) -> --geneticMapFile")
+
+
 class HailConfig(StrictModel):
     """Where Hail runs: a local Spark session by default, a cluster URL at scale."""
 
@@ -86,6 +97,7 @@ class GwasConfig(StrictModel):
     qc: QCConfig = QCConfig()
     pca: PCAConfig = PCAConfig()
     hail: HailConfig = HailConfig()
+    bolt: BoltConfig = BoltConfig()
     minus9_is_missing: bool = Field(
         False, description="read -9 in phenotype and covariate files as missing (PLINK 1's "
                            "code; --minus9-is-missing); else a value, warned about"

@@ -8,8 +8,9 @@ dosages are hard-called, said in the report's note) and BOLT-LMM (Loh et al. 201
 the Debian package ``bolt-lmm``) runs once per phenotype with ``--lmm`` (the infinitesimal
 and, where BOLT finds it worthwhile, the non-infinitesimal Gaussian-mixture statistic),
 ``--verboseStats`` (its linear-regression statistics beside them), the covariates and PCs
-as quantitative covariates, LD scores from the data (``--LDscoresUseChip``: no table ships
-with the package) and the ``.bim`` genetic map. The GWAS-SSF ``p_value`` is
+as quantitative covariates, and BOLT's reference tables when configured (``bolt.ld_scores``,
+``bolt.genetic_map``), else LD scores from the data (``--LDscoresUseChip``: no table ships
+with the Debian package) and the ``.bim``'s genetic positions. The GWAS-SSF ``p_value`` is
 ``P_BOLT_LMM`` when BOLT computed it, else ``P_BOLT_LMM_INF``; BOLT's warnings (below its
 recommended sample size, for one) go to the report.
 """
@@ -78,6 +79,25 @@ def _genetic_map(bfile: Path) -> tuple[list[str], str]:
                               f"({rate:.3g} cM per Mb): BOLT ran with --noMapCheck")
 
 
+def reference_args(bolt_cfg, bfile: Path) -> tuple[list[str], str]:
+    """BOLT's LD-score and genetic-map flags: the configured tables (each must exist),
+    else ``--LDscoresUseChip`` and the ``.bim``'s positions (:func:`_genetic_map`)."""
+    args: list[str] = []
+    for key, flag in (("ld_scores", "--LDscoresFile"), ("genetic_map", "--geneticMapFile")):
+        path = getattr(bolt_cfg, key)
+        if path is not None and not Path(path).is_file():
+            raise InputError(f"bolt.{key}: {path} is not a file",
+                             hint=f"give BOLT's table ({flag}) or leave bolt.{key} unset")
+    if bolt_cfg.ld_scores:
+        args += ["--LDscoresFile", str(bolt_cfg.ld_scores)]
+    else:
+        args.append("--LDscoresUseChip")
+    if bolt_cfg.genetic_map:
+        return [*args, "--geneticMapFile", str(bolt_cfg.genetic_map)], ""
+    map_args, note = _genetic_map(bfile)
+    return [*args, *map_args], note
+
+
 def run(req: EngineRequest) -> EngineResult:
     """QC and PCs (PLINK 2), then BOLT-LMM per phenotype (the engine interface)."""
     from gwas.sumstats import from_bolt
@@ -120,7 +140,7 @@ def run(req: EngineRequest) -> EngineResult:
     bed = work / "bolt_input"
     source = one_fileset(args, keep, [extract], "bolt_qc", work / "qc", threads)
     run_plink2([*source, "--keep", str(keep), "--make-bed"], bed, threads)
-    map_args, map_note = _genetic_map(bed)
+    map_args, map_note = reference_args(cfg.bolt, bed)
     names = [c for c in pheno.columns if c != "IID"]
     ph = _with_fid(pheno.rename(columns={n: f"P{i + 1}" for i, n in enumerate(names)}), fam)
     ph.to_csv(work / "bolt_pheno.tsv", sep="\t", index=False, na_rep="NA")
@@ -133,7 +153,7 @@ def run(req: EngineRequest) -> EngineResult:
         say(f"association (BOLT-LMM, {name})")
         stats = work / f"bolt.P{i + 1}.stats"
         cmd = ["--bfile", str(bed), "--phenoFile", str(work / "bolt_pheno.tsv"),
-               "--phenoCol", f"P{i + 1}", "--lmm", "--LDscoresUseChip", "--verboseStats",
+               "--phenoCol", f"P{i + 1}", "--lmm", "--verboseStats",
                "--numThreads", str(threads or 1), "--statsFile", str(stats), *map_args]
         if qcov:
             cmd += ["--covarFile", str(work / "bolt_covar.tsv"),

@@ -61,3 +61,27 @@ def test_bolt_keeps_relatives_and_matches_plink2_linear_regression(families_sim,
     report = json.loads((out / "gwas_report.json").read_text())
     assert report["engine"] == "bolt" and report["bolt_models"]["Y"].startswith(
         ("non-infinitesimal", "infinitesimal"))
+
+
+def test_bolt_reference_tables_are_passed_when_given(tmp_path):
+    """BOLT's own LD-score and genetic-map tables, when configured, replace the chip LD
+    scores and the .bim's positions; a missing one is refused (exit 2), naming the key."""
+    from gwas.config import BoltConfig
+    from gwas.engines.bolt import reference_args
+    from rnce_bag.core.errors import InputError
+
+    bim = tmp_path / "g.bim"
+    bim.write_text("1\trs1\t0.1\t100000\tA\tG\n1\trs2\t1.1\t1100000\tC\tT\n")
+    assert reference_args(BoltConfig(), tmp_path / "g") == (["--LDscoresUseChip"], "")
+    ld, gm = tmp_path / "LDSCORE.tab.gz", tmp_path / "map.txt.gz"
+    ld.write_bytes(b"x")
+    gm.write_bytes(b"x")
+    args, note = reference_args(BoltConfig(ld_scores=str(ld), genetic_map=str(gm)),
+                                tmp_path / "g")
+    assert args == ["--LDscoresFile", str(ld), "--geneticMapFile", str(gm)] and note == ""
+    with pytest.raises(InputError, match="bolt.genetic_map"):
+        reference_args(BoltConfig(genetic_map=str(tmp_path / "nope")), tmp_path / "g")
+    # positions that are no genetic map: BOLT's check is turned off, and said
+    bim.write_text("1\trs1\t0\t100000\tA\tG\n1\trs2\t0\t1100000\tC\tT\n")
+    args, note = reference_args(BoltConfig(), tmp_path / "g")
+    assert "--noMapCheck" in args and "not a genetic map" in note
