@@ -112,13 +112,14 @@ def relatedness_plan(cfg, counts: dict) -> Relatives | str:
 
 
 def remove_relatives(order: list[str], kept: list[str], pairs: pd.DataFrame, cutoff: float,
-                     counts: dict) -> tuple[list[str], Relatives]:
+                     counts: dict, remove: bool = True) -> tuple[list[str], Relatives]:
     """The samples of ``kept`` left by the relatedness rule, and what it did: the one
     step every engine calls with its own kinship pairs (``IID1 IID2 kinship``).
 
     ``order``: the analysed samples in the genotype file's order (the request's
     ``samples.iids``), which breaks ties the same way in every engine. ``counts`` gets
-    ``samples_removed_related`` and the new ``samples_out``.
+    ``samples_removed_related`` and the new ``samples_out``. ``remove=False`` (a mixed
+    model, which keeps relatives): the pairs are listed the same way, nobody removed.
     """
     from gwas.relatedness import relatives_table, unrelated_set
 
@@ -129,7 +130,7 @@ def remove_relatives(order: list[str], kept: list[str], pairs: pd.DataFrame, cut
     a, b = pairs["IID1"].astype(str), pairs["IID2"].astype(str)
     swap = (a.map(rank) > b.map(rank)).to_numpy()
     pairs = pairs.assign(IID1=a.where(~swap, b), IID2=b.where(~swap, a))
-    unrelated, removed = unrelated_set(ordered, pairs, cutoff)
+    unrelated, removed = unrelated_set(ordered, pairs, cutoff) if remove else (ordered, [])
     counts["samples_removed_related"] = len(removed)
     counts["samples_out"] = len(unrelated)
     return unrelated, Relatives(relatives_table(pairs, removed), removed, cutoff)

@@ -26,11 +26,11 @@ from gwas.engines import EngineRequest, EngineResult, GwasEngine, analysed, rela
 from gwas.engines.plink2 import (
     AmbiguousIds,
     genotype_args,
-    king_pairs,
     one_fileset,
     pca,
     pruned_source,
     qc,
+    relatives_of,
     run_plink2,
     sample_ids,
 )
@@ -119,15 +119,12 @@ def run(req: EngineRequest) -> EngineResult:
     say("", "qc")
     keep = work / "qc" / "keep.tsv"
     relatives = relatedness_plan(cfg, counts)
+    # the QC'd samples and variants as one fileset: KING's input and BOLT's
+    qc_source = one_fileset(args, keep, [extract], "qc_variants", work / "qc", threads)
     if relatives == "run":  # measured and listed, nobody removed: the LMM keeps relatives
-        from gwas.engines import Relatives
-        from gwas.relatedness import REPORT_FLOOR, relatives_table
-
         say("relatedness (plink2 KING-robust kinship; relatives kept by the mixed model)")
-        every = one_fileset(args, keep, [extract], "qc_variants", work / "qc", threads)
-        pairs = king_pairs(every, keep, REPORT_FLOOR, work / "qc", threads)
-        relatives = Relatives(relatives_table(pairs, []), [], cfg.qc.king_cutoff)
-        counts["samples_removed_related"] = 0
+        kept, relatives = relatives_of(qc_source, keep, samples.iids, kept, cfg, counts,
+                                       work / "qc", threads, remove=False)
         say("", "relatedness")
     pcs = None
     if cfg.pca.n_pcs > 0:
@@ -138,8 +135,7 @@ def run(req: EngineRequest) -> EngineResult:
     pheno, covar = analysed(samples, pcs, kept)
     say("BOLT-LMM input (plink2 --make-bed of the QC'd samples and variants)")
     bed = work / "bolt_input"
-    source = one_fileset(args, keep, [extract], "bolt_qc", work / "qc", threads)
-    run_plink2([*source, "--keep", str(keep), "--make-bed"], bed, threads)
+    run_plink2([*qc_source, "--keep", str(keep), "--make-bed"], bed, threads)
     map_args, map_note = reference_args(cfg.bolt, bed)
     names = [c for c in pheno.columns if c != "IID"]
     ph = _with_fid(pheno.rename(columns={n: f"P{i + 1}" for i, n in enumerate(names)}), fam)

@@ -21,6 +21,7 @@ from gwas.engines import (
     EngineRequest,
     EngineResult,
     GwasEngine,
+    Relatives,
     analysed,
     relatedness_plan,
     remove_relatives,
@@ -335,6 +336,17 @@ def king_pairs(source: list[str], keep: Path, floor: float, work: Path,
     return table[["IID1", "IID2", "kinship", "n_variants"]]
 
 
+def relatives_of(source: list[str], keep: Path, order: list[str], kept: list[str],
+                 cfg: GwasConfig, counts: dict, work: Path, threads: int | None = None,
+                 remove: bool = True) -> tuple[list[str], Relatives]:
+    """KING-robust kinship of the samples in ``keep`` on every variant of ``source`` (a
+    short, simulated, genome has too few independent segments for the pruned PCA set:
+    unrelated pairs reach 0.09 on the demo's 5,000), then the shared rule
+    (:func:`gwas.engines.remove_relatives`; ``remove=False`` lists them only)."""
+    pairs = king_pairs(source, keep, REPORT_FLOOR, work, threads)
+    return remove_relatives(order, kept, pairs, cfg.qc.king_cutoff, counts, remove)
+
+
 def pca(source: list[str], keep: Path, cfg: GwasConfig, n_samples: int, work: Path,
         threads: int | None = None) -> pd.DataFrame:
     """Ancestry PCs of the samples in ``keep`` on :func:`pruned_source`'s variants:
@@ -488,12 +500,9 @@ def run(req: EngineRequest) -> EngineResult:
     pcs, relatives = None, relatedness_plan(cfg, counts)
     if relatives == "run":
         say("relatedness (plink2 KING-robust kinship)")
-        # every QC'd variant: a short (simulated) genome has too few independent segments
-        # for the pruned set alone (unrelated pairs reach 0.09 on the demo's 5,000)
         every = one_fileset(args, keep, [extract], "qc_variants", work / "qc", threads)
-        pairs = king_pairs(every, keep, REPORT_FLOOR, work / "qc", threads)
-        kept, relatives = remove_relatives(samples.iids, kept, pairs, cfg.qc.king_cutoff,
-                                           counts)
+        kept, relatives = relatives_of(every, keep, samples.iids, kept, cfg, counts,
+                                       work / "qc", threads)
         if relatives.removed:  # type: ignore[union-attr]
             keep = work / "qc" / "keep_unrelated.tsv"
             _write_keep(keep, fam, kept)
