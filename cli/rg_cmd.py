@@ -1,4 +1,5 @@
-"""``rnce-bag rg``: genetic correlation by bivariate GREML."""
+"""``rnce-bag rg``: genetic correlation by bivariate GREML (embedded, GCTA or BOLT-REML)
+or LD score regression."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ def rg(
     w_ld: Annotated[str | None, typer.Option("--w-ld", help="Weight LD score fileset.")]
     = None,
     backend: Annotated[str, typer.Option(help="embedded (default); gcta (GREML, needs "
-                                         "gcta64: --reml-bivar); ldsc-cli (LDSC, needs "
+                                         "gcta64: --reml-bivar); bolt (BOLT's two-trait "
+                                         "REML from --bfile, no GRM); ldsc-cli (LDSC, needs "
                                          "ldsc.py).")]
     = "embedded",
     bfile: Annotated[str | None, typer.Option("--bfile", help="PLINK 1 prefix (GRM computed).")]

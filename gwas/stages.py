@@ -240,8 +240,7 @@ class RgParams(GeneticParams):
     """Genetic correlation of every pair of phenotypes."""
 
 
-def _genetic_stage(params: GeneticParams, spec: StageSpec, table: str, ldsc, greml,
-                   bolt=None):
+def _genetic_stage(params: GeneticParams, spec: StageSpec, table: str, ldsc, greml, bolt):
     """Run ``ldsc(stage)``, ``bolt(stage)`` (BOLT-REML: no GRM) or ``greml(stage, grm, ids,
     m, prefix)`` in a staged ``out`` (the GRM built or read first); returns the table the
     function wrote."""
@@ -264,16 +263,20 @@ def _genetic_stage(params: GeneticParams, spec: StageSpec, table: str, ldsc, gre
         if params.method == "ldsc":
             result = ldsc(stage)
         elif params.backend == "bolt":
-            if bolt is None:
-                raise InputError(f"--backend bolt runs h2 only, not {spec.kind}",
-                                 hint="BOLT-REML's bivariate mode is not wired yet; use "
-                                      "--backend embedded for rg")
             result = bolt(stage)
         else:
             result = greml(stage, *build_grm(params.bfile, params.grm, stage,
                                              filters=params.filters()))
         record.add_output(output_path(spec, table, stage))
     return result
+
+
+def _note_bolt_samples(params: GeneticParams, echo: Echo) -> None:
+    """Say that BOLT-REML applies no relatedness cut-off (it has no GRM to apply one to)."""
+    if params.method == "greml" and params.backend == "bolt" and params.gwas is None:
+        echo("--backend bolt: no --grm-cutoff is applied (BOLT-REML has no GRM); close "
+             "relatives in the fileset stay in the fit: use --gwas DIR (the GWAS's KING "
+             "QC) or a fileset of unrelated samples")
 
 
 def _cutoff(params: GeneticParams) -> float | None:
@@ -287,6 +290,7 @@ def run_h2(params: H2Params, echo: Echo = silent) -> Outputs:
     from gwas.heritability.run import bolt_h2, estimate_h2, ldsc_heritability
 
     p = params.with_gwas_design(echo)
+    _note_bolt_samples(p, echo)
     table = _genetic_stage(
         p, H2, "heritability",
         lambda stage: ldsc_heritability(p.sumstats, stage, p.bfile, p.ref_ld, p.w_ld,
@@ -320,9 +324,10 @@ H2 = StageSpec("h2", {
 
 def run_rg(params: RgParams, echo: Echo = silent) -> Outputs:
     """``rg.tsv`` and ``<p1>__<p2>.hsq`` for every pair of phenotypes."""
-    from gwas.heritability.run import estimate_rg, ldsc_genetic_correlation
+    from gwas.heritability.run import bolt_rg, estimate_rg, ldsc_genetic_correlation
 
     p = params.with_gwas_design(echo)
+    _note_bolt_samples(p, echo)
     table = _genetic_stage(
         p, RG, "rg",
         lambda stage: ldsc_genetic_correlation(p.sumstats, stage, p.bfile, p.ref_ld, p.w_ld,
@@ -330,7 +335,9 @@ def run_rg(params: RgParams, echo: Echo = silent) -> Outputs:
         lambda stage, mat, ids, _m, prefix: estimate_rg(
             mat, ids, p.pheno, p.pheno_name, p.covar, p.covar_name, stage, _cutoff(p),
             backend=p.backend, grm_prefix=prefix, threads=p.threads,
-            minus9=p.minus9_is_missing))
+            minus9=p.minus9_is_missing),
+        lambda stage: bolt_rg(p.bfile, p.pheno, p.pheno_name, p.covar, p.covar_name, stage,
+                              p.threads, p.minus9_is_missing))
     for _, r in table.iterrows():
         if p.method == "ldsc":
             echo(f"{r['p1']} x {r['p2']}: LDSC rg = {r['rg']:.3f} (SE {r['rg_se']:.3f}), "

@@ -212,6 +212,19 @@ def bolt_h2(bfile: str, pheno_path: Path, pheno_names: list[str] | None,
     return table
 
 
+def bolt_rg(bfile: str, pheno_path: Path, pheno_names: list[str] | None,
+            covar_path: Path | None, covar_names: list[str] | None, out: Path,
+            threads: int = 1, minus9: bool = False) -> pd.DataFrame:
+    """``rg --backend bolt``: BOLT's two-trait REML per pair of phenotypes
+    (:mod:`gwas.heritability.bolt_reml`), written as ``rg.tsv``."""
+    from gwas.heritability.bolt_reml import bolt_reml_rg
+
+    table = bolt_reml_rg(bfile, pheno_path, pheno_names, covar_path, covar_names, out,
+                         threads, minus9, columns=RG_COLUMNS)
+    write_output(RG, "rg", table, out)
+    return table
+
+
 RG_COLUMNS = ["p1", "p2", "method", "rg", "rg_se", "p", "backend", "h2_1", "h2_1_se", "h2_2",
               "h2_2_se", "h2_diff_se", "n", "converged", "status"]
 
@@ -259,11 +272,7 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
                          f"(< {min_n})", "converged": False})
             continue
         y1, y2 = ph.loc[sel, a].to_numpy(float), ph.loc[sel, b].to_numpy(float)
-        if np.ptp(y1) == 0 or np.ptp(y2) == 0 or abs(np.corrcoef(y1, y2)[0, 1]) > 0.9999:
-            raise InputError(f"{pheno_path}: phenotypes {a!r} and {b!r} are identical (or "
-                             f"one is constant, or |correlation| > 0.9999) on the {len(sel)} "
-                             "samples with both: their genetic correlation is not estimable",
-                             hint="drop one of them with --pheno-name")
+        check_estimable_pair(pheno_path, a, b, y1, y2)
         x = np.ones((len(sel), 1))
         if covar is not None:
             x = np.column_stack([x, covar.set_index("IID").loc[sel].to_numpy(dtype=float)])
@@ -282,6 +291,18 @@ def estimate_rg(grm: np.ndarray, ids: pd.DataFrame, pheno_path: Path,
     table = pd.DataFrame(rows).reindex(columns=RG_COLUMNS)
     write_output(RG, "rg", table, out)
     return table
+
+
+def check_estimable_pair(pheno_path: Path, a: str, b: str, y1: np.ndarray,
+                         y2: np.ndarray) -> None:
+    """InputError when phenotypes ``a`` and ``b`` (their values on the n samples with both,
+    shape (n,)) are identical, one is constant or they correlate beyond 0.9999: rg is not
+    estimable."""
+    if np.ptp(y1) == 0 or np.ptp(y2) == 0 or abs(np.corrcoef(y1, y2)[0, 1]) > 0.9999:
+        raise InputError(f"{pheno_path}: phenotypes {a!r} and {b!r} are identical (or "
+                         f"one is constant, or |correlation| > 0.9999) on the {len(y1)} "
+                         "samples with both: their genetic correlation is not estimable",
+                         hint="drop one of them with --pheno-name")
 
 
 def _gcta_rg(ids: pd.DataFrame, sel: pd.Series, y1: np.ndarray, y2: np.ndarray, x: np.ndarray,
