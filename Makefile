@@ -7,6 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
+ANTSPY := antspyx==0.6.3
 SSF_VENV  := $(VENV)/tools/gwas-ssf
 SSF_STAMP := $(SSF_VENV)/.installed
 # command:Debian package; chromium and its driver are for the report's browser test
@@ -35,6 +36,10 @@ $(STAMP): pyproject.toml
 	@# requirement would download a multi-GB CUDA build.
 	$(PY) -m pip install --quiet $(TORCH)
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# ANTsPy, for 'rnce-bag register'. Its wheel pins numpy < 2.4 and scipy < 1.16, older
+	@# than the versions hail and this project are tested with; its compiled module runs on
+	@# them (tests/rnce_bag/imaging/test_registration.py), so it goes in without its pins.
+	$(PY) -m pip install --quiet --no-deps $(ANTSPY)
 	@touch $(STAMP)
 
 # The GWAS Catalog's own validator of GWAS-SSF files (the suite runs it on the GWAS output).

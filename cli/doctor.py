@@ -62,6 +62,12 @@ def collect(spark: bool = True) -> list[Check]:
             rows.append(Check("hail", hail_version, "failed", f"local Spark: {res.get('error')}",
                               "check 'java -version' and JAVA_HOME"))
     rows.append(_blas_row())
+    ants_version = package_versions(["antspyx"])["antspyx"]
+    rows.append(Check("antspyx", ants_version or "-", "ok" if ants_version else "missing",
+                      "ANTs registration ('rnce-bag register')" if ants_version else
+                      "disabled: 'rnce-bag register' (ANTs registration to MNI152)",
+                      "" if ants_version else "make setup (pip install --no-deps "
+                      "antspyx==0.6.3)"))
     for name in ("plink2", "gemma", "gcta64", "ldsc.py", "bolt", "chromium"):
         rows.append(_tool_row(probe_tool(name)))
     return rows

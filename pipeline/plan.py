@@ -109,7 +109,24 @@ class _Planner:
         flt_inputs = [p for paths in filters.values() for p in paths]
         if c.chr:
             filters["chr"] = c.chr
+        manifest, up = self.register(manifest, ext, up)
         return _Cohort(manifest, geno, bfile, ld, celltypes, ext, up, filters, flt_inputs)
+
+    def register(self, manifest: Path, ext: list[Path], up: list[str]
+                 ) -> tuple[Path, list[str]]:
+        """With a ``stages.registration`` block, the register stage; the manifest every later
+        stage reads is then its output (t1_path -> the registered images; subjects whose
+        registration failed are left out, listed in its registration_qc.tsv)."""
+        from rnce_bag.stages import REGISTER, RegisterParams
+
+        block = self.s.registration
+        if block is None or not self.runs("register"):
+            return manifest, up
+        self.add("register", "register", RegisterParams(
+            out=self.folder("register"), manifest=manifest, transform=block.transform,
+            spacing=block.spacing, n4=block.n4, jobs=block.jobs,
+            cache_dir=self.folder("cache")), ext[:1], up)
+        return output_path(REGISTER, "manifest", self.folder("register")), [*up, "register"]
 
     def representations(self, co: _Cohort) -> tuple[dict[str, Path], list[str]]:
         """features, then train + embed per method: the representations (name -> table)

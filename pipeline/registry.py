@@ -22,13 +22,24 @@ from report.stages import COMPARE, REPORT
 from rnce_bag.core.errors import InputError
 from rnce_bag.core.outputs import Output, StageSpec
 from rnce_bag.core.stage import Echo, Outputs, StageParams
-from rnce_bag.stages import BRAIN_AGE, EMBED, FEATURES, PROBE, SIMULATE, TRAIN
+from rnce_bag.stages import (
+    BRAIN_AGE,
+    EMBED,
+    FEATURES,
+    MANIFEST,
+    PROBE,
+    REGISTER,
+    SIMULATE,
+    TRAIN,
+)
 
 #: the stages of a study, in the order they run
-PIPELINE: tuple[StageSpec, ...] = (SIMULATE, FEATURES, TRAIN, EMBED, BRAIN_AGE, PROBE, GWAS,
-                                   H2, RG, ENRICH, ORACLE_FEATURES, ORACLE, REPORT)
-#: kind -> declaration: every stage a params document may name (a study's, and compare)
-STAGES: dict[str, StageSpec] = {s.kind: s for s in (*PIPELINE, COMPARE)}
+PIPELINE: tuple[StageSpec, ...] = (SIMULATE, REGISTER, FEATURES, TRAIN, EMBED, BRAIN_AGE,
+                                   PROBE, GWAS, H2, RG, ENRICH, ORACLE_FEATURES, ORACLE,
+                                   REPORT)
+#: kind -> declaration: every stage a params document may name (a study's, and the
+#: commands compare and manifest)
+STAGES: dict[str, StageSpec] = {s.kind: s for s in (*PIPELINE, COMPARE, MANIFEST)}
 #: the study's stage kinds in order
 STAGE_ORDER: tuple[str, ...] = tuple(s.kind for s in PIPELINE)
 #: kind -> output name -> declaration (derived, for listings and tests)

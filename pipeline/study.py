@@ -60,7 +60,19 @@ class TrainBlock(StrictModel):
     set: list[str] = Field(default_factory=list)
 
 
+class RegisterBlock(StrictModel):
+    """``rnce-bag register`` before the imaging stages: the cohort's T1s are native-space
+    images (the stages then read the registered images' manifest)."""
+
+    transform: Literal["syn", "affine"] = "syn"
+    spacing: float = Field(2.0, gt=0, le=4)
+    n4: bool = False
+    jobs: int = Field(1, ge=1, le=64)
+
+
 class StagesBlock(StrictModel):
+    registration: RegisterBlock | None = Field(None, description="register the T1s to MNI152 "
+                                           "with ANTs first (default: they already are)")
     features_atlases: list[str] = Field(default_factory=lambda: ["aparc"])
     # factories, not instances: the defaults (every registered method) are read when a
     # study is made, so a plug-in registered after import is among them

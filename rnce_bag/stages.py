@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -71,6 +72,11 @@ SIMULATE = StageSpec("simulate", {
     "truth_latent": Output("truth/latent.tsv", None, "ORACLE only: true latent values"),
     "truth_relatives": Output("truth/relatives.tsv", None, "ORACLE only: planted relative "
                               "pairs (simulations with families)"),
+    "truth_native": Output("truth/native_transforms.tsv", None, "ORACLE only: each "
+                           "native-space image's true native -> MNI transform "
+                           "(images.native.write)"),
+    "truth_images_mni": Output("truth/images_mni", None, "ORACLE only: the MNI-space "
+                               "renderings of native-space images"),
 }, SimulateParams, run_simulate)
 
 
@@ -413,6 +419,122 @@ PROBE = StageSpec("probe", {
 }, ProbeParams, run_probe)
 
 
-__all__ = ["BrainAgeParams", "EmbedParams", "FeaturesParams", "ProbeParams", "SimulateParams",
-           "TrainParams", "run_brain_age", "run_embed", "run_features", "run_probe",
-           "run_simulate", "run_train"]
+class ManifestParams(StageParams):
+    """A cohort manifest from a FreeSurfer SUBJECTS_DIR and/or a BIDS dataset."""
+
+    subjects_dir: Path | None = None
+    bids: Path | None = None
+    session: str | None = Field(None, description="BIDS session label (default: the first)")
+
+
+def run_manifest(params: ManifestParams, echo: Echo = silent) -> Outputs:
+    """``cohort.tsv`` (IID age sex t1_path freesurfer_dir session missing) and
+    ``manifest_report.json``."""
+    from rnce_bag.core.io import write_table, write_text
+    from rnce_bag.core.outdir import expected_writes, staged_run
+    from rnce_bag.imaging.manifest_build import build_manifest, check_manifest
+
+    sources = [p for p in (params.subjects_dir, params.bids) if p is not None]
+    with staged_run(params.out, "manifest", writes=expected_writes(MANIFEST),
+                    config={"session": params.session},
+                    protect=sources) as (stage, record):
+        table, report = build_manifest(params.subjects_dir, params.bids, params.session)
+        path = output_path(MANIFEST, "manifest", stage)
+        check_manifest(table, output_path(MANIFEST, "manifest", params.out))
+        write_table(table, path)
+        write_text(output_path(MANIFEST, "report", stage), json.dumps(report, indent=2) + "\n")
+        record.add_output(path)
+    out = output_path(MANIFEST, "manifest", params.out)
+    echo(f"{report['n_subjects']} subjects, {report['n_complete']} with everything -> {out}")
+    short = {k: v for k, v in report["missing"].items() if v}
+    if short:
+        echo("missing: " + ", ".join(f"{k} for {v}" for k, v in short.items())
+             + " (column 'missing' per subject)")
+    for what in ("only_freesurfer", "only_bids"):
+        if report[what]:
+            echo(f"{what.replace('_', ' ')}: {', '.join(report[what][:10])}")
+    return {"manifest": out, "report": output_path(MANIFEST, "report", params.out)}
+
+
+MANIFEST = StageSpec("manifest", {
+    "manifest": Output("cohort.tsv", None, "IID age sex t1_path freesurfer_dir session "
+                       "missing"),
+    "report": Output("manifest_report.json"),
+}, ManifestParams, run_manifest)
+
+
+class RegisterParams(StageParams):
+    """Every T1 of a manifest registered to MNI152 with ANTs."""
+
+    manifest: Path
+    transform: Literal["syn", "affine"] = Field("syn", description="rigid + affine + SyN, "
+                                                "or rigid + affine")
+    spacing: float = Field(2.0, gt=0, le=4, description="voxel size (mm) of the MNI grid "
+                           "the images are registered to and written on")
+    n4: bool = Field(False, description="N4 bias-field correction before registration")
+    jobs: int = Field(1, ge=1, le=64, description="subjects registered at once")
+    seed: int = 1
+    cache_dir: Path | None = Field(None, description="registration cache (default "
+                                   "out/.cache): reused across runs and resumes")
+
+    def key_payload(self) -> dict:
+        return self.model_dump(mode="json", exclude={"out", "jobs", "cache_dir"})
+
+
+def run_register(params: RegisterParams, echo: Echo = silent) -> Outputs:
+    """``images/``, ``transforms/``, ``manifest.tsv``, ``registration_qc.tsv``,
+    ``registration_qc.png`` and ``register_report.json``."""
+    from rnce_bag.core.io import write_table, write_text
+    from rnce_bag.core.logging import make_progress
+    from rnce_bag.core.outdir import expected_writes, staged_run
+    from rnce_bag.imaging.register_run import register_cohort, save_figure
+    from rnce_bag.imaging.registration import RegisterSettings
+
+    settings = RegisterSettings(params.transform, params.spacing, params.n4, params.seed)
+    cache = params.cache_dir or Path(params.out) / ".cache"
+    if cache.is_symlink():
+        raise InputError(f"{cache} is a symbolic link; rnce-bag never writes through one",
+                         hint="remove the link, or give --cache-dir")
+    with staged_run(params.out, "register", writes=expected_writes(REGISTER),
+                    config={"transform": params.transform, "spacing_mm": params.spacing,
+                            "n4": params.n4, "seed": params.seed},
+                    inputs=[params.manifest]) as (stage, record), make_progress() as bar:
+        task = bar.add_task(f"registering to MNI152 ({params.transform}, "
+                            f"{params.spacing:g} mm)", total=None)
+        qc, report, manifest = register_cohort(
+            params.manifest, stage, cache, settings, params.jobs,
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+        write_output(REGISTER, "qc", qc.assign(cached=qc["cached"].astype(str)), stage)
+        write_table(manifest, output_path(REGISTER, "manifest", stage))
+        save_figure(qc, stage, settings, output_path(REGISTER, "figure", stage))
+        write_text(output_path(REGISTER, "report", stage), json.dumps(report, indent=2) + "\n")
+        for name in ("manifest", "qc", "figure"):
+            record.add_output(output_path(REGISTER, name, stage))
+    out = Path(params.out)
+    echo(f"registered {report['n_registered']} of {report['n_subjects']} subjects "
+         f"({report['n_cached']} from the cache), median {report['median_seconds']:.1f} s "
+         f"-> {output_path(REGISTER, 'manifest', out)}")
+    if report["n_flagged"]:
+        echo(f"{report['n_flagged']} registration(s) to check (mask Dice < "
+             f"{report['qc_thresholds']['mask_dice']} or similarity < "
+             f"{report['qc_thresholds']['similarity']}): see registration_qc.tsv/.png")
+    for f in report["failed"][:10]:
+        echo(f"failed: {f['IID']}: {f['status'].removeprefix('failed: ')}")
+    return {k: output_path(REGISTER, k, out) for k in ("manifest", "qc", "figure", "report")}
+
+
+REGISTER = StageSpec("register", {
+    "manifest": Output("manifest.tsv", None, "the registered subjects' manifest rows, "
+                       "t1_path -> images/<IID>.nii.gz"),
+    "qc": Output("registration_qc.tsv", "registration_qc"),
+    "figure": Output("registration_qc.png", None, "mid-slices, lowest overlap first"),
+    "report": Output("register_report.json"),
+    "images": Output("images", None, "registered T1s on the MNI grid"),
+    "transforms": Output("transforms", None, "ANTs transforms per subject"),
+}, RegisterParams, run_register)
+
+
+__all__ = ["BrainAgeParams", "EmbedParams", "FeaturesParams", "ManifestParams", "ProbeParams",
+           "RegisterParams", "SimulateParams", "TrainParams", "run_brain_age", "run_embed",
+           "run_features", "run_manifest", "run_probe", "run_register", "run_simulate",
+           "run_train"]

@@ -322,6 +322,22 @@ SCHEMAS: dict[str, TableSchema] = {
             allow_empty=True,
         ),
         TableSchema(
+            "registration_qc",
+            (
+                _ID,
+                Column("status", "str"),
+                Column("similarity", "float", nullable=True, lo=-1, hi=1),
+                Column("mask_dice", "float", nullable=True, lo=0, hi=1),
+                Column("skull_strip", "str", choices=("freesurfer", "template")),
+                Column("seconds", "float", nullable=True, lo=0),
+                Column("cached", "str", choices=("True", "False")),
+                Column("t1_path", "str", nullable=True),
+            ),
+            description="registration to MNI152 per subject: status (ok, ok; check: ..., "
+                        "failed: <message>), correlation with the template and brain-mask "
+                        "Dice after registration",
+        ),
+        TableSchema(
             "brain_age_figure",
             (_ID, Column("age", "float", lo=0, hi=130)),
             description="per-subject values behind the brain-age figures",

@@ -18,9 +18,13 @@ PATH_COLUMNS = ("t1_path", "freesurfer_dir")
 
 
 def manifest_schema(require: tuple[str, ...]) -> TableSchema:
-    """Minimal manifest schema: unique ``IID`` plus the path columns a command needs."""
+    """Minimal manifest schema: unique ``IID``, the path columns a command needs, and the
+    other path columns as optional (their missing values read as missing, not as the
+    text 'NA')."""
     cols = [Column("IID", "str", unique=True)]
     cols += [Column(c, "str", nullable=False) for c in require]
+    cols += [Column(c, "str", nullable=True, required=False) for c in PATH_COLUMNS
+             if c not in require]
     return TableSchema("manifest", tuple(cols), description="cohort manifest")
 
 

@@ -59,6 +59,33 @@ def load_nifti(path: str | os.PathLike[str]):
     """
     import nibabel as nib
 
+    img = read_volume(path)
+    p = Path(path)
+    corners = np.array([[i, j, k] for i in (0, img.shape[0] - 1) for j in (0, img.shape[1] - 1)
+                        for k in (0, img.shape[2] - 1)])
+    world = nib.affines.apply_affine(img.affine, corners)
+    lo, hi = world.min(axis=0), world.max(axis=0)
+    if np.any(lo > MNI_BRAIN_MIN + 8) or np.any(hi < MNI_BRAIN_MAX - 8):
+        raise InputError(
+            f"T1 image '{p}': field of view {np.round(lo).tolist()} to {np.round(hi).tolist()} "
+            f"mm does not cover the MNI152 brain ({MNI_BRAIN_MIN.tolist()} to "
+            f"{MNI_BRAIN_MAX.tolist()} mm)",
+            hint="register the image to MNI152 first: 'rnce-bag register' (ANTs)")
+    return img
+
+
+def read_volume(path: str | os.PathLike[str]):
+    """Load a 3D image nibabel reads (NIfTI, FreeSurfer ``.mgz``) and validate it:
+    readable, 3D (or 4D with one volume), finite voxels, invertible affine. Returned
+    reoriented to canonical RAS; no check of where it lies (native space is fine).
+
+    Raises
+    ------
+    InputError
+        Naming the file and what is wrong with it.
+    """
+    import nibabel as nib
+
     p = Path(path)
     if not p.is_file():
         raise InputError(f"T1 image '{p}' not found", hint="check t1_path in the manifest")
@@ -68,7 +95,8 @@ def load_nifti(path: str | os.PathLike[str]):
     except Exception as exc:  # nibabel raises many types for damaged files
         raise InputError(f"T1 image '{p}' cannot be read as NIfTI: "
                          f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-                         hint="the file is truncated or not a NIfTI (.nii/.nii.gz)") from None
+                         hint="the file is truncated or not a NIfTI (.nii/.nii.gz) or "
+                              "FreeSurfer .mgz") from None
     if data.ndim == 4 and data.shape[3] == 1:
         data = data[..., 0]
         img = nib.Nifti1Image(data, img.affine, img.header)
@@ -83,18 +111,9 @@ def load_nifti(path: str | os.PathLike[str]):
     aff = img.affine
     if not np.all(np.isfinite(aff)) or abs(np.linalg.det(aff[:3, :3])) < 1e-6:
         raise InputError(f"T1 image '{p}': invalid affine (singular or non-finite)")
-    img = nib.as_closest_canonical(img)
-    corners = np.array([[i, j, k] for i in (0, img.shape[0] - 1) for j in (0, img.shape[1] - 1)
-                        for k in (0, img.shape[2] - 1)])
-    world = nib.affines.apply_affine(img.affine, corners)
-    lo, hi = world.min(axis=0), world.max(axis=0)
-    if np.any(lo > MNI_BRAIN_MIN + 8) or np.any(hi < MNI_BRAIN_MAX - 8):
-        raise InputError(
-            f"T1 image '{p}': field of view {np.round(lo).tolist()} to {np.round(hi).tolist()} "
-            f"mm does not cover the MNI152 brain ({MNI_BRAIN_MIN.tolist()} to "
-            f"{MNI_BRAIN_MAX.tolist()} mm)",
-            hint="register the image to MNI152 (e.g. ANTs, FSL FLIRT) before use")
-    return img
+    if isinstance(img, nib.MGHImage):  # .mgz: the same voxels and affine as NIfTI
+        img = nib.Nifti1Image(np.asanyarray(img.dataobj), img.affine)
+    return nib.as_closest_canonical(img)
 
 
 @lru_cache(maxsize=4)

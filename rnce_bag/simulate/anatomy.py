@@ -113,6 +113,81 @@ class SubjectImage:
     site_bias: tuple[float, ...]  # 9 coefficients of the bias-field polynomial
     noise: float  # noise SD relative to white matter
     deformation_mm: float
+    native: NativeSpace | None = None  # also write the image in a native scanner space
+
+
+@dataclass(frozen=True)
+class NativeSpace:
+    """Where a subject's head sits in a native (scanner) image.
+
+    ``matrix`` (4 x 4) maps native world mm to MNI mm; ``warp_mm`` is the SD of a smooth
+    displacement (mm, cosine basis, from ``seed``) added on the MNI side; the native grid
+    is axis-aligned, ``pad_mm`` wider than the template's on every side, centred on the
+    scanner's isocentre (0, 0, 0).
+    """
+
+    matrix: tuple[tuple[float, ...], ...]
+    warp_mm: float
+    seed: int
+    pad_mm: float = 16.0
+
+
+def native_space(seed: int, rotation_deg: float, translation_mm: float, scale_sd: float,
+                 shear_sd: float, warp_mm: float) -> NativeSpace:
+    """A random head placement: rotations (SD ``rotation_deg``, each axis, clipped at
+    3 SD), translation of the brain centre from the isocentre (SD ``translation_mm``),
+    per-axis scaling (SD ``scale_sd``) and shear (SD ``shear_sd``); from ``seed`` only."""
+    from scipy.spatial.transform import Rotation
+
+    rng = np.random.default_rng([seed, 1])
+    angles = np.clip(rng.normal(0, rotation_deg, 3), -3 * rotation_deg, 3 * rotation_deg)
+    rot = Rotation.from_euler("xyz", angles, degrees=True).as_matrix()
+    scale = np.diag(1 + np.clip(rng.normal(0, scale_sd, 3), -3 * scale_sd, 3 * scale_sd))
+    shear = np.eye(3)
+    shear[np.triu_indices(3, 1)] = rng.normal(0, shear_sd, 3)
+    a = rot @ scale @ shear  # native -> MNI, about the brain centre
+    centre_native = rng.normal(0, translation_mm, 3)
+    m = np.eye(4)
+    m[:3, :3] = a
+    m[:3, 3] = BRAIN_CENTRE - a @ centre_native
+    return NativeSpace(tuple(tuple(float(v) for v in r) for r in m), float(warp_mm),
+                       int(rng.integers(0, 2**31 - 1)))
+
+
+def native_grid(space: TemplateSpace, native: NativeSpace) -> tuple[tuple[int, int, int],
+                                                                    np.ndarray]:
+    """Shape and affine (axis-aligned RAS, centred on (0, 0, 0)) of the native image."""
+    res = space.resolution
+    pad = int(np.ceil(native.pad_mm / res))
+    shape = tuple(int(n + 2 * pad) for n in space.shape)
+    affine = np.diag([res, res, res, 1.0])
+    affine[:3, 3] = -(np.array(shape) - 1) / 2 * res
+    return shape, affine  # type: ignore[return-value]
+
+
+def to_native(space: TemplateSpace, volume: np.ndarray, native: NativeSpace) -> tuple[
+        np.ndarray, np.ndarray]:
+    """The MNI-space ``volume`` (X, Y, Z) seen in the native grid: each native voxel's
+    world position x samples the volume at MNI ``matrix @ x + warp(x)`` (trilinear).
+    Returns the native volume (same dtype) and its affine."""
+    from scipy.ndimage import map_coordinates
+
+    shape, affine = native_grid(space, native)
+    ijk = np.indices(shape, dtype=np.float32).reshape(3, -1)
+    world = affine[:3, :3].astype(np.float32) @ ijk + affine[:3, 3:4].astype(np.float32)
+    m = np.asarray(native.matrix, dtype=np.float32)
+    mni = (m[:3, :3] @ world + m[:3, 3:4]).reshape((3, *shape))
+    if native.warp_mm > 0:
+        rng = np.random.default_rng(native.seed)
+        for axis in range(3):
+            coef = rng.normal(0, native.warp_mm / 3, (3, 3, 3))
+            coef[0, 0, 0] = 0
+            mni[axis] += _cosine_field(shape, coef).astype(np.float32)
+    vox = (mni - space.affine[:3, 3].astype(np.float32)[:, None, None, None]) \
+        / np.float32(space.resolution)
+    out = map_coordinates(volume.astype(np.float32), vox, order=1, mode="constant", cval=0.0,
+                          prefilter=False)
+    return np.round(out).astype(volume.dtype), affine
 
 
 def _cosine_field(shape: tuple[int, int, int], coef: np.ndarray) -> np.ndarray:
@@ -175,37 +250,50 @@ def render(space: TemplateSpace, s: SubjectImage) -> np.ndarray:
     return np.clip(np.round(img * f32(INTENSITY_SCALE)), 0, 32767).astype(np.int16)
 
 
-def nifti_bytes(volume: np.ndarray, affine: np.ndarray, compresslevel: int = 1) -> bytes:
-    """A gzipped NIfTI-1 file (qform and sform = MNI152, mm) with a fixed gzip mtime,
-    so the same volume always gives the same bytes."""
+def nifti_bytes(volume: np.ndarray, affine: np.ndarray, compresslevel: int = 1,
+                code: int = 4,
+                descrip: bytes = b"rnce-bag simulate: synthetic T1 in MNI152 space") -> bytes:
+    """A gzipped NIfTI-1 file (qform and sform = ``affine``, mm; ``code`` 4: MNI152, 1:
+    scanner) with a fixed gzip mtime, so the same volume always gives the same bytes."""
     import nibabel as nib
 
     img = nib.Nifti1Image(volume, affine)
     img.header.set_xyzt_units("mm", "sec")
-    img.set_qform(affine, code=4)
-    img.set_sform(affine, code=4)
-    img.header["descrip"] = b"rnce-bag simulate: synthetic T1 in MNI152 space"
+    img.set_qform(affine, code=code)
+    img.set_sform(affine, code=code)
+    img.header["descrip"] = descrip
     return gzip.compress(img.to_bytes(), compresslevel=compresslevel, mtime=0)
 
 
 _SPACE: TemplateSpace | None = None
 
 
-def _render_one(args: tuple[SubjectImage, str]) -> str:
+def _render_one(args: tuple[SubjectImage, str, str | None]) -> str:
+    """Write the subject's image to ``path``; with ``s.native``, ``path`` gets the
+    native-space image and ``mni_path`` the MNI-space rendering (the truth)."""
     from rnce_bag.core.io import write_bytes
 
-    s, path = args
+    s, path, mni_path = args
     assert _SPACE is not None
-    write_bytes(path, nifti_bytes(render(_SPACE, s), _SPACE.affine))
+    volume = render(_SPACE, s)
+    if s.native is None:
+        write_bytes(path, nifti_bytes(volume, _SPACE.affine))
+        return path
+    assert mni_path is not None
+    write_bytes(mni_path, nifti_bytes(volume, _SPACE.affine))
+    native, affine = to_native(_SPACE, volume, s.native)
+    write_bytes(path, nifti_bytes(native, affine, code=1,
+                                  descrip=b"rnce-bag simulate: synthetic T1, native space"))
     return path
 
 
 def render_all(space: TemplateSpace, subjects: list[SubjectImage], paths: list[str],
-               workers: int = 1, progress=None) -> None:
-    """Render and write every subject's image, in ``workers`` forked processes."""
+               workers: int = 1, progress=None, mni_paths: list[str] | None = None) -> None:
+    """Render and write every subject's image, in ``workers`` forked processes
+    (``mni_paths``: where native-space subjects' MNI renderings go)."""
     global _SPACE
     _SPACE = space
-    jobs = list(zip(subjects, paths, strict=True))
+    jobs = list(zip(subjects, paths, mni_paths or [None] * len(paths), strict=True))
     try:
         if workers > 1 and len(jobs) > 1 and os.name == "posix":
             import multiprocessing as mp

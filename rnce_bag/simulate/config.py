@@ -165,14 +165,33 @@ class DiseaseConfig(StrictModel):
         return self
 
 
+class NativeConfig(StrictModel):
+    """Images in a native scanner space (``rnce-bag register`` first): each subject's head
+    placed in the scanner by a random affine and a mild smooth warp, the true transform
+    in ``truth/native_transforms.tsv`` and the MNI-space rendering in
+    ``truth/images_mni/``. The magnitudes are a registration test range (head tilt of a
+    few degrees, the brain centre some mm from the isocentre), not a calibration."""
+
+    write: bool = Field(False, description="write native-space images (the manifest's "
+                        "t1_path) instead of MNI-space ones")
+    rotation_deg: float = Field(6.0, ge=0, le=20, description="SD of the rotation about "
+                                "each axis (degrees)")
+    translation_mm: float = Field(6.0, ge=0, le=15, description="SD of the brain centre's "
+                                  "offset from the isocentre, per axis (mm)")
+    scale_sd: float = Field(0.03, ge=0, le=0.1, description="SD of the per-axis scaling")
+    shear_sd: float = Field(0.02, ge=0, le=0.1, description="SD of each shear term")
+    warp_mm: float = Field(1.5, ge=0, le=5, description="SD of the smooth warp (mm)")
+
+
 class ImageConfig(StrictModel):
-    """T1 images in MNI152 space."""
+    """T1 images in MNI152 space (or in a native space, ``native``)."""
 
     write: bool = True
     resolution_mm: Literal[1, 2, 3, 4] = 4
     deformation_mm: float = Field(2.0, ge=0, description="SD of smooth subject deformations")
     noise: float = Field(0.02, ge=0, description="noise SD relative to white matter")
     workers: int = Field(2, ge=1, le=64)
+    native: NativeConfig = NativeConfig()
 
 
 class FamilyConfig(StrictModel):

@@ -4,7 +4,10 @@ Output layout (``out/``)::
 
     cohort.tsv                          manifest (paths relative to out/)
     genotypes/cohort.{bed,bim,fam}      PLINK 1 binary, GRCh37, rsIDs, ~1% missing
-    images/<IID>.nii.gz                 T1 in MNI152 space (unless images.write is false)
+    images/<IID>.nii.gz                 T1 in MNI152 space (unless images.write is false);
+                                        with images.native.write, in a native scanner
+                                        space, the MNI rendering in truth/images_mni/ and
+                                        the transform in truth/native_transforms.tsv
     freesurfer/<IID>/stats/{aseg,lh.aparc,rh.aparc}.stats   FreeSurfer 7 format
     expression/celltype_specificity.tsv FUMA-format expression per cell type (a reference
                                         panel like FUMA's, not truth: which cell types
@@ -188,7 +191,7 @@ def _simulate_into(cfg: SimulateConfig, out: Path, progress: Progress) -> None:
     (out / "expression").mkdir()
     write_output(SIMULATE, "celltypes", spec_table, out)
     tdir = out / "truth"
-    tdir.mkdir()
+    tdir.mkdir(exist_ok=True)  # images.native puts its renderings there first
     cv = _causal_truth(cfg, variants, causal, causal_dos, lat)
     write_table(cv, tdir / "causal_variants.tsv")
     write_output(SIMULATE, "truth_latent", _latent_truth(cohort, pop, lat, anat), out)
@@ -479,13 +482,42 @@ def _write_images(cfg, out, cohort, anat, severity, hidden, sites, rng, progress
             site_bias=tuple(float(b) for b in st.bias),
             noise=float(cfg.images.noise * st.noise_factor),
             deformation_mm=float(cfg.images.deformation_mm),
+            native=_native(cfg.images.native, int(seeds[i])),
         ))
         paths.append(str(out / "images" / f"{iid}.nii.gz"))
     count = [0]
+    mni_paths = None
+    if cfg.images.native.write:  # the MNI renderings and the true transforms are truth
+        from rnce_bag.stages import SIMULATE
+
+        (out / "truth" / "images_mni").mkdir(parents=True)
+        mni_paths = [str(out / "truth" / "images_mni" / f"{i}.nii.gz") for i in cohort["IID"]]
+        write_output(SIMULATE, "truth_native", native_table(cohort["IID"], subjects), out)
 
     def tick() -> None:
         count[0] += 1
         if count[0] % 10 == 0 or count[0] == len(paths):
             progress("rendering T1 images", count[0], len(paths))
 
-    anatomy.render_all(space, subjects, paths, workers=cfg.images.workers, progress=tick)
+    anatomy.render_all(space, subjects, paths, workers=cfg.images.workers, progress=tick,
+                       mni_paths=mni_paths)
+
+
+def _native(native, seed: int):
+    """The subject's native head placement (None unless ``images.native.write``)."""
+    if not native.write:
+        return None
+    return anatomy.native_space(seed, native.rotation_deg, native.translation_mm,
+                                native.scale_sd, native.shear_sd, native.warp_mm)
+
+
+def native_table(iids, subjects) -> pd.DataFrame:
+    """``truth/native_transforms.tsv``: per subject the 3 x 4 native -> MNI matrix
+    (``m<row><col>``, mm), the warp's SD and seed."""
+    rows = []
+    for iid, s in zip(iids, subjects, strict=True):
+        m = np.asarray(s.native.matrix)
+        rows.append({"IID": iid, **{f"m{r}{c}": float(m[r, c]) for r in range(3)
+                                    for c in range(4)},
+                     "warp_mm": s.native.warp_mm, "warp_seed": s.native.seed})
+    return pd.DataFrame(rows)

@@ -21,7 +21,7 @@ from rnce_bag.core.stage import StageParams, make_params, write_params
 
 
 def test_every_stage_kind_has_a_params_model_and_a_function():
-    assert set(STAGES) - set(STAGE_ORDER) == {"compare"}  # a command, not a study step
+    assert set(STAGES) - set(STAGE_ORDER) == {"compare", "manifest"}  # commands, not steps
     for kind in STAGES:
         model, function = stage(kind)
         assert issubclass(model, StageParams) and "out" in model.model_fields
@@ -93,15 +93,27 @@ def _paths_in(params: StageParams) -> list[str]:
     return vals
 
 
-@pytest.mark.parametrize("preset", ["tiny", "demo"])
-def test_plan_takes_upstream_paths_from_declared_outputs(preset, tmp_path):
+@pytest.mark.parametrize("preset,registration", [("tiny", None), ("demo", None),
+                                                  ("tiny", {"transform": "affine"})])
+def test_plan_takes_upstream_paths_from_declared_outputs(preset, registration, tmp_path):
     """Every path a stage reads inside the run folder is a declared output (or the
-    folder) of a stage it depends on: a renamed output cannot break a study silently."""
+    folder) of a stage it depends on: a renamed output cannot break a study silently.
+    With a registration block, register runs first and every imaging stage reads its
+    manifest."""
     from rnce_bag.core.presets import load_preset
 
     root = tmp_path / "run"
-    stages = plan(StudyConfig.model_validate(load_preset("study", preset)), Path.cwd(), root)
+    study = load_preset("study", preset)
+    if registration is not None:
+        study["stages"]["registration"] = registration
+    stages = plan(StudyConfig.model_validate(study), Path.cwd(), root)
     by_name = {s.name: s for s in stages}
+    if registration is not None:
+        assert [s.name for s in stages][:3] == ["simulate", "register", "features"]
+        registered = str(root / "register" / "manifest.tsv")
+        assert str(by_name["features"].params.manifest) == registered
+        assert str(by_name["train_rnce"].params.manifest) == registered
+        assert "register" in by_name["features"].deps
     declared: dict[str, set[str]] = {}
     for s in stages:
         folder = root / s.name
