@@ -18,8 +18,11 @@ def register(
                                            "supplies mri/brainmask.mgz for skull "
                                            "stripping.")],
     out: Annotated[Path, typer.Option("--out", help="Output directory.")],
-    transform: Annotated[str, typer.Option(help="syn: rigid + affine + SyN (default); "
-                                           "affine: rigid + affine only.")] = "syn",
+    transform: Annotated[str, typer.Option(help="syn: rigid + affine + SyN, ANTs' "
+                                           "antsRegistrationSyN recipe (default); affine: "
+                                           "rigid + affine only; syn-quick, affine-quick: "
+                                           "ANTs' quick recipe (about 8x and 4x faster).")]
+    = "syn",
     spacing: Annotated[float, typer.Option(help="Voxel size (mm) of the MNI grid the "
                                            "images are registered to and written on.")]
     = 2.0,

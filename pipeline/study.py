@@ -64,7 +64,7 @@ class RegisterBlock(StrictModel):
     """``rnce-bag register`` before the imaging stages: the cohort's T1s are native-space
     images (the stages then read the registered images' manifest)."""
 
-    transform: Literal["syn", "affine"] = "syn"
+    transform: Literal["syn", "syn-quick", "affine", "affine-quick"] = "syn"
     spacing: float = Field(2.0, gt=0, le=4)
     n4: bool = False
     jobs: int = Field(1, ge=1, le=64)

@@ -36,7 +36,7 @@ from rnce_bag.core.outdir import read_run_record, recorded_command
 from rnce_bag.core.outputs import output_path, read_output, read_output_if_exists
 from rnce_bag.core.schema import read_table
 from rnce_bag.probes import TASK_LABELS
-from rnce_bag.stages import BRAIN_AGE, PROBE
+from rnce_bag.stages import BRAIN_AGE, PROBE, REGISTER
 
 #: estimates whose SE is about 0.01-0.1 (h2, rg, AUC, MAE): fixed decimals, so an h2 at
 #: its boundary reads 0.000, not 1.2e-06
@@ -114,8 +114,9 @@ def collect(run_dir: str | os.PathLike[str]) -> dict:
     found["heritability"] = glob(H2.outputs["heritability"].file)
     found["rg"] = glob(RG.outputs["rg"].file)
     found["celltypes"] = glob(ENRICH.outputs["celltypes"].file)
+    found["registration"] = [p.parent for p in glob(REGISTER.outputs["qc"].file)]
     if not any(found[k] for k in ("brain_age", "probe", "gwas", "heritability", "rg",
-                                  "celltypes")):
+                                  "celltypes", "registration")):
         raise InputError(f"nothing to report in '{run}': no brain-age, probe, GWAS, "
                          "heritability, rg or cell-type outputs below it",
                          hint="pass the folder the stages wrote into (e.g. the --out of "
@@ -357,12 +358,14 @@ def build_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     ctx: dict = {"title": run.resolve().name, "run_dir": str(run_dir),
                  "version": __version__, "brain_age": None, "probes": None, "gwas": None,
                  "heritability": None, "rg": None, "compare": None, "celltypes": None,
-                 "headline": None,
+                 "headline": None, "registration": None,
                  "verdicts": verdicts_from_files(
                      found["rg"], found["heritability"],
                      found["gwas"][0] if found["gwas"] else None)}
     ctx["headline"] = _headline_section(run, figdir)
     ctx["provenance"] = _provenance(found)
+    if found["registration"]:
+        ctx["registration"] = _registration_section(found["registration"][0], figdir)
     if found["brain_age"]:
         ctx["brain_age"] = _brain_age_section(found["brain_age"][0], figdir)
     if found["probe"]:
@@ -536,6 +539,31 @@ def _relatedness(gwas_dir: Path, figdir: Path) -> dict | None:
             "n_rows": len(pairs),
             "figures": [_save(plots.kinship(pairs, block["king_cutoff"]), figdir, "kinship")]
             if len(pairs) else []}
+
+
+def _registration_section(d: Path, figdir: Path) -> dict:
+    """``rnce-bag register``'s results: a sentence, the mid-slice figure (lowest overlap
+    first) and the QC rows of failed and flagged subjects, then the lowest overlaps."""
+    from rnce_bag.imaging.register_run import registration_figure_of
+
+    qc = read_output(REGISTER, "qc", d)
+    report = json.loads(output_path(REGISTER, "report", d).read_text())
+    st = report["settings"]
+    ok = qc[qc["status"].str.startswith("ok")]
+    text = (f"{report['n_registered']} of {report['n_subjects']} T1s registered to the "
+            f"{report['template']} with ANTs ({st['recipe']}, {st['spacing_mm']:g} mm"
+            + (", N4" if st["n4"] else "") + f"; ANTsPy {report['ants_version']}); "
+            f"{len(report['failed'])} failed, {report['n_flagged']} flagged (brain-mask Dice "
+            f"< {report['qc_thresholds']['mask_dice']} or correlation with the template < "
+            f"{report['qc_thresholds']['similarity']}). Median brain-mask Dice "
+            f"{ok['mask_dice'].median():.3f}, median correlation "
+            f"{ok['similarity'].median():.3f}.")
+    shown = pd.concat([qc[~qc["status"].str.fullmatch("ok")],
+                       ok.sort_values("mask_dice").head(10)]).drop_duplicates("IID").head(30)
+    cols = ["IID", "status", "mask_dice", "similarity", "skull_strip", "seconds"]
+    fig = registration_figure_of(qc, d, st["spacing_mm"])
+    return {"text": text, "rows": _rows(shown, cols), "columns": cols,
+            "figures": [_save(fig, figdir, "registration_qc")] if fig is not None else []}
 
 
 def _h2_section(paths: list[Path], figdir: Path) -> dict:

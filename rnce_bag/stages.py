@@ -467,8 +467,9 @@ class RegisterParams(StageParams):
     """Every T1 of a manifest registered to MNI152 with ANTs."""
 
     manifest: Path
-    transform: Literal["syn", "affine"] = Field("syn", description="rigid + affine + SyN, "
-                                                "or rigid + affine")
+    transform: Literal["syn", "syn-quick", "affine", "affine-quick"] = Field(
+        "syn", description="rigid + affine + SyN, or rigid + affine; -quick: ANTs' quick "
+                           "recipe")
     spacing: float = Field(2.0, gt=0, le=4, description="voxel size (mm) of the MNI grid "
                            "the images are registered to and written on")
     n4: bool = Field(False, description="N4 bias-field correction before registration")

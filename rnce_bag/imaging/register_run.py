@@ -227,24 +227,34 @@ def _link(src: Path, dst: Path) -> None:
         shutil.copyfile(src, dst)
 
 
-def save_figure(qc: pd.DataFrame, stage: Path, settings: RegisterSettings,
-                path: Path) -> None:
-    """``registration_qc.png``: the registered subjects' mid-slices, lowest mask overlap
-    first (at most :data:`FIGURE_SUBJECTS`)."""
-    import matplotlib.pyplot as plt
+def registration_figure_of(qc: pd.DataFrame, folder: Path, spacing: float):
+    """The mid-slice figure of a register run's ``folder`` (its ``images/``): the
+    registered subjects, lowest mask overlap first (at most :data:`FIGURE_SUBJECTS`);
+    None when none was registered."""
     import nibabel as nib
 
-    from rnce_bag.core.io import atomic_path
     from rnce_bag.imaging.qc_figure import registration_figure
     from rnce_bag.imaging.registration import template
 
     ok = qc[qc["status"].str.startswith("ok")].sort_values(["mask_dice", "similarity"])
+    if ok.empty:
+        return None
     subjects = []
     for r in ok.head(FIGURE_SUBJECTS).itertuples():
-        image = stage / "images" / f"{file_stem(str(r.IID))}.nii.gz"
+        image = folder / "images" / f"{file_stem(str(r.IID))}.nii.gz"
         subjects.append((str(r.IID), np.asarray(nib.load(image).dataobj, np.float32),
                          f"Dice {r.mask_dice:.2f}, r {r.similarity:.2f}"))
-    fig = registration_figure(subjects, template(settings.spacing)[1])
+    return registration_figure(subjects, template(spacing)[1])
+
+
+def save_figure(qc: pd.DataFrame, stage: Path, settings: RegisterSettings,
+                path: Path) -> None:
+    """``registration_qc.png``: :func:`registration_figure_of` of the run being written."""
+    import matplotlib.pyplot as plt
+
+    from rnce_bag.core.io import atomic_path
+
+    fig = registration_figure_of(qc, stage, settings.spacing)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=150, format="png")
     plt.close(fig)

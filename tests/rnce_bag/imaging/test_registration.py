@@ -132,6 +132,11 @@ def test_register_recovers_the_mni_images(native_sim, tmp_path, runner):
     report = json.loads((out / "register_report.json").read_text())
     assert report["n_registered"] == 6 and report["failed"][0]["IID"] == "sub-damaged"
     assert (out / "registration_qc.png").stat().st_size > 10_000
+    res = runner.invoke(app, ["report", "--run", str(out), "--out", str(tmp_path / "rep")])
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "rep" / "index.html").read_text()
+    assert "Registration to MNI152" in page and "6 of 7 T1s registered" in page
+    assert "sub-damaged" in page and (tmp_path / "rep/figures/registration_qc.png").exists()
     before = {p.name: p.read_bytes() for p in (out / "images").iterdir()}
     res = runner.invoke(app, args)
     assert res.exit_code == 0 and "(6 from the cache)" in res.output, res.output
