@@ -530,8 +530,8 @@ REGISTER = StageSpec("register", {
     "qc": Output("registration_qc.tsv", "registration_qc"),
     "figure": Output("registration_qc.png", None, "mid-slices, lowest overlap first"),
     "report": Output("register_report.json"),
-    "images": Output("images", None, "registered T1s on the MNI grid"),
-    "transforms": Output("transforms", None, "ANTs transforms per subject"),
+    "registered_t1s": Output("images", None, "registered T1s on the MNI grid"),
+    "transform_files": Output("transforms", None, "ANTs transforms per subject"),
 }, RegisterParams, run_register)
 
 

@@ -31,6 +31,7 @@ import pandas as pd
 from rnce_bag.core.errors import ExternalToolError, InputError
 from rnce_bag.core.io import cached_build, sha256_file
 from rnce_bag.core.names import file_stem
+from rnce_bag.core.outputs import output_path
 from rnce_bag.imaging.registration import RegisterSettings
 
 #: a registration is flagged for a look below these. Brain-mask Dice: an affine registration
@@ -71,6 +72,14 @@ def _register_into(args: tuple[str, str | None, RegisterSettings, str, dict]) ->
         return {"error": failure_message(exc)}
     qc = json.loads((folder / "qc.json").read_text())
     return {**qc, "folder": str(folder)}
+
+
+def registered_folders(folder: Path) -> tuple[Path, Path]:
+    """The declared ``images`` and ``transforms`` folders of a register run."""
+    from rnce_bag.stages import REGISTER
+
+    return (output_path(REGISTER, "registered_t1s", folder),
+            output_path(REGISTER, "transform_files", folder))
 
 
 def failure_message(exc: BaseException) -> str:
@@ -152,8 +161,9 @@ def register_cohort(manifest_path: Path, stage: Path, cache_dir: Path,
     finally:  # Ctrl-C: the queued subjects never start; running ones finish into the cache
         pool.shutdown(wait=True, cancel_futures=True)
     rows = []
-    (stage / "images").mkdir()
-    (stage / "transforms").mkdir()
+    images, transforms = registered_folders(stage)
+    images.mkdir()
+    transforms.mkdir()
     registered = []
     for i, (iid, res) in enumerate(zip(manifest["IID"], results, strict=True)):
         row = {"IID": iid, "cached": bool(cached[i]), "t1_path": manifest["t1_path"].iloc[i],
@@ -162,11 +172,11 @@ def register_cohort(manifest_path: Path, stage: Path, cache_dir: Path,
             rows.append({**row, "status": f"failed: {res['error']}"})
             continue
         stem = file_stem(str(iid))
-        _link(Path(res["folder"]) / "t1_mni.nii.gz", stage / "images" / f"{stem}.nii.gz")
-        (stage / "transforms" / stem).mkdir()
+        _link(Path(res["folder"]) / "t1_mni.nii.gz", images / f"{stem}.nii.gz")
+        (transforms / stem).mkdir()
         for name in ("affine.mat", "warp.nii.gz", "inverse_warp.nii.gz"):
             if (Path(res["folder"]) / name).is_file():
-                _link(Path(res["folder"]) / name, stage / "transforms" / stem / name)
+                _link(Path(res["folder"]) / name, transforms / stem / name)
         rows.append({**row, "status": qc_status(res["mask_dice"], res["similarity"]),
                      "similarity": res["similarity"], "mask_dice": res["mask_dice"],
                      "seconds": res["seconds"]})
@@ -178,8 +188,8 @@ def register_cohort(manifest_path: Path, stage: Path, cache_dir: Path,
                          + "; ".join(f"{r['IID']}: {r['status']}" for r in rows[:5]),
                          hint="check the images (registration_qc lists every subject)")
     out_manifest = manifest.iloc[registered].copy()
-    out_manifest["t1_path"] = [f"images/{file_stem(str(i))}.nii.gz"
-                               for i in out_manifest["IID"]]
+    out_manifest["t1_path"] = [str((images / f"{file_stem(str(i))}.nii.gz").relative_to(stage))
+                               for i in out_manifest["IID"]]  # relative: the folder can move
     failed = qc[qc["status"].str.startswith("failed")]
     report = {"settings": {"transform": settings.transform, "spacing_mm": settings.spacing,
                            "n4": settings.n4, "seed": settings.seed,
@@ -241,7 +251,7 @@ def registration_figure_of(qc: pd.DataFrame, folder: Path, spacing: float):
         return None
     subjects = []
     for r in ok.head(FIGURE_SUBJECTS).itertuples():
-        image = folder / "images" / f"{file_stem(str(r.IID))}.nii.gz"
+        image = registered_folders(folder)[0] / f"{file_stem(str(r.IID))}.nii.gz"
         subjects.append((str(r.IID), np.asarray(nib.load(image).dataobj, np.float32),
                          f"Dice {r.mask_dice:.2f}, r {r.similarity:.2f}"))
     return registration_figure(subjects, template(spacing)[1])

@@ -175,4 +175,6 @@ def test_register_real_images_under_a_known_transform(tmp_path, runner):
     qc = pd.read_csv(tmp_path / "reg" / "registration_qc.tsv", sep="\t").set_index("IID")
     assert qc["status"].str.startswith("ok").all(), qc
     assert qc.loc["moved", "mask_dice"] > 0.95 and qc.loc["moved", "similarity"] > 0.95
-    assert np.isfinite(qc.loc["anatomical", ["similarity", "mask_dice"]].astype(float)).all()
+    # nibabel's anatomical.nii is a 66 x 82 x 50 mm crop, not a whole brain: it registers
+    # and the QC flags it
+    assert "check: mask Dice" in qc.loc["anatomical", "status"]
