@@ -32,7 +32,7 @@ from rnce_bag.core.errors import ExternalToolError, InputError
 from rnce_bag.core.io import cached_build, sha256_file
 from rnce_bag.core.names import file_stem
 from rnce_bag.core.outputs import output_path
-from rnce_bag.imaging.registration import RegisterSettings
+from rnce_bag.imaging.registration import TRANSFORM_FILES, RegisterSettings
 
 #: a registration is flagged for a look below these. Brain-mask Dice: an affine registration
 #: of a skull-stripped T1 to MNI152 reaches about 0.95. Correlation with the template: it
@@ -111,10 +111,6 @@ def register_cohort(manifest_path: Path, stage: Path, cache_dir: Path,
         The input manifest's rows of the registered subjects, ``t1_path`` relative to
         ``stage`` (``images/<IID>.nii.gz``).
     """
-    import multiprocessing as mp
-
-    from rnce_bag.core.workers import worker_signals
-
     try:
         import ants
     except ImportError:
@@ -131,62 +127,14 @@ def register_cohort(manifest_path: Path, stage: Path, cache_dir: Path,
                               "'rnce-bag manifest'")
     masks = [brainmask_of(d) for d in manifest.get("freesurfer_dir",
                                                    pd.Series([None] * len(manifest)))]
-    root = Path(cache_dir) / "register" / settings.key()
-    results: list[dict] = [{} for _ in range(len(manifest))]
-    tasks, cached = {}, []
-    for i, (t1, mask) in enumerate(zip(manifest["t1_path"], masks, strict=True)):
-        if t1 is None or pd.isna(t1) or not Path(t1).is_file():
-            results[i] = {"error": "no t1_path in the manifest" if t1 is None or pd.isna(t1)
-                          else f"T1 image '{t1}' not found"}
-            cached.append(False)
-            continue
-        key = {"settings": settings.key(),
-               "inputs": sha256_file(t1) + (sha256_file(mask) if mask else "")}
-        cached.append((root / _digest(key) / ".complete").is_file())
-        tasks[i] = (t1, mask, settings, str(root), key)
-    done = len(manifest) - len(tasks)
-    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))),
-                               mp_context=mp.get_context("fork"), initializer=worker_signals)
-    try:
-        futures = {pool.submit(_register_into, t): i for i, t in tasks.items()}
-        for fut in as_completed(futures):
-            try:
-                results[futures[fut]] = fut.result()
-            except Exception as exc:  # the worker itself died (ITK crash, memory)
-                results[futures[fut]] = {"error": f"the registration process died "
-                                                  f"({type(exc).__name__}: {exc})"}
-            done += 1
-            if progress is not None:
-                progress(done, len(manifest))
-    finally:  # Ctrl-C: the queued subjects never start; running ones finish into the cache
-        pool.shutdown(wait=True, cancel_futures=True)
-    rows = []
-    images, transforms = registered_folders(stage)
-    images.mkdir()
-    transforms.mkdir()
-    registered = []
-    for i, (iid, res) in enumerate(zip(manifest["IID"], results, strict=True)):
-        row = {"IID": iid, "cached": bool(cached[i]), "t1_path": manifest["t1_path"].iloc[i],
-               "skull_strip": "freesurfer" if masks[i] else "template"}
-        if "error" in res:
-            rows.append({**row, "status": f"failed: {res['error']}"})
-            continue
-        stem = file_stem(str(iid))
-        _link(Path(res["folder"]) / "t1_mni.nii.gz", images / f"{stem}.nii.gz")
-        (transforms / stem).mkdir()
-        for name in ("affine.mat", "warp.nii.gz", "inverse_warp.nii.gz"):
-            if (Path(res["folder"]) / name).is_file():
-                _link(Path(res["folder"]) / name, transforms / stem / name)
-        rows.append({**row, "status": qc_status(res["mask_dice"], res["similarity"]),
-                     "similarity": res["similarity"], "mask_dice": res["mask_dice"],
-                     "seconds": res["seconds"]})
-        registered.append(i)
-    qc = pd.DataFrame(rows, columns=["IID", "status", "similarity", "mask_dice",
-                                     "skull_strip", "seconds", "cached", "t1_path"])
+    results, tasks, cached = _plan(manifest["t1_path"], masks, Path(cache_dir), settings)
+    _run(tasks, results, jobs, progress)
+    qc, registered = _publish(manifest, masks, results, cached, stage)
     if not registered:
         raise InputError(f"{manifest_path}: no subject could be registered: "
-                         + "; ".join(f"{r['IID']}: {r['status']}" for r in rows[:5]),
+                         + "; ".join(f"{r.IID}: {r.status}" for r in qc.head(5).itertuples()),
                          hint="check the images (registration_qc lists every subject)")
+    images = registered_folders(stage)[0]
     out_manifest = manifest.iloc[registered].copy()
     out_manifest["t1_path"] = [str((images / f"{file_stem(str(i))}.nii.gz").relative_to(stage))
                                for i in out_manifest["IID"]]  # relative: the folder can move
@@ -203,6 +151,80 @@ def register_cohort(manifest_path: Path, stage: Path, cache_dir: Path,
               "qc_thresholds": {"mask_dice": QC_MIN_DICE, "similarity": QC_MIN_SIMILARITY},
               "median_seconds": float(qc["seconds"].median())}
     return qc, report, out_manifest
+
+
+def _plan(t1s: pd.Series, masks: list[str | None], cache_dir: Path,
+          settings: RegisterSettings) -> tuple[list[dict], dict[int, tuple], list[bool]]:
+    """Per subject: an ``error`` result (no T1), or a worker task keyed by the inputs'
+    checksums and the settings; and whether its result is already in the cache."""
+    root = cache_dir / "register" / settings.key()
+    results: list[dict] = [{} for _ in range(len(t1s))]
+    tasks, cached = {}, []
+    for i, (t1, mask) in enumerate(zip(t1s, masks, strict=True)):
+        if t1 is None or pd.isna(t1) or not Path(t1).is_file():
+            results[i] = {"error": "no t1_path in the manifest" if t1 is None or pd.isna(t1)
+                          else f"T1 image '{t1}' not found"}
+            cached.append(False)
+            continue
+        key = {"settings": settings.key(),
+               "inputs": sha256_file(t1) + (sha256_file(mask) if mask else "")}
+        cached.append((root / _digest(key) / ".complete").is_file())
+        tasks[i] = (t1, mask, settings, str(root), key)
+    return results, tasks, cached
+
+
+def _run(tasks: dict[int, tuple], results: list[dict], jobs: int,
+         progress: Callable[[int, int], None] | None) -> None:
+    """Run the tasks in ``jobs`` forked workers, filling ``results`` in place."""
+    import multiprocessing as mp
+
+    from rnce_bag.core.workers import worker_signals
+
+    done = len(results) - len(tasks)
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))),
+                               mp_context=mp.get_context("fork"), initializer=worker_signals)
+    try:
+        futures = {pool.submit(_register_into, t): i for i, t in tasks.items()}
+        for fut in as_completed(futures):
+            try:
+                results[futures[fut]] = fut.result()
+            except Exception as exc:  # the worker itself died (ITK crash, memory)
+                results[futures[fut]] = {"error": f"the registration process died "
+                                                  f"({type(exc).__name__}: {exc})"}
+            done += 1
+            if progress is not None:
+                progress(done, len(results))
+    finally:  # Ctrl-C: the queued subjects never start; running ones finish into the cache
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _publish(manifest: pd.DataFrame, masks: list[str | None], results: list[dict],
+             cached: list[bool], stage: Path) -> tuple[pd.DataFrame, list[int]]:
+    """Link each registered subject's image and transforms from the cache into ``stage``;
+    the QC table and the rows of the subjects registered."""
+    images, transforms = registered_folders(stage)
+    images.mkdir()
+    transforms.mkdir()
+    rows, registered = [], []
+    for i, (iid, res) in enumerate(zip(manifest["IID"], results, strict=True)):
+        row = {"IID": iid, "cached": bool(cached[i]), "t1_path": manifest["t1_path"].iloc[i],
+               "skull_strip": "freesurfer" if masks[i] else "template"}
+        if "error" in res:
+            rows.append({**row, "status": f"failed: {res['error']}"})
+            continue
+        stem = file_stem(str(iid))
+        _link(Path(res["folder"]) / "t1_mni.nii.gz", images / f"{stem}.nii.gz")
+        (transforms / stem).mkdir()
+        for name in TRANSFORM_FILES:
+            if (Path(res["folder"]) / name).is_file():
+                _link(Path(res["folder"]) / name, transforms / stem / name)
+        rows.append({**row, "status": qc_status(res["mask_dice"], res["similarity"]),
+                     "similarity": res["similarity"], "mask_dice": res["mask_dice"],
+                     "seconds": res["seconds"]})
+        registered.append(i)
+    qc = pd.DataFrame(rows, columns=["IID", "status", "similarity", "mask_dice",
+                                     "skull_strip", "seconds", "cached", "t1_path"])
+    return qc, registered
 
 
 def qc_status(mask_dice: float, similarity: float) -> str:

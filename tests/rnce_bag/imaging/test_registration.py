@@ -178,3 +178,38 @@ def test_register_real_images_under_a_known_transform(tmp_path, runner):
     # nibabel's anatomical.nii is a 66 x 82 x 50 mm crop, not a whole brain: it registers
     # and the QC flags it
     assert "check: mask Dice" in qc.loc["anatomical", "status"]
+
+
+def test_register_strips_the_skull_with_freesurfers_brainmask(native_sim, tmp_path, runner):
+    """A subject whose FreeSurfer folder holds mri/brainmask.mgz (written in FreeSurfer's
+    own conformed LIA grid, 1 mm-like voxels of another shape): the T1 is masked with it
+    through both affines, a skull added outside it is gone, and N4 runs."""
+    from scipy.ndimage import binary_dilation
+
+    iid = pd.read_csv(native_sim / "cohort.tsv", sep="\t")["IID"].iloc[7]
+    img = nib.load(native_sim / "images" / f"{iid}.nii.gz")
+    data = np.asarray(img.dataobj, np.float32)
+    brain = data > 0.1 * np.percentile(data[data > 0], 99)
+    skull = binary_dilation(brain, iterations=3) & ~binary_dilation(brain, iterations=1)
+    with_skull = np.where(skull, 1.5 * data.max(), data).astype(np.float32)
+    nib.save(nib.Nifti1Image(with_skull, img.affine), tmp_path / "t1.nii.gz")
+    fs = tmp_path / "fs" / iid / "mri"
+    fs.mkdir(parents=True)
+    lia = nib.as_closest_canonical(nib.Nifti1Image(brain.astype(np.uint8), img.affine))
+    lia = lia.as_reoriented(nib.orientations.axcodes2ornt("LIA"))  # FreeSurfer's orientation
+    nib.save(nib.MGHImage(np.asarray(lia.dataobj, np.uint8), lia.affine), fs / "brainmask.mgz")
+    pd.DataFrame({"IID": [iid], "t1_path": [str(tmp_path / "t1.nii.gz")],
+                  "freesurfer_dir": [str(fs.parent)]}).to_csv(tmp_path / "m.tsv", sep="\t",
+                                                              index=False)
+    res = runner.invoke(app, ["register", "--manifest", str(tmp_path / "m.tsv"), "--out",
+                              str(tmp_path / "reg"), "--transform", "affine-quick",
+                              "--spacing", "4", "--n4"])
+    assert res.exit_code == 0, res.output
+    qc = pd.read_csv(tmp_path / "reg" / "registration_qc.tsv", sep="\t").iloc[0]
+    assert qc["skull_strip"] == "freesurfer" and qc["status"] == "ok", qc.to_dict()
+    assert qc["mask_dice"] > 0.9
+    report = json.loads((tmp_path / "reg" / "register_report.json").read_text())
+    assert report["settings"]["n4"] is True
+    reg = np.asarray(nib.load(tmp_path / "reg" / "images" / f"{iid}.nii.gz").dataobj)
+    t1, mask, _ = template(4.0)
+    assert reg[~binary_dilation(mask, iterations=2)].max() < 0.5 * reg[mask].max()  # no skull
