@@ -175,27 +175,51 @@ def _plan(t1s: pd.Series, masks: list[str | None], cache_dir: Path,
 
 def _run(tasks: dict[int, tuple], results: list[dict], jobs: int,
          progress: Callable[[int, int], None] | None) -> None:
-    """Run the tasks in ``jobs`` forked workers, filling ``results`` in place."""
+    """Run the tasks in ``jobs`` forked workers, filling ``results`` in place.
+
+    A worker that dies (an ITK crash, the memory killer) breaks the whole pool, and every
+    subject still queued with it fails alike; those are run again one per pool, so only
+    the subject that kills its worker is marked, and the others go on (those that had
+    finished come back from the cache).
+    """
+
+    done = [len(results) - len(tasks)]
+
+    def finished(i: int, result: dict) -> None:
+        results[i] = result
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], len(results))
+
+    broken = _pool_run(tasks, jobs, finished)
+    for i in broken:  # alone now: a second break is this subject's own
+        if _pool_run({i: tasks[i]}, 1, finished):
+            finished(i, {"error": "the registration process died (a crash in ITK/ANTs or "
+                                  "out of memory); run it alone with --jobs 1 to see more"})
+
+
+def _pool_run(tasks: dict[int, tuple], jobs: int,
+              finished: Callable[[int, dict], None]) -> list[int]:
+    """One pool over ``tasks``: ``finished(i, result)`` per completed task; returns the
+    tasks lost to a broken pool."""
     import multiprocessing as mp
+    from concurrent.futures.process import BrokenProcessPool
 
     from rnce_bag.core.workers import worker_signals
 
-    done = len(results) - len(tasks)
+    lost = []
     pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))),
                                mp_context=mp.get_context("fork"), initializer=worker_signals)
     try:
         futures = {pool.submit(_register_into, t): i for i, t in tasks.items()}
         for fut in as_completed(futures):
             try:
-                results[futures[fut]] = fut.result()
-            except Exception as exc:  # the worker itself died (ITK crash, memory)
-                results[futures[fut]] = {"error": f"the registration process died "
-                                                  f"({type(exc).__name__}: {exc})"}
-            done += 1
-            if progress is not None:
-                progress(done, len(results))
+                finished(futures[fut], fut.result())
+            except BrokenProcessPool:
+                lost.append(futures[fut])
     finally:  # Ctrl-C: the queued subjects never start; running ones finish into the cache
         pool.shutdown(wait=True, cancel_futures=True)
+    return sorted(lost)
 
 
 def _publish(manifest: pd.DataFrame, masks: list[str | None], results: list[dict],

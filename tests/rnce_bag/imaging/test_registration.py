@@ -213,3 +213,35 @@ def test_register_strips_the_skull_with_freesurfers_brainmask(native_sim, tmp_pa
     reg = np.asarray(nib.load(tmp_path / "reg" / "images" / f"{iid}.nii.gz").dataobj)
     t1, mask, _ = template(4.0)
     assert reg[~binary_dilation(mask, iterations=2)].max() < 0.5 * reg[mask].max()  # no skull
+
+
+def test_a_worker_that_dies_fails_alone(native_sim, tmp_path, runner, monkeypatch):
+    """A registration that kills its worker process (as an ITK crash would) breaks the
+    pool; the subjects queued with it are run again, and only the one that dies is
+    marked failed."""
+    import os
+    import shutil
+
+    import rnce_bag.imaging.registration as registration
+
+    original = registration.register_t1
+
+    def crashing(t1_path, *args, **kwargs):
+        if "crash" in str(t1_path):
+            os._exit(1)  # the forked worker dies, no exception
+        return original(t1_path, *args, **kwargs)
+
+    monkeypatch.setattr(registration, "register_t1", crashing)
+    manifest = pd.read_csv(native_sim / "cohort.tsv", sep="\t").iloc[10:13]
+    manifest = manifest[["IID"]].assign(t1_path=[str(native_sim / "images" / f"{i}.nii.gz")
+                                                 for i in manifest["IID"]])
+    shutil.copyfile(manifest["t1_path"].iloc[0], tmp_path / "crash.nii.gz")
+    crash = pd.DataFrame({"IID": ["sub-crash"], "t1_path": [str(tmp_path / "crash.nii.gz")]})
+    pd.concat([crash, manifest]).to_csv(tmp_path / "m.tsv", sep="\t", index=False)
+    res = runner.invoke(app, ["register", "--manifest", str(tmp_path / "m.tsv"), "--out",
+                              str(tmp_path / "reg"), "--transform", "affine-quick",
+                              "--spacing", "4", "--jobs", "2"])
+    assert res.exit_code == 0, res.output
+    qc = pd.read_csv(tmp_path / "reg" / "registration_qc.tsv", sep="\t").set_index("IID")
+    assert qc.loc["sub-crash", "status"].startswith("failed: the registration process died")
+    assert qc.drop("sub-crash")["status"].str.startswith("ok").all(), qc["status"]
