@@ -8,6 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 ANTSPY := antspyx==0.6.3
+ANTS_STAMP := $(VENV)/.installed-antspyx-0.6.3
 SSF_VENV  := $(VENV)/tools/gwas-ssf
 SSF_STAMP := $(SSF_VENV)/.installed
 # command:Debian package; chromium and its driver are for the report's browser test
@@ -25,7 +26,7 @@ help:
 	@echo "make bench  - run the benchmarks in benchmarks/"
 	@echo "make screenshot - the README's report screenshot from a finished make demo"
 
-setup: $(STAMP) $(SSF_STAMP) system-tools
+setup: $(STAMP) $(ANTS_STAMP) $(SSF_STAMP) system-tools
 	@$(VENV)/bin/rnce-bag doctor --no-spark || true
 	@echo "setup done: '.venv/bin/rnce-bag doctor' also starts Hail's local Spark to check it"
 
@@ -36,11 +37,15 @@ $(STAMP): pyproject.toml
 	@# requirement would download a multi-GB CUDA build.
 	$(PY) -m pip install --quiet $(TORCH)
 	$(PY) -m pip install --quiet -e '.[dev]'
-	@# ANTsPy, for 'rnce-bag register'. Its wheel pins numpy < 2.4 and scipy < 1.16, older
-	@# than the versions hail and this project are tested with; its compiled module runs on
-	@# them (tests/rnce_bag/imaging/test_registration.py), so it goes in without its pins.
-	$(PY) -m pip install --quiet --no-deps $(ANTSPY)
 	@touch $(STAMP)
+
+# ANTsPy, for 'rnce-bag register'. Its wheel pins numpy < 2.4 and scipy < 1.16, older than
+# the versions hail and this project are tested with; its compiled module runs on them
+# (tests/rnce_bag/imaging/test_registration.py), so it goes in without its pins. A stamp
+# of its own, so an existing .venv gets it too.
+$(ANTS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --no-deps $(ANTSPY)
+	@touch $(ANTS_STAMP)
 
 # The GWAS Catalog's own validator of GWAS-SSF files (the suite runs it on the GWAS output).
 # Its pins (pandas 1.5, pydantic 1, typer 0.7) clash with the project's, so it gets a venv of
