@@ -187,6 +187,12 @@ def estimate_h2(grm: np.ndarray, ids: pd.DataFrame, m: int, grm_prefix: str,
                      "ve": r.ve, "ve_se": r.ve_se, "logL": r.logl, "logL0": r.logl0,
                      "LRT": r.lrt, "pval": r.pval, "converged": r.converged, "status": status})
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    return write_heritability(table, pheno_path, out)
+
+
+def write_heritability(table: pd.DataFrame, pheno_path: Path, out: Path) -> pd.DataFrame:
+    """Write ``heritability.tsv``; InputError (each phenotype's status) when no phenotype
+    could be estimated."""
     if not table["status"].astype(str).str.startswith("ok").any():
         raise InputError(f"{pheno_path}: no phenotype could be estimated: "
                          + "; ".join(f"{a}: {b}" for a, b in zip(table["phenotype"],
@@ -204,12 +210,7 @@ def bolt_h2(bfile: str, pheno_path: Path, pheno_names: list[str] | None,
 
     table = bolt_reml_h2(bfile, pheno_path, pheno_names, covar_path, covar_names, out,
                          threads, minus9, columns=COLUMNS)
-    if not table["status"].astype(str).str.startswith("ok").any():
-        raise InputError(f"{pheno_path}: no phenotype could be estimated: "
-                         + "; ".join(f"{a}: {b}" for a, b in zip(table["phenotype"],
-                                                                  table["status"], strict=True)))
-    write_output(H2, "heritability", table, out)
-    return table
+    return write_heritability(table, pheno_path, out)
 
 
 def bolt_rg(bfile: str, pheno_path: Path, pheno_names: list[str] | None,

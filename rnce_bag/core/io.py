@@ -214,13 +214,9 @@ def cached_build(cache: str | os.PathLike[str] | None, key: dict, files: list[st
         The complete folder. A build is written under a temporary name and renamed, so an
         interrupted build is never taken for a complete one.
     """
-    import json
     import shutil
 
-    stats = [(str(Path(f).resolve()), Path(f).stat().st_size, Path(f).stat().st_mtime_ns)
-             for f in files]
-    digest = hashlib.sha256(json.dumps([key, stats], sort_keys=True, default=str)
-                            .encode()).hexdigest()[:20]
+    digest = _build_digest(key, files)
     final = Path(fallback) if cache is None else Path(cache) / digest
     done = final / ".complete"
     if done.is_file() and done.read_text() == digest:
@@ -238,3 +234,20 @@ def cached_build(cache: str | os.PathLike[str] | None, key: dict, files: list[st
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _build_digest(key: dict, files: list[str]) -> str:
+    import json
+
+    stats = [(str(Path(f).resolve()), Path(f).stat().st_size, Path(f).stat().st_mtime_ns)
+             for f in files]
+    return hashlib.sha256(json.dumps([key, stats], sort_keys=True, default=str)
+                          .encode()).hexdigest()[:20]
+
+
+def is_built(cache: str | os.PathLike[str], key: dict, files: list[str]) -> bool:
+    """Whether :func:`cached_build` would reuse a complete folder for ``key`` and
+    ``files`` in ``cache`` (without building anything)."""
+    digest = _build_digest(key, files)
+    done = Path(cache) / digest / ".complete"
+    return done.is_file() and done.read_text() == digest

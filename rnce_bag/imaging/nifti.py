@@ -134,16 +134,23 @@ def brain_mask(spacing: float) -> np.ndarray:
 def resample_to_grid(data: np.ndarray, affine: np.ndarray, grid: Grid, order: int = 1
                      ) -> np.ndarray:
     """Resample ``data`` (with ``affine``) onto ``grid`` (trilinear by default)."""
+    return resample(data, affine, grid.shape, grid.affine, order)
+
+
+def resample(data: np.ndarray, affine: np.ndarray, shape: tuple[int, int, int],
+             target_affine: np.ndarray, order: int = 1) -> np.ndarray:
+    """Resample ``data`` (voxel -> mm ``affine``) into a volume of ``shape`` whose voxels
+    sit at ``target_affine`` (any orientation), float32; 0 outside the data."""
     from scipy.ndimage import map_coordinates
 
-    if data.shape == grid.shape and np.allclose(affine, grid.affine, atol=1e-4):
+    if data.shape == tuple(shape) and np.allclose(affine, target_affine, atol=1e-4):
         return np.asarray(data, dtype=np.float32)
-    vox2vox = np.linalg.inv(affine) @ grid.affine
-    ijk = np.indices(grid.shape, dtype=np.float32).reshape(3, -1)
+    vox2vox = np.linalg.inv(affine) @ target_affine
+    ijk = np.indices(shape, dtype=np.float32).reshape(3, -1)
     src = vox2vox[:3, :3].astype(np.float32) @ ijk + vox2vox[:3, 3:4].astype(np.float32)
     out = map_coordinates(np.asarray(data, dtype=np.float32), src, order=order,
                           mode="constant", cval=0.0, prefilter=order > 1)
-    return out.reshape(grid.shape)
+    return out.reshape(shape)
 
 
 def normalise(volume: np.ndarray, mask: np.ndarray, params: PreprocessParams) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from rnce_bag.core.errors import ExternalToolError, InputError
-from rnce_bag.core.io import cached_build, sha256_file
+from rnce_bag.core.io import cached_build, is_built, sha256_file
 from rnce_bag.core.names import file_stem
 from rnce_bag.core.outputs import output_path
 from rnce_bag.imaging.registration import TRANSFORM_FILES, RegisterSettings
@@ -168,7 +168,7 @@ def _plan(t1s: pd.Series, masks: list[str | None], cache_dir: Path,
             continue
         key = {"settings": settings.key(),
                "inputs": sha256_file(t1) + (sha256_file(mask) if mask else "")}
-        cached.append((root / _digest(key) / ".complete").is_file())
+        cached.append(is_built(root, key, []))
         tasks[i] = (t1, mask, settings, str(root), key)
     return results, tasks, cached
 
@@ -265,14 +265,6 @@ def _recipe(settings: RegisterSettings) -> str:
     from rnce_bag.imaging.registration import RECIPES
 
     return RECIPES[settings.transform]
-
-
-def _digest(key: dict) -> str:
-    """The folder name :func:`rnce_bag.core.io.cached_build` would give ``key``."""
-    import hashlib
-
-    return hashlib.sha256(json.dumps([key, []], sort_keys=True, default=str)
-                          .encode()).hexdigest()[:20]
 
 
 def _link(src: Path, dst: Path) -> None:

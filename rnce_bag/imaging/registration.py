@@ -126,17 +126,11 @@ def freesurfer_mask(brainmask: str | os.PathLike[str], affine: np.ndarray,
                     shape: tuple[int, int, int]) -> np.ndarray:
     """FreeSurfer's ``brainmask.mgz`` (voxels > 0) in the grid of an image with ``affine``
     and ``shape`` (bool (X, Y, Z)): both live in the scanner's world coordinates."""
-    from scipy.ndimage import map_coordinates
-
-    from rnce_bag.imaging.nifti import read_volume
+    from rnce_bag.imaging.nifti import read_volume, resample
 
     mask_img = read_volume(brainmask)
-    vox2vox = np.linalg.inv(mask_img.affine) @ affine
-    ijk = np.indices(shape, dtype=np.float32).reshape(3, -1)
-    src = vox2vox[:3, :3] @ ijk + vox2vox[:3, 3:4]
-    inside = map_coordinates((np.asarray(mask_img.dataobj) > 0).astype(np.float32), src,
-                             order=0, mode="constant", cval=0.0)
-    return inside.reshape(shape) > 0.5
+    inside = (np.asarray(mask_img.dataobj) > 0).astype(np.float32)
+    return resample(inside, mask_img.affine, shape, affine, order=0) > 0.5
 
 
 @dataclass

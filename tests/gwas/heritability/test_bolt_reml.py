@@ -59,21 +59,7 @@ def test_bolt_reml_agrees_with_the_embedded_greml(families_sim, tmp_path, runner
     """Same samples (the unrelated ones of a families cohort: BOLT-REML and GREML both
     assume no close relatives) and no covariates: the two estimates of the latent
     factor's h2 within one SE of each other."""
-    latent = pd.read_csv(families_sim / "truth" / "latent.tsv", sep="\t")
-    planted = pd.read_csv(families_sim / "truth" / "relatives.tsv", sep="\t")
-    drop = set(planted["IID2"])  # one of each planted pair
-    latent = latent[~latent["IID"].isin(drop)]
-    pheno = tmp_path / "y.tsv"
-    latent[["IID", "latent_factor"]].rename(columns={"latent_factor": "Y"}).to_csv(
-        pheno, sep="\t", index=False)
-    bfile = str(families_sim / "genotypes" / "cohort")
-    tables = {}
-    for backend in ("bolt", "embedded"):
-        res = runner.invoke(app, ["h2", "--bfile", bfile, "--pheno", str(pheno),
-                                  "--backend", backend, "--grm-cutoff", "0", "--out",
-                                  str(tmp_path / backend)])
-        assert res.exit_code == 0, res.output
-        tables[backend] = pd.read_csv(tmp_path / backend / "heritability.tsv", sep="\t")
+    tables = _bolt_and_embedded(runner, families_sim, tmp_path, "h2", {"latent_factor": "Y"})
     b, e = tables["bolt"].iloc[0], tables["embedded"].iloc[0]
     assert b["backend"] == "bolt" and b["status"].startswith("ok") and b["n"] == e["n"]
     assert abs(b["h2"] - e["h2"]) < max(b["h2_se"], e["h2_se"])
@@ -87,19 +73,8 @@ def test_bolt_rg_agrees_with_the_embedded_greml(families_sim, tmp_path, runner):
     """The genetic correlation of the BAG latent factor and the white-matter factor by
     BOLT's two-trait REML and by the embedded bivariate GREML, same unrelated samples:
     rg and both h2 within one SE of each other (BOLT's is a Monte Carlo REML)."""
-    latent = pd.read_csv(families_sim / "truth" / "latent.tsv", sep="\t")
-    planted = pd.read_csv(families_sim / "truth" / "relatives.tsv", sep="\t")
-    latent = latent[~latent["IID"].isin(set(planted["IID2"]))]
-    pheno = tmp_path / "y.tsv"
-    latent[["IID", "latent_factor", "wm_factor"]].to_csv(pheno, sep="\t", index=False)
-    bfile = str(families_sim / "genotypes" / "cohort")
-    tables = {}
-    for backend in ("bolt", "embedded"):
-        res = runner.invoke(app, ["rg", "--bfile", bfile, "--pheno", str(pheno),
-                                  "--backend", backend, "--grm-cutoff", "0", "--out",
-                                  str(tmp_path / backend)])
-        assert res.exit_code == 0, res.output
-        tables[backend] = pd.read_csv(tmp_path / backend / "rg.tsv", sep="\t")
+    tables = _bolt_and_embedded(runner, families_sim, tmp_path, "rg",
+                                {"latent_factor": "latent_factor", "wm_factor": "wm_factor"})
     b, e = tables["bolt"].iloc[0], tables["embedded"].iloc[0]
     assert b["backend"] == "bolt" and b["status"].startswith("ok") and b["n"] == e["n"]
     for est, se in (("rg", "rg_se"), ("h2_1", "h2_1_se"), ("h2_2", "h2_2_se")):
@@ -107,3 +82,23 @@ def test_bolt_rg_agrees_with_the_embedded_greml(families_sim, tmp_path, runner):
     assert 0 < b["p"] < 1 and b["converged"]
     assert (tmp_path / "bolt" / "latent_factor__wm_factor.bolt.log").exists()
     assert not list((tmp_path / "bolt").glob("*.grm.bin"))
+
+
+def _bolt_and_embedded(runner, sim, tmp_path, command: str, columns: dict[str, str]) -> dict:
+    """``command`` (h2 or rg) by both backends on the same samples, the unrelated ones of
+    the families cohort (one of each planted pair dropped; TRUTH, for the test's sample
+    choice only): latent ``columns`` renamed as phenotypes -> backend -> its table."""
+    latent = pd.read_csv(sim / "truth" / "latent.tsv", sep="\t")
+    planted = pd.read_csv(sim / "truth" / "relatives.tsv", sep="\t")
+    latent = latent[~latent["IID"].isin(set(planted["IID2"]))]
+    pheno = tmp_path / "y.tsv"
+    latent[["IID", *columns]].rename(columns=columns).to_csv(pheno, sep="\t", index=False)
+    tables = {}
+    for backend in ("bolt", "embedded"):
+        res = runner.invoke(app, [command, "--bfile", str(sim / "genotypes" / "cohort"),
+                                  "--pheno", str(pheno), "--backend", backend,
+                                  "--grm-cutoff", "0", "--out", str(tmp_path / backend)])
+        assert res.exit_code == 0, res.output
+        table = "heritability.tsv" if command == "h2" else "rg.tsv"
+        tables[backend] = pd.read_csv(tmp_path / backend / table, sep="\t")
+    return tables

@@ -245,3 +245,20 @@ def test_a_worker_that_dies_fails_alone(native_sim, tmp_path, runner, monkeypatc
     qc = pd.read_csv(tmp_path / "reg" / "registration_qc.tsv", sep="\t").set_index("IID")
     assert qc.loc["sub-crash", "status"].startswith("failed: the registration process died")
     assert qc.drop("sub-crash")["status"].str.startswith("ok").all(), qc["status"]
+
+
+def test_register_refuses_bad_manifests(tmp_path, runner):
+    """No t1_path column, or no subject registrable: exit 2 naming the file, nothing
+    written."""
+    (tmp_path / "m.tsv").write_text("IID\tage\nA\t70\n")
+    res = runner.invoke(app, ["register", "--manifest", str(tmp_path / "m.tsv"), "--out",
+                              str(tmp_path / "o")])
+    assert res.exit_code == 2 and "no t1_path column" in res.output
+    (tmp_path / "bad.nii.gz").write_bytes(b"not a nifti")
+    (tmp_path / "m2.tsv").write_text(f"IID\tt1_path\nA\t{tmp_path / 'bad.nii.gz'}\n"
+                                     f"B\t{tmp_path / 'missing.nii.gz'}\n")
+    res = runner.invoke(app, ["register", "--manifest", str(tmp_path / "m2.tsv"), "--out",
+                              str(tmp_path / "o"), "--transform", "affine-quick"])
+    assert res.exit_code == 2 and "no subject could be registered" in res.output
+    assert "not found" in res.output
+    assert not (tmp_path / "o" / "registration_qc.tsv").exists()
